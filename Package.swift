@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tprof",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "tprof-record", targets: ["tprof-record"]),
+        .executable(name: "tprof-report", targets: ["tprof-report"]),
+        .executable(name: "tprof-bench", targets: ["tprof-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C shims: the variadic perf_event_open syscall, ioctl request numbers, atomics on the
+        // kernel-shared ring-buffer page, and fork/exec of the profiled command.
+        .target(name: "CTprofLinux"),
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // Capture engine: backends, ring-buffer parsing, per-CPU buffers, the bounded buffer list.
+        .target(name: "TprofCapture", dependencies: ["CTprofLinux"]),
+        // Store: the embedded schema, the SQLite wrapper and the batched writer.
+        .target(name: "TprofStore", dependencies: ["CSQLite", "TprofCapture"]),
+        // Recording session: targets, /proc snapshots, host facts, signals, the summary.
+        .target(name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "CTprofLinux"]),
+        // One-line errors and exit codes shared by the command-line tools.
+        .target(
+            name: "TprofCLI",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "tprof-record",
+            dependencies: [
+                "TprofRecorder",
+                "TprofCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "tprof-report",
+            dependencies: [
+                "TprofStore",
+                "TprofCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "tprof-bench",
+            dependencies: [
+                "TprofRecorder",
+                "TprofCLI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TprofCaptureTests",
+            dependencies: ["TprofCapture"]
+        ),
+        .testTarget(
+            name: "TprofStoreTests",
+            dependencies: ["TprofStore", "TprofCapture"]
+        ),
+        .testTarget(
+            name: "TprofRecordTests",
+            dependencies: ["TprofStore"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

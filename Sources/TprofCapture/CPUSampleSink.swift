@@ -1,0 +1,68 @@
+/// One CPU's current buffer, filled by exactly one producer thread (`tprof_sample` in NetBSD tprof).
+///
+/// Not thread-safe by design: a backend gives each sink to one thread. Counters accumulate here and reach the
+/// `BufferList` at every hand-off, so the hot path takes no lock.
+public final class CPUSampleSink {
+    public let cpu: Int
+    private let list: BufferList
+    private let flushInterval: UInt64
+    private var current: SampleBuffer?
+    private var pending = CaptureCounters()
+    private var pendingSideband: [SidebandRecord] = []
+
+    /// - Parameter flushInterval: nanoseconds after which a buffer is handed on even when not full.
+    public init(cpu: Int, list: BufferList, flushInterval: UInt64, now: UInt64) {
+        self.cpu = cpu
+        self.list = list
+        self.flushInterval = flushInterval
+        self.current = list.handOff(nil, cpu: cpu, now: now, pending: CaptureCounters(), sideband: [])
+    }
+
+    /// Adds one sample; hands the buffer on when it becomes full.
+    @inline(__always)
+    public func add(_ sample: Sample, now: UInt64) {
+        pending.read += 1
+        guard let buffer = current ?? refill(now: now) else {
+            pending.overflow += 1
+            return
+        }
+        buffer.append(sample)
+        if buffer.isFull { handOff(now: now) }
+    }
+
+    /// Queues a side-band record; it reaches the writer with the next hand-off.
+    public func add(_ record: SidebandRecord) {
+        pendingSideband.append(record)
+    }
+
+    /// Counts kernel-side losses and throttling reported in the ring buffer.
+    public func countKernelLost(_ lost: UInt64) { pending.kernelLost += lost }
+    public func countKernelLostSamples(_ lost: UInt64) { pending.kernelLostSamples += lost }
+    public func countThrottle() { pending.throttle += 1 }
+    public func countUnthrottle() { pending.unthrottle += 1 }
+
+    /// Hands the buffer on when the flush interval has passed since it was installed.
+    public func tick(now: UInt64) {
+        guard let buffer = current else {
+            _ = refill(now: now)
+            return
+        }
+        if now &- buffer.installedAt >= flushInterval { handOff(now: now) }
+    }
+
+    /// Hands on whatever the buffer holds, at the end of recording.
+    public func flush(now: UInt64) {
+        handOff(now: now)
+    }
+
+    private func handOff(now: UInt64) {
+        current = list.handOff(current, cpu: cpu, now: now, pending: pending, sideband: pendingSideband)
+        pending = CaptureCounters()
+        pendingSideband.removeAll(keepingCapacity: true)
+    }
+
+    private func refill(now: UInt64) -> SampleBuffer? {
+        handOff(now: now)
+        return current
+    }
+}

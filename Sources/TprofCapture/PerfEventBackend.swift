@@ -1,0 +1,398 @@
+import CTprofLinux
+import Foundation
+import Glibc
+
+/// What the perf_event backend samples.
+public enum PerfTarget: Equatable, Sendable {
+    /// A command held before exec: events follow it from exec on, with its children and threads.
+    case command(pid: Int32)
+    /// Existing threads (all threads of the `-p` processes); children and new threads are followed.
+    case threads([Int32])
+    /// Every task on the sampled CPUs.
+    case systemWide
+}
+
+extension PerfTarget {
+    /// A command's events start at its exec; the others are enabled when recording starts.
+    var enablesOnExec: Bool {
+        if case .command = self { return true }
+        return false
+    }
+}
+
+/// How often the kernel takes a sample.
+public enum SamplingRate: Equatable, Sendable {
+    /// Samples per second per CPU; the kernel adjusts the period to reach it.
+    case frequency(UInt64)
+    /// One sample every N events.
+    case period(UInt64)
+}
+
+/// Why the perf_event backend could not open its events.
+public enum PerfEventError: Error, CustomStringConvertible, Equatable {
+    case permissionDenied(event: String, paranoid: Int?, systemWide: Bool)
+    case eventNotSupported(event: String, errno: Int32)
+    case noSuchProcess(Int32)
+    case tooManyOpenFiles(needed: Int)
+    case open(event: String, cpu: Int, errno: Int32)
+    case system(SystemError)
+
+    public var description: String {
+        switch self {
+        case .permissionDenied(let event, let paranoid, let systemWide):
+            let level = paranoid.map { String($0) } ?? "unknown"
+            let scope = systemWide ? "system-wide profiling (-a)" : "event '\(event)'"
+            return "permission denied for \(scope): kernel.perf_event_paranoid is \(level); run as root or with "
+                + "CAP_PERFMON, or lower it with 'sysctl kernel.perf_event_paranoid=\(systemWide ? 0 : 1)'"
+        case .eventNotSupported(let event, let errno):
+            return "event '\(event)' is not supported on this machine (\(String(cString: strerror(errno)))); "
+                + "run 'tprof-record --list-events' for the events it has"
+        case .noSuchProcess(let pid):
+            return "no such process: \(pid)"
+        case .tooManyOpenFiles(let needed):
+            return "too many open files: this recording needs \(needed) perf events; raise 'ulimit -n'"
+        case .open(let event, let cpu, let errno):
+            return "cannot open event '\(event)' on CPU \(cpu): \(String(cString: strerror(errno)))"
+        case .system(let error):
+            return error.description
+        }
+    }
+}
+
+/// Totals the kernel keeps for one event over the whole run.
+public struct EventTotals: Equatable, Sendable {
+    /// The event count (cycles, nanoseconds of cpu-clock, faults, ...).
+    public var count: UInt64 = 0
+    public var timeEnabled: UInt64 = 0
+    /// Nanoseconds the event was counting, summed over CPUs and tasks.
+    public var timeRunning: UInt64 = 0
+}
+
+/// Samples from the kernel's perf_event interface: one event per CPU (per event), each with its own mmapped ring,
+/// read by one thread woken by poll(2).
+public final class PerfEventBackend: SamplingBackend {
+    /// Everything needed to open the events.
+    public struct Configuration: Sendable {
+        public var events: [EventSpec]
+        public var rate: SamplingRate
+        public var target: PerfTarget
+        public var cpus: [Int]
+        /// Data pages per ring (a power of two).
+        public var ringPages: Int
+        /// Nanoseconds after which a CPU's buffer is handed on even when not full.
+        public var flushInterval: UInt64
+
+        public init(events: [EventSpec], rate: SamplingRate, target: PerfTarget, cpus: [Int], ringPages: Int,
+                    flushInterval: UInt64) {
+            self.events = events
+            self.rate = rate
+            self.target = target
+            self.cpus = cpus
+            self.ringPages = ringPages
+            self.flushInterval = flushInterval
+        }
+    }
+
+    public let name = "perf_event"
+    public private(set) var configuration: Configuration
+    public var cpus: [Int] { configuration.cpus }
+    /// True when kernel samples were refused and the events were reopened as user-only (`:u`).
+    public private(set) var fellBackToUserOnly = false
+    /// Data pages per ring actually mapped (fewer than asked when the mlock limit was hit).
+    public private(set) var ringPagesMapped = 0
+    /// Set when the kernel does not accept `build_id` in MMAP2 records and maj/min/ino are recorded instead.
+    public private(set) var buildIDsInMmap = true
+
+    private var rings: [PerfRing] = []
+    /// Every opened fd with its event index, for enable/disable and the final totals.
+    private var descriptors: [(fd: Int32, event: Int)] = []
+    private var reader: ThreadHandle?
+    /// A pipe whose read end wakes the reader's poll(2) to stop.
+    private var stopPipe: [Int32] = [-1, -1]
+    private var totals: [EventTotals] = []
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    deinit { closeAll() }
+
+    public func estimateFrequency() -> UInt64 {
+        switch configuration.rate {
+        case .frequency(let hz): return hz
+        case .period: return 1000
+        }
+    }
+
+    /// Opens every event and maps the rings, before the command is started, so errors come first.
+    public func open() throws {
+        var pages = max(1, configuration.ringPages)
+        while true {
+            do {
+                try openAll(dataPages: pages)
+                ringPagesMapped = pages
+                return
+            } catch let error as SystemError where error.operation == "mmap" && (error.errno == EPERM || error.errno == ENOMEM) && pages > 1 {
+                closeAll()
+                pages /= 2
+            } catch PerfEventError.permissionDenied(let event, let paranoid, let systemWide)
+                        where !systemWide && !fellBackToUserOnly
+                        && configuration.events.contains(where: { !$0.excludeKernel }) {
+                closeAll()
+                _ = (event, paranoid)
+                fellBackToUserOnly = true
+                configuration.events = configuration.events.map { $0.excludeKernel ? $0 : $0.userOnly }
+            } catch PerfEventError.open(_, _, EINVAL) where buildIDsInMmap {
+                closeAll()
+                buildIDsInMmap = false
+            } catch {
+                closeAll()
+                throw error
+            }
+        }
+    }
+
+    private func openAll(dataPages: Int) throws {
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let dataSize = dataPages * pageSize
+        let tasks: [Int32]
+        switch configuration.target {
+        case .command(let pid): tasks = [pid]
+        case .threads(let tids): tasks = tids
+        case .systemWide: tasks = [-1]
+        }
+        for (eventIndex, event) in configuration.events.enumerated() {
+            for cpu in configuration.cpus {
+                var leader: PerfRing?
+                var opened = 0
+                for task in tasks {
+                    var attr = makeAttributes(event: event, sideband: eventIndex == 0, dataSize: dataSize)
+                    let fd = CTprofLinux_perf_event_open(&attr, task, Int32(cpu), -1, UInt(PERF_FLAG_FD_CLOEXEC))
+                    if fd < 0 {
+                        let error = errno
+                        if error == ESRCH, case .threads = configuration.target { continue }
+                        throw classify(errno: error, event: event, cpu: cpu, task: task)
+                    }
+                    descriptors.append((fd, eventIndex))
+                    opened += 1
+                    if let leader {
+                        if CTprofLinux_ioctl_int(fd, CTprofLinux_PERF_EVENT_IOC_SET_OUTPUT, UInt(leader.fd)) != 0 {
+                            throw PerfEventError.system(SystemError("ioctl(PERF_EVENT_IOC_SET_OUTPUT)"))
+                        }
+                    } else {
+                        let ring = try PerfRing(fd: fd, cpu: cpu, event: UInt16(eventIndex), dataSize: dataSize,
+                                                pageSize: pageSize)
+                        rings.append(ring)
+                        leader = ring
+                    }
+                }
+                if opened == 0, case .threads(let tids) = configuration.target {
+                    throw PerfEventError.noSuchProcess(tids.first ?? -1)
+                }
+            }
+        }
+    }
+
+    private func makeAttributes(event: EventSpec, sideband: Bool, dataSize: Int) -> perf_event_attr {
+        var attr = perf_event_attr()
+        attr.type = event.type
+        attr.size = UInt32(MemoryLayout<perf_event_attr>.size)
+        attr.config = event.config
+        switch configuration.rate {
+        case .frequency(let hz):
+            attr.freq = 1
+            attr.sample_freq = hz
+        case .period(let period):
+            attr.sample_period = period
+        }
+        attr.sample_type = PerfRecordDecoder.sampleType
+        attr.read_format = UInt64(PERF_FORMAT_TOTAL_TIME_ENABLED.rawValue | PERF_FORMAT_TOTAL_TIME_RUNNING.rawValue)
+        attr.disabled = 1
+        attr.exclude_user = event.excludeUser ? 1 : 0
+        attr.exclude_kernel = event.excludeKernel ? 1 : 0
+        attr.exclude_hv = 1
+        attr.sample_id_all = 1
+        attr.use_clockid = 1
+        attr.clockid = CLOCK_MONOTONIC
+        attr.watermark = 1
+        attr.wakeup_watermark = UInt32(max(1, dataSize / 4))
+        switch configuration.target {
+        case .command:
+            attr.inherit = 1
+            attr.enable_on_exec = 1
+        case .threads:
+            attr.inherit = 1
+        case .systemWide:
+            break
+        }
+        if sideband {
+            attr.mmap = 1
+            attr.mmap2 = 1
+            attr.comm = 1
+            attr.comm_exec = 1
+            attr.task = 1
+            attr.build_id = buildIDsInMmap ? 1 : 0
+        }
+        return attr
+    }
+
+    private func classify(errno error: Int32, event: EventSpec, cpu: Int, task: Int32) -> PerfEventError {
+        switch error {
+        case EACCES, EPERM:
+            let systemWide = configuration.target == .systemWide
+            return .permissionDenied(event: event.name, paranoid: kernelSetting("kernel/perf_event_paranoid"),
+                                     systemWide: systemWide)
+        case ENOENT, EOPNOTSUPP:
+            return .eventNotSupported(event: event.name, errno: error)
+        case ESRCH:
+            return .noSuchProcess(task)
+        case EMFILE, ENFILE:
+            return .tooManyOpenFiles(needed: configuration.events.count * configuration.cpus.count)
+        default:
+            return .open(event: event.name, cpu: cpu, errno: error)
+        }
+    }
+
+    /// Enables the events (for `-p` and `-a`; a command's events enable themselves at exec) and starts the reader.
+    public func start(sinks: [CPUSampleSink]) throws {
+        if rings.isEmpty { try open() }
+        guard pipe(&stopPipe) == 0 else { throw PerfEventError.system(SystemError("pipe")) }
+        for fd in stopPipe {
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+        }
+        if !configuration.target.enablesOnExec {
+            for descriptor in descriptors {
+                _ = CTprofLinux_ioctl_int(descriptor.fd, CTprofLinux_PERF_EVENT_IOC_ENABLE, 0)
+            }
+        }
+        var sinkOfCPU: [Int: CPUSampleSink] = [:]
+        for sink in sinks { sinkOfCPU[sink.cpu] = sink }
+        let rings = self.rings
+        let stopEvent = stopPipe[0]
+        let interval = configuration.flushInterval
+        let descriptors = self.descriptors
+        reader = startThread(name: "tprof-reader") {
+            PerfEventBackend.readLoop(rings: rings, sinks: sinkOfCPU, stopEvent: stopEvent, flushInterval: interval,
+                                      descriptors: descriptors.map(\.fd))
+        }
+    }
+
+    public func stop() {
+        guard let reader else { return }
+        var byte: UInt8 = 1
+        _ = retryingEINTR { write(stopPipe[1], &byte, 1) }
+        reader.join()
+        self.reader = nil
+        totals = readTotals()
+    }
+
+    /// The kernel's totals per event, read after `stop()`.
+    public var eventTotals: [EventTotals] { totals }
+
+    private func readTotals() -> [EventTotals] {
+        var result = Array(repeating: EventTotals(), count: configuration.events.count)
+        for descriptor in descriptors {
+            var values: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            let n = withUnsafeMutableBytes(of: &values) { buffer in
+                retryingEINTR { read(descriptor.fd, buffer.baseAddress, buffer.count) }
+            }
+            guard n == 24 else { continue }
+            result[descriptor.event].count &+= values.0
+            result[descriptor.event].timeEnabled &+= values.1
+            result[descriptor.event].timeRunning &+= values.2
+        }
+        return result
+    }
+
+    private func closeAll() {
+        rings.removeAll()
+        for descriptor in descriptors { close(descriptor.fd) }
+        descriptors.removeAll()
+        for fd in stopPipe where fd >= 0 { close(fd) }
+        stopPipe = [-1, -1]
+    }
+
+    private static func readLoop(rings: [PerfRing], sinks: [Int: CPUSampleSink], stopEvent: Int32,
+                                 flushInterval: UInt64, descriptors: [Int32]) {
+        let timeoutMs = Int32(max(1, min(1000, flushInterval / 1_000_000)))
+        var hungUp = Array(repeating: false, count: rings.count)
+        var reader = RingBufferReader()
+        var stopping = false
+        while !stopping {
+            var pollSet = [pollfd(fd: stopEvent, events: Int16(POLLIN), revents: 0)]
+            var ringOfPoll: [Int] = []
+            for (index, ring) in rings.enumerated() where !hungUp[index] {
+                pollSet.append(pollfd(fd: ring.fd, events: Int16(POLLIN), revents: 0))
+                ringOfPoll.append(index)
+            }
+            _ = retryingEINTR { poll(&pollSet, nfds_t(pollSet.count), timeoutMs) }
+            if pollSet[0].revents & Int16(POLLIN) != 0 { stopping = true }
+            for (position, index) in ringOfPoll.enumerated()
+            where pollSet[position + 1].revents & Int16(POLLHUP | POLLERR) != 0 {
+                hungUp[index] = true
+            }
+            if stopping {
+                for fd in descriptors { _ = CTprofLinux_ioctl_int(fd, CTprofLinux_PERF_EVENT_IOC_DISABLE, 0) }
+            }
+            let now = monotonicNanoseconds()
+            for ring in rings {
+                guard let sink = sinks[ring.cpu] else { continue }
+                ring.drain(into: sink, reader: &reader, now: now)
+            }
+            for sink in sinks.values {
+                if stopping { sink.flush(now: now) } else { sink.tick(now: now) }
+            }
+        }
+    }
+}
+
+/// One mmapped perf ring buffer: a control page and a power-of-two data area.
+final class PerfRing {
+    let fd: Int32
+    let cpu: Int
+    let decoder: PerfRecordDecoder
+    private let base: UnsafeMutableRawPointer
+    private let mapLength: Int
+    private let dataSize: Int
+
+    init(fd: Int32, cpu: Int, event: UInt16, dataSize: Int, pageSize: Int) throws {
+        self.fd = fd
+        self.cpu = cpu
+        self.decoder = PerfRecordDecoder(event: event)
+        self.dataSize = dataSize
+        self.mapLength = dataSize + pageSize
+        guard let mapped = mmap(nil, mapLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+              mapped != MAP_FAILED else {
+            throw SystemError("mmap")
+        }
+        self.base = mapped
+    }
+
+    deinit { munmap(base, mapLength) }
+
+    private var control: UnsafeMutablePointer<perf_event_mmap_page> {
+        base.assumingMemoryBound(to: perf_event_mmap_page.self)
+    }
+
+    /// Reads every record up to the kernel's head into `sink` and gives the space back.
+    func drain(into sink: CPUSampleSink, reader: inout RingBufferReader, now: UInt64) {
+        let head = CTprofLinux_ring_load_head(control)
+        let tail = control.pointee.data_tail
+        guard head != tail else { return }
+        let decoder = self.decoder
+        let drained = reader.drain(data: UnsafeRawPointer(base + Int(control.pointee.data_offset)), size: dataSize,
+                                   tail: tail, head: head) { record in
+            switch decoder.decode(record) {
+            case .sample(let sample): sink.add(sample, now: now)
+            case .sideband(let record): sink.add(record)
+            case .lost(let count): sink.countKernelLost(count)
+            case .lostSamples(let count): sink.countKernelLostSamples(count)
+            case .throttle: sink.countThrottle()
+            case .unthrottle: sink.countUnthrottle()
+            case .ignored: break
+            }
+        }
+        CTprofLinux_ring_store_tail(control, drained.tail)
+    }
+}

@@ -1,0 +1,128 @@
+/// Record types of the perf ring buffer (`enum perf_event_type`).
+public enum PerfRecordType: UInt32 {
+    case mmap = 1, lost = 2, comm = 3, exit = 4, throttle = 5, unthrottle = 6, fork = 7, read = 8, sample = 9
+    case mmap2 = 10, aux = 11, itraceStart = 12, lostSamples = 13, switchTask = 14, switchCPUWide = 15
+}
+
+/// One decoded ring-buffer record.
+public enum PerfRecord: Equatable {
+    case sample(Sample)
+    case sideband(SidebandRecord)
+    case lost(UInt64)
+    case lostSamples(UInt64)
+    case throttle
+    case unthrottle
+    /// A record type tprof does not store, or one too short to decode.
+    case ignored(type: UInt32)
+}
+
+/// Decodes records written with the sample layout tprof asks for:
+/// `PERF_SAMPLE_IP | TID | TIME | CPU | PERIOD` and `sample_id_all` (side-band records end with pid, tid, time, cpu).
+public struct PerfRecordDecoder {
+    /// The `sample_type` bits this decoder reads.
+    public static let sampleType: UInt64 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 7) | (1 << 8)
+    /// Bytes of a sample record body for `sampleType`: ip, pid/tid, time, cpu/res, period.
+    static let sampleBodySize = 40
+    /// Bytes of the `sample_id_all` trailer: pid/tid, time, cpu/res.
+    static let sampleIDSize = 24
+
+    static let cpuModeMask: UInt16 = 7
+    static let commExec: UInt16 = 1 << 13
+    static let mmapBuildID: UInt16 = 1 << 14
+
+    /// Index of the event the ring belongs to, stored in every sample.
+    public var event: UInt16
+
+    public init(event: UInt16) {
+        self.event = event
+    }
+
+    /// Decodes one whole record, header included.
+    public func decode(_ record: UnsafeRawBufferPointer) -> PerfRecord {
+        guard record.count >= 8 else { return .ignored(type: 0) }
+        let type = record.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
+        let misc = record.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
+        let body = UnsafeRawBufferPointer(rebasing: record[8...])
+        switch PerfRecordType(rawValue: type) {
+        case .sample:
+            guard body.count >= Self.sampleBodySize else { return .ignored(type: type) }
+            let mode = SampleMode(rawValue: UInt8(misc & Self.cpuModeMask)) ?? .unknown
+            return .sample(Sample(
+                time: body.u64(16), pid: body.i32(8), tid: body.i32(12), cpu: body.u32(24), event: event,
+                mode: mode, pc: body.u64(0), period: body.u64(32)))
+        case .comm:
+            guard body.count >= 8 + Self.sampleIDSize else { return .ignored(type: type) }
+            let name = body.cString(from: 8, end: body.count - Self.sampleIDSize)
+            return .sideband(.comm(time: trailerTime(body), pid: body.i32(0), tid: body.i32(4), name: name,
+                                   exec: misc & Self.commExec != 0, source: .kernel))
+        case .fork, .exit:
+            guard body.count >= 24 + Self.sampleIDSize else { return .ignored(type: type) }
+            let time = body.u64(16)
+            if type == PerfRecordType.fork.rawValue {
+                return .sideband(.fork(time: time, pid: body.i32(0), ppid: body.i32(4), tid: body.i32(8),
+                                       ptid: body.i32(12)))
+            }
+            return .sideband(.exit(time: time, pid: body.i32(0), ppid: body.i32(4), tid: body.i32(8),
+                                   ptid: body.i32(12)))
+        case .mmap2:
+            return decodeMmap2(body, misc: misc) ?? .ignored(type: type)
+        case .lost:
+            guard body.count >= 16 else { return .ignored(type: type) }
+            return .lost(body.u64(8))
+        case .lostSamples:
+            guard body.count >= 8 else { return .ignored(type: type) }
+            return .lostSamples(body.u64(0))
+        case .throttle:
+            return .throttle
+        case .unthrottle:
+            return .unthrottle
+        default:
+            return .ignored(type: type)
+        }
+    }
+
+    private func trailerTime(_ body: UnsafeRawBufferPointer) -> UInt64 {
+        body.u64(body.count - Self.sampleIDSize + 8)
+    }
+
+    private func decodeMmap2(_ body: UnsafeRawBufferPointer, misc: UInt16) -> PerfRecord? {
+        // pid, tid, addr, len, pgoff, 24 bytes of maj/min/ino/ino_generation or build id, prot, flags, filename.
+        let fixed = 4 + 4 + 8 + 8 + 8 + 24 + 4 + 4
+        guard body.count >= fixed + Self.sampleIDSize else { return nil }
+        var mapping = SidebandRecord.Mapping(
+            time: trailerTime(body), pid: body.i32(0), tid: body.i32(4), start: body.u64(8), length: body.u64(16),
+            pageOffset: body.u64(24), major: nil, minor: nil, inode: nil, inodeGeneration: nil, buildID: nil,
+            protection: body.u32(56), flags: body.u32(60),
+            filename: body.cString(from: fixed, end: body.count - Self.sampleIDSize), source: .kernel)
+        if misc & Self.mmapBuildID != 0 {
+            let length = min(20, Int(body[32]))
+            mapping.buildID = (0..<length).map { hexByte(body[36 + $0]) }.joined()
+        } else {
+            mapping.major = body.u32(32)
+            mapping.minor = body.u32(36)
+            mapping.inode = body.u64(40)
+            mapping.inodeGeneration = body.u64(48)
+        }
+        return .sideband(.mmap(mapping))
+    }
+}
+
+private let hexDigits = Array("0123456789abcdef")
+
+func hexByte(_ byte: UInt8) -> String {
+    String([hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 15)]])
+}
+
+extension UnsafeRawBufferPointer {
+    @inline(__always) func u64(_ offset: Int) -> UInt64 { loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+    @inline(__always) func u32(_ offset: Int) -> UInt32 { loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
+    @inline(__always) func i32(_ offset: Int) -> Int32 { loadUnaligned(fromByteOffset: offset, as: Int32.self) }
+
+    /// The NUL-terminated string in `[from, end)`, decoded as UTF-8 with repair.
+    func cString(from start: Int, end: Int) -> String {
+        guard start < end, end <= count else { return "" }
+        var stop = start
+        while stop < end && self[stop] != 0 { stop += 1 }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: self[start..<stop]), as: UTF8.self)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// Generates samples at a set rate with set shapes, to drive the pipeline in tests and benchmarks without the kernel.
+///
+/// Never used by `tprof-record`'s default path: the kernel is the only real source of samples.
+public final class SyntheticBackend: SamplingBackend {
+    /// What the generated samples look like.
+    public struct Shape: Sendable {
+        /// Distinct processes; sample `i` goes to pid `pidBase + i % processes`.
+        public var processes: Int
+        /// Threads per process.
+        public var threadsPerProcess: Int
+        /// Distinct program counters cycled through.
+        public var distinctPCs: Int
+        /// Every `kernelEvery`-th sample is in kernel mode (0: none).
+        public var kernelEvery: Int
+        /// Events the samples are spread over.
+        public var events: Int
+        public var pidBase: Int32
+
+        public init(processes: Int = 4, threadsPerProcess: Int = 2, distinctPCs: Int = 1000, kernelEvery: Int = 5,
+                    events: Int = 1, pidBase: Int32 = 1000) {
+            self.processes = max(1, processes)
+            self.threadsPerProcess = max(1, threadsPerProcess)
+            self.distinctPCs = max(1, distinctPCs)
+            self.kernelEvery = max(0, kernelEvery)
+            self.events = max(1, events)
+            self.pidBase = pidBase
+        }
+    }
+
+    public let name = "synthetic"
+    public let cpus: [Int]
+    /// Samples per second per CPU; 0 generates as fast as the pipeline takes them.
+    public let rate: UInt64
+    /// Samples per CPU after which generation stops by itself (0: until `stop()`).
+    public let samplesPerCPU: UInt64
+    public let shape: Shape
+
+    private var threads: [ThreadHandle] = []
+    private let stopFlag = StopFlag()
+
+    public init(cpus: [Int], rate: UInt64, samplesPerCPU: UInt64, shape: Shape = Shape()) {
+        self.cpus = cpus
+        self.rate = rate
+        self.samplesPerCPU = samplesPerCPU
+        self.shape = shape
+    }
+
+    public func estimateFrequency() -> UInt64 { rate == 0 ? 1_000_000 : rate }
+
+    public func start(sinks: [CPUSampleSink]) throws {
+        let shape = self.shape
+        let rate = self.rate
+        let limit = samplesPerCPU
+        let stopFlag = self.stopFlag
+        for sink in sinks {
+            threads.append(startThread(name: "tprof-synth-\(sink.cpu)") {
+                SyntheticBackend.generate(into: sink, shape: shape, rate: rate, limit: limit, stop: stopFlag)
+            })
+        }
+    }
+
+    /// Waits until every generator thread has produced its `samplesPerCPU` samples.
+    public func waitUntilFinished() {
+        for thread in threads { thread.join() }
+    }
+
+    public func stop() {
+        stopFlag.set()
+        for thread in threads { thread.join() }
+        threads.removeAll()
+    }
+
+    private static func generate(into sink: CPUSampleSink, shape: Shape, rate: UInt64, limit: UInt64,
+                                 stop: StopFlag) {
+        let start = monotonicNanoseconds()
+        let threadCount = shape.processes * shape.threadsPerProcess
+        var produced: UInt64 = 0
+        var now = start
+        let chunk: UInt64 = 256
+        while !stop.isSet && (limit == 0 || produced < limit) {
+            if rate > 0 {
+                let due = (now &- start) &* rate / 1_000_000_000
+                if produced >= due {
+                    usleep(200)
+                    now = monotonicNanoseconds()
+                    sink.tick(now: now)
+                    continue
+                }
+            }
+            let end = limit == 0 ? produced + chunk : min(limit, produced + chunk)
+            while produced < end {
+                let i = Int(truncatingIfNeeded: produced &+ UInt64(sink.cpu) &* 7919)
+                let thread = i % threadCount
+                let process = thread % shape.processes
+                let pid = shape.pidBase + Int32(process)
+                let tid = pid + Int32(100_000 * (thread / shape.processes))
+                let kernel = shape.kernelEvery > 0 && i % shape.kernelEvery == 0
+                let pcIndex = UInt64((i &* 2_654_435_761) % shape.distinctPCs)
+                let pc = kernel ? 0xffff_ffff_8100_0000 &+ pcIndex &* 16 : 0x40_1000 &+ pcIndex &* 16
+                sink.add(Sample(time: now &+ produced, pid: pid, tid: tid, cpu: UInt32(sink.cpu),
+                                event: UInt16(i % shape.events), mode: kernel ? .kernel : .user,
+                                pc: pc, period: 1_000_000), now: now)
+                produced += 1
+            }
+            now = monotonicNanoseconds()
+            sink.tick(now: now)
+        }
+        sink.flush(now: monotonicNanoseconds())
+    }
+}
+
+/// A flag one thread sets and others poll.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}

@@ -1,0 +1,73 @@
+import TprofCapture
+
+/// What `tprof-record` was asked to do, after argument parsing.
+public struct RecordOptions {
+    /// What to profile.
+    public enum Target: Equatable {
+        case command([String])
+        case pids([Int32])
+        case systemWide
+    }
+
+    public var output: String
+    public var force: Bool
+    /// Events as given with -e; empty means the default (cycles where the CPU has it, else cpu-clock).
+    public var events: [String]
+    public var frequency: UInt64?
+    public var period: UInt64?
+    public var target: Target
+    public var cpus: [Int]?
+    /// Seconds to record; nil records until the command ends or Ctrl-C.
+    public var duration: Double?
+    public var flushIntervalMs: Int
+    /// Samples per per-CPU buffer; nil sizes it from the rate.
+    public var bufferSamples: Int?
+    /// Completed buffers the list holds before it drops.
+    public var bufferLimit: Int
+    /// Data pages per perf ring buffer (a power of two).
+    public var ringPages: Int
+    /// No live status line and no summary.
+    public var quiet: Bool
+    /// The whole tprof-record command line, stored in the run.
+    public var commandLine: [String]
+
+    public static let defaultFrequency: UInt64 = 999
+
+    public init(output: String, force: Bool, events: [String], frequency: UInt64?, period: UInt64?, target: Target,
+                cpus: [Int]?, duration: Double?, flushIntervalMs: Int, bufferSamples: Int?, bufferLimit: Int,
+                ringPages: Int, quiet: Bool, commandLine: [String]) {
+        self.output = output
+        self.force = force
+        self.events = events
+        self.frequency = frequency
+        self.period = period
+        self.target = target
+        self.cpus = cpus
+        self.duration = duration
+        self.flushIntervalMs = flushIntervalMs
+        self.bufferSamples = bufferSamples
+        self.bufferLimit = bufferLimit
+        self.ringPages = ringPages
+        self.quiet = quiet
+        self.commandLine = commandLine
+    }
+
+    /// The sampling rate asked for: -c, else -F, else 999 Hz.
+    public var rate: SamplingRate {
+        if let period { return .period(period) }
+        return .frequency(frequency ?? Self.defaultFrequency)
+    }
+}
+
+/// An error that ends `tprof-record` with one line on stderr and an exit status.
+public struct RecordError: Error, CustomStringConvertible {
+    public var message: String
+    public var exitStatus: Int32
+
+    public init(_ message: String, exitStatus: Int32 = 1) {
+        self.message = message
+        self.exitStatus = exitStatus
+    }
+
+    public var description: String { message }
+}

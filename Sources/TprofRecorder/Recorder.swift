@@ -1,0 +1,363 @@
+import CTprofLinux
+import Foundation
+import Glibc
+import TprofCapture
+import TprofStore
+
+/// The version recorded in every database.
+public let tprofVersion = "0.1.0"
+
+/// One recording session: checks the request, opens the events, runs the target, and leaves a finished database.
+public final class Recorder {
+    private let options: RecordOptions
+    private let host = HostInfo.current()
+    private let stderr = StandardError()
+
+    public init(options: RecordOptions) {
+        self.options = options
+    }
+
+    /// Records and returns the exit status for tprof-record: the command's own, 127 when it cannot start,
+    /// non-zero with one line on stderr for any error.
+    public func run() -> Int32 {
+        do {
+            return try record()
+        } catch let error as RecordError {
+            stderr.line("tprof-record: \(error.message)")
+            return error.exitStatus
+        } catch {
+            stderr.line("tprof-record: \(error)")
+            return 1
+        }
+    }
+
+    // MARK: Checks made before anything is created or started
+
+    private func resolveEvents() throws -> (specs: [EventSpec], note: String?) {
+        if options.events.isEmpty {
+            if let failure = probeHardwareCycles() {
+                return ([try EventSpec.parse("cpu-clock")],
+                        "cycles is not available on this machine (\(failure)); using cpu-clock")
+            }
+            return ([try EventSpec.parse("cycles")], nil)
+        }
+        var specs: [EventSpec] = []
+        for name in options.events {
+            do {
+                specs.append(try EventSpec.parse(name))
+            } catch let error as EventSpec.ParseError {
+                throw RecordError(error.description)
+            }
+        }
+        return (specs, nil)
+    }
+
+    /// Opens `cycles` on this process for user mode only (allowed whatever the paranoia level): nil when it works.
+    private func probeHardwareCycles() -> String? {
+        var attr = perf_event_attr()
+        attr.type = 0
+        attr.size = UInt32(MemoryLayout<perf_event_attr>.size)
+        attr.config = 0
+        attr.disabled = 1
+        attr.exclude_kernel = 1
+        attr.exclude_hv = 1
+        let fd = CTprofLinux_perf_event_open(&attr, 0, -1, -1, UInt(PERF_FLAG_FD_CLOEXEC))
+        if fd >= 0 {
+            close(fd)
+            return nil
+        }
+        return String(cString: strerror(errno))
+    }
+
+    private func checkRate() throws {
+        if let period = options.period, period == 0 { throw RecordError("bad period 0 for -c: it must be at least 1") }
+        guard case .frequency(let hz) = options.rate else { return }
+        guard hz > 0 else { throw RecordError("bad frequency 0 for -F: it must be at least 1") }
+        if let max = kernelSetting("kernel/perf_event_max_sample_rate"), hz > UInt64(max) {
+            throw RecordError("-F \(hz) is above kernel.perf_event_max_sample_rate (\(max)); use -F \(max) or "
+                + "less, or raise it with 'sysctl kernel.perf_event_max_sample_rate=\(hz)'")
+        }
+    }
+
+    private func resolveCPUs() throws -> [Int] {
+        guard let asked = options.cpus else { return host.onlineCPUs }
+        let online = Set(host.onlineCPUs)
+        if let missing = asked.first(where: { !online.contains($0) }) {
+            throw RecordError("CPU \(missing) is not online (online: \(host.onlineCPUs.map(String.init).joined(separator: ",")))")
+        }
+        return asked
+    }
+
+    // MARK: Recording
+
+    private func record() throws -> Int32 {
+        let (events, eventNote) = try resolveEvents()
+        try checkRate()
+        let cpus = try resolveCPUs()
+        var targetTIDs: [Int32] = []
+        switch options.target {
+        case .command(let arguments):
+            guard let first = arguments.first else { throw RecordError("no command given") }
+            guard HeldCommand.resolve(first) != nil else {
+                throw RecordError("cannot run '\(first)': command not found", exitStatus: 127)
+            }
+        case .pids(let pids):
+            for pid in pids {
+                guard pid > 0, let tids = ProcSnapshot.threads(of: pid) else {
+                    throw RecordError("no such process: \(pid)")
+                }
+                targetTIDs.append(contentsOf: tids)
+            }
+        case .systemWide:
+            break
+        }
+        if let duration = options.duration, !(duration > 0 && duration < 1e9) {
+            throw RecordError("bad duration \(duration) for -d: it must be a positive number of seconds")
+        }
+
+        let signals = CTprofLinux_block_signals_to_fd()
+        guard signals >= 0 else { throw RecordError("cannot block signals: \(SystemError("signalfd"))") }
+        defer { close(signals) }
+
+        let database: RecordingDatabase
+        do {
+            database = try RecordingDatabase(creating: options.output, force: options.force)
+        } catch let error as OutputError {
+            throw RecordError(error.description)
+        }
+        var command: HeldCommand?
+        var started = false
+        defer {
+            if !started {
+                command?.abandon()
+                database.remove()
+            }
+        }
+
+        let perfTarget: PerfTarget
+        switch options.target {
+        case .command(let arguments):
+            let held = try HeldCommand(arguments: arguments)
+            command = held
+            perfTarget = .command(pid: held.pid)
+        case .pids:
+            perfTarget = .threads(targetTIDs)
+        case .systemWide:
+            perfTarget = .systemWide
+        }
+        let flushInterval = UInt64(options.flushIntervalMs) * 1_000_000
+        let backend = PerfEventBackend(configuration: .init(
+            events: events, rate: options.rate, target: perfTarget, cpus: cpus, ringPages: options.ringPages,
+            flushInterval: flushInterval))
+        do {
+            try backend.open()
+        } catch let error as PerfEventError {
+            throw RecordError(error.description)
+        } catch {
+            throw RecordError("cannot open perf events: \(error)")
+        }
+        if backend.fellBackToUserOnly {
+            stderr.line("tprof-record: kernel samples are not permitted (kernel.perf_event_paranoid is "
+                + "\(kernelSetting("kernel/perf_event_paranoid").map(String.init) ?? "unknown") and no CAP_PERFMON); "
+                + "recording user space only (events :u)")
+        }
+        if backend.ringPagesMapped < options.ringPages {
+            stderr.line("tprof-record: the locked-memory limit (kernel.perf_event_mlock_kb, ulimit -l) allows "
+                + "\(backend.ringPagesMapped) ring pages per CPU, not \(options.ringPages); using \(backend.ringPagesMapped)")
+        }
+        if let eventNote, !options.quiet { stderr.line("tprof-record: \(eventNote)") }
+
+        let frequency = backend.estimateFrequency()
+        let bufferSamples = options.bufferSamples
+            ?? min(65_536, max(1024, Int(frequency) * 2 * max(1, options.flushIntervalMs) / 1000))
+        let list = BufferList(cpus: cpus, configuration: .init(bufferCapacity: bufferSamples, limit: options.bufferLimit))
+
+        let startWall = Int64(Date().timeIntervalSince1970 * 1e9)
+        let startMonotonic = monotonicNanoseconds()
+        let finalEvents = backend.configuration.events
+        let pidsForRun: [Int32]?
+        if case .pids(let pids) = options.target { pidsForRun = pids } else { pidsForRun = nil }
+        var commandArguments: [String]?
+        if case .command(let arguments) = options.target { commandArguments = arguments }
+        let targetName: String
+        switch options.target {
+        case .command: targetName = "command"
+        case .pids: targetName = "pid"
+        case .systemWide: targetName = "system"
+        }
+        let run = RunInfo(
+            toolVersion: tprofVersion, target: targetName, commandLine: options.commandLine, command: commandArguments,
+            targetPIDs: pidsForRun, cpus: cpus, backend: backend.name, host: host.host,
+            kernelRelease: host.kernelRelease, machine: host.machine, cpuModel: host.cpuModel,
+            cpuCount: host.onlineCPUs.count, maxSampleRate: kernelSetting("kernel/perf_event_max_sample_rate"),
+            paranoid: kernelSetting("kernel/perf_event_paranoid"), userOnlyFallback: backend.fellBackToUserOnly,
+            ringPages: backend.ringPagesMapped, flushIntervalMs: options.flushIntervalMs, bufferSamples: bufferSamples,
+            bufferLimit: options.bufferLimit, startTimeNs: startWall, startMonotonicNs: startMonotonic)
+        let eventInfos = finalEvents.enumerated().map { index, spec in
+            EventInfo(spec: spec, rate: options.rate, note: index == 0 ? eventNote : nil)
+        }
+        let writer: SampleWriter
+        do {
+            try database.insertRun(run, events: eventInfos)
+            writer = try SampleWriter(database: database, list: list, startMonotonic: startMonotonic,
+                                      eventCount: finalEvents.count)
+            switch options.target {
+            case .pids(let pids): try writer.writeSideband(ProcSnapshot.records(for: pids, time: startMonotonic))
+            case .systemWide:
+                try writer.writeSideband(ProcSnapshot.records(for: ProcSnapshot.allProcesses(), time: startMonotonic))
+            case .command: break
+            }
+        } catch {
+            throw RecordError("cannot write \(options.output): \(error)")
+        }
+
+        let now = monotonicNanoseconds()
+        let sinks = cpus.map { CPUSampleSink(cpu: $0, list: list, flushInterval: flushInterval, now: now) }
+        writer.start()
+        do {
+            try backend.start(sinks: sinks)
+        } catch {
+            list.close()
+            writer.finish()
+            throw RecordError("cannot start recording: \(error)")
+        }
+        started = true
+
+        var status = "complete"
+        var reason: String?
+        var exitCode: Int32 = 0
+        if let command, let failure = command.release() {
+            command.waitForExit(blocking: true)
+            status = "failed"
+            reason = "cannot run '\(commandArguments?.first ?? "")': \(String(cString: strerror(failure)))"
+            exitCode = 127
+        } else {
+            let ending = waitForEnd(signals: signals, command: command, writer: writer, list: list,
+                                    start: startMonotonic)
+            status = ending.status
+            reason = ending.reason
+            exitCode = ending.exitCode
+        }
+
+        backend.stop()
+        list.close()
+        writer.finish()
+        clearStatusLine()
+        if let failure = writer.failure {
+            status = "failed"
+            reason = "writing the database failed: \(failure)"
+            exitCode = 1
+        }
+        let end = monotonicNanoseconds()
+        let statistics = list.statistics()
+        var finishError: Error?
+        do {
+            try writer.writeCounters()
+            try database.finish(RunOutcome(
+                status: status, reason: reason, endTimeNs: Int64(Date().timeIntervalSince1970 * 1e9),
+                durationNs: Int64(end - startMonotonic), exitStatus: command?.exit?.status,
+                exitSignal: command?.exit?.signal, eventTotals: backend.eventTotals),
+                samplesPerEvent: writer.samplesPerEvent)
+        } catch {
+            finishError = error
+        }
+        if status == "failed", let reason { stderr.line("tprof-record: \(reason)") }
+        if let finishError {
+            stderr.line("tprof-record: cannot finish \(options.output): \(finishError)")
+            if exitCode == 0 { exitCode = 1 }
+        }
+        if !options.quiet {
+            Summary(output: options.output, fileSize: database.fileSize, statistics: statistics,
+                    events: finalEvents, eventTotals: backend.eventTotals, samplesPerEvent: writer.samplesPerEvent,
+                    rate: options.rate, duration: Double(end - startMonotonic) / 1e9).print(to: stderr)
+        }
+        return exitCode
+    }
+
+    private struct Ending {
+        var status: String
+        var reason: String?
+        var exitCode: Int32
+    }
+
+    /// Waits for the command to exit, the duration to pass, the -p processes to end, a signal, or a writer failure.
+    private func waitForEnd(signals: Int32, command: HeldCommand?, writer: SampleWriter, list: BufferList,
+                            start: UInt64) -> Ending {
+        let deadline = options.duration.map { start + UInt64($0 * 1e9) }
+        let showStatus = !options.quiet && isatty(STDERR_FILENO) == 1
+        var lastStatus: UInt64 = 0
+        while true {
+            let now = monotonicNanoseconds()
+            var timeout: UInt64 = 250_000_000
+            if let deadline {
+                if now >= deadline {
+                    command?.terminate(with: SIGTERM, grace: 2)
+                    return Ending(status: "complete", reason: "duration elapsed", exitCode: commandExitCode(command))
+                }
+                timeout = min(timeout, deadline - now)
+            }
+            var pollSet = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            _ = retryingEINTR { poll(&pollSet, 1, Int32(max(1, timeout / 1_000_000))) }
+            while true {
+                let signal = CTprofLinux_read_signalfd(signals)
+                if signal <= 0 { break }
+                if signal == SIGCHLD { continue }
+                command?.terminate(with: signal, grace: 2)
+                return Ending(status: "interrupted", reason: "stopped by signal \(signal) (\(signalName(signal)))",
+                              exitCode: command.map { _ in commandExitCode(command) } ?? 0)
+            }
+            if let command, command.waitForExit(blocking: false) {
+                return Ending(status: "complete", reason: nil, exitCode: commandExitCode(command))
+            }
+            if case .pids(let pids) = options.target, pids.allSatisfy({ kill($0, 0) != 0 && errno == ESRCH }) {
+                return Ending(status: "complete", reason: "the profiled processes exited", exitCode: 0)
+            }
+            if let failure = writer.failure {
+                command?.terminate(with: SIGTERM, grace: 2)
+                return Ending(status: "failed", reason: "writing the database failed: \(failure)", exitCode: 1)
+            }
+            if showStatus && now - lastStatus >= 500_000_000 {
+                lastStatus = now
+                let total = list.statistics().reduce(CaptureCounters()) { $0 + $1.counters }
+                let lost = total.dropped + total.kernelDropped
+                stderr.write("\r[ tprof-record: \(String(format: "%.1f", Double(now - start) / 1e9)) s, "
+                    + "\(total.read) samples, \(lost) lost ]\u{1B}[K")
+            }
+        }
+    }
+
+    private func commandExitCode(_ command: HeldCommand?) -> Int32 {
+        command?.exit?.status ?? 0
+    }
+
+    private func clearStatusLine() {
+        if !options.quiet && isatty(STDERR_FILENO) == 1 { stderr.write("\r\u{1B}[K") }
+    }
+}
+
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGINT: return "SIGINT"
+    case SIGTERM: return "SIGTERM"
+    case SIGHUP: return "SIGHUP"
+    default: return "signal \(signal)"
+    }
+}
+
+/// Unbuffered writes to stderr.
+struct StandardError {
+    func write(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress else { return }
+            var offset = 0
+            while offset < bytes.count {
+                let n = retryingEINTR { Glibc.write(STDERR_FILENO, base + offset, bytes.count - offset) }
+                if n <= 0 { return }
+                offset += n
+            }
+        }
+    }
+
+    func line(_ text: String) { write(text + "\n") }
+}

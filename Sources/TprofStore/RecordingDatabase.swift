@@ -1,0 +1,259 @@
+import Foundation
+import Glibc
+import TprofCapture
+
+/// The `application_id` of a tprof database ('tprf'), so other SQLite files are told apart.
+public let tprofApplicationID: Int32 = 0x7470_7266
+
+/// Why the output database could not be created.
+public enum OutputError: Error, CustomStringConvertible, Equatable {
+    case exists(String)
+    case notWritable(String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .exists(let path):
+            return "\(path) already exists; use --force to overwrite it or -o to choose another file"
+        case .notWritable(let path, let errno):
+            return "cannot create \(path): \(String(cString: strerror(errno)))"
+        }
+    }
+}
+
+/// Metadata of a run, stored in the one row of `run`.
+public struct RunInfo {
+    public var toolVersion: String
+    public var target: String
+    public var commandLine: [String]
+    public var command: [String]?
+    public var targetPIDs: [Int32]?
+    public var cpus: [Int]
+    public var backend: String
+    public var host: String
+    public var kernelRelease: String
+    public var machine: String
+    public var cpuModel: String?
+    public var cpuCount: Int
+    public var maxSampleRate: Int?
+    public var paranoid: Int?
+    public var userOnlyFallback: Bool
+    public var ringPages: Int?
+    public var flushIntervalMs: Int
+    public var bufferSamples: Int
+    public var bufferLimit: Int
+    public var startTimeNs: Int64
+    public var startMonotonicNs: UInt64
+
+    public init(toolVersion: String, target: String, commandLine: [String], command: [String]?,
+                targetPIDs: [Int32]?, cpus: [Int], backend: String, host: String, kernelRelease: String,
+                machine: String, cpuModel: String?, cpuCount: Int, maxSampleRate: Int?, paranoid: Int?,
+                userOnlyFallback: Bool, ringPages: Int?, flushIntervalMs: Int, bufferSamples: Int, bufferLimit: Int,
+                startTimeNs: Int64, startMonotonicNs: UInt64) {
+        self.toolVersion = toolVersion
+        self.target = target
+        self.commandLine = commandLine
+        self.command = command
+        self.targetPIDs = targetPIDs
+        self.cpus = cpus
+        self.backend = backend
+        self.host = host
+        self.kernelRelease = kernelRelease
+        self.machine = machine
+        self.cpuModel = cpuModel
+        self.cpuCount = cpuCount
+        self.maxSampleRate = maxSampleRate
+        self.paranoid = paranoid
+        self.userOnlyFallback = userOnlyFallback
+        self.ringPages = ringPages
+        self.flushIntervalMs = flushIntervalMs
+        self.bufferSamples = bufferSamples
+        self.bufferLimit = bufferLimit
+        self.startTimeNs = startTimeNs
+        self.startMonotonicNs = startMonotonicNs
+    }
+}
+
+/// One row of `events`, as known when recording starts.
+public struct EventInfo {
+    public var spec: EventSpec
+    public var rate: SamplingRate
+    public var note: String?
+
+    public init(spec: EventSpec, rate: SamplingRate, note: String?) {
+        self.spec = spec
+        self.rate = rate
+        self.note = note
+    }
+}
+
+/// How a run ended.
+public struct RunOutcome {
+    public var status: String
+    public var reason: String?
+    public var endTimeNs: Int64
+    public var durationNs: Int64
+    public var exitStatus: Int32?
+    public var exitSignal: Int32?
+    public var eventTotals: [EventTotals]
+
+    public init(status: String, reason: String?, endTimeNs: Int64, durationNs: Int64, exitStatus: Int32?,
+                exitSignal: Int32?, eventTotals: [EventTotals]) {
+        self.status = status
+        self.reason = reason
+        self.endTimeNs = endTimeNs
+        self.durationNs = durationNs
+        self.exitStatus = exitStatus
+        self.exitSignal = exitSignal
+        self.eventTotals = eventTotals
+    }
+}
+
+/// The database a recording writes: created with the schema, filled by `SampleWriter`, finished by `finish`.
+public final class RecordingDatabase {
+    public let connection: SQLiteDatabase
+    public let path: String
+
+    /// Creates `path` (mode 0600, never following a symlink) with the whole schema.
+    /// - Parameter force: replace an existing file instead of refusing.
+    public init(creating path: String, force: Bool) throws {
+        self.path = path
+        if force {
+            for suffix in ["", "-wal", "-shm"] {
+                if unlink(path + suffix) != 0 && errno != ENOENT {
+                    throw OutputError.notWritable(path + suffix, errno: errno)
+                }
+            }
+        }
+        let fd = retryingEINTR { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+        if fd < 0 {
+            let error = errno
+            throw error == EEXIST ? OutputError.exists(path) : OutputError.notWritable(path, errno: error)
+        }
+        close(fd)
+        do {
+            connection = try SQLiteDatabase(path: path, mode: .readWrite)
+            try connection.execute("""
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = NORMAL;
+                PRAGMA application_id = \(tprofApplicationID);
+                """)
+            try RecordingDatabase.applySchema(to: connection)
+        } catch {
+            unlink(path)
+            throw error
+        }
+    }
+
+    /// Creates every table of `Schema/` in one transaction and sets `user_version`.
+    static func applySchema(to db: SQLiteDatabase) throws {
+        try db.execute("BEGIN")
+        for step in EmbeddedSchema.migrations {
+            try db.execute(step.sql)
+        }
+        try db.execute("PRAGMA user_version = \(EmbeddedSchema.migrations.last?.version ?? 0); COMMIT")
+    }
+
+    /// The schema version this build writes and reads.
+    public static var schemaVersion: Int { EmbeddedSchema.migrations.last?.version ?? 0 }
+
+    /// Removes the file again, for errors found before recording started.
+    public func remove() {
+        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+    }
+
+    public func insertRun(_ run: RunInfo, events: [EventInfo]) throws {
+        func json(_ items: [String]) -> String {
+            let data = (try? JSONSerialization.data(withJSONObject: items, options: [.withoutEscapingSlashes])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+        try connection.execute("BEGIN")
+        try connection.prepare("""
+            INSERT INTO run (id, tool, tool_version, schema_version, status, target, command_line, command,
+                target_pids, cpus, backend, host, kernel_release, machine, cpu_model, cpu_count,
+                perf_event_max_sample_rate, perf_event_paranoid, user_only_fallback, ring_pages, flush_interval_ms,
+                buffer_samples, buffer_limit, start_time_ns, start_monotonic_ns)
+            VALUES (1, 'tprof-record', ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).run([
+                .text(run.toolVersion), .integer(Int64(RecordingDatabase.schemaVersion)), .text(run.target),
+                .text(json(run.commandLine)), SQLiteValue(run.command.map(json)),
+                SQLiteValue(run.targetPIDs.map { $0.map(String.init).joined(separator: ",") }),
+                .text(run.cpus.map(String.init).joined(separator: ",")), .text(run.backend), .text(run.host),
+                .text(run.kernelRelease), .text(run.machine), SQLiteValue(run.cpuModel),
+                .integer(Int64(run.cpuCount)), SQLiteValue(run.maxSampleRate), SQLiteValue(run.paranoid),
+                .integer(run.userOnlyFallback ? 1 : 0), SQLiteValue(run.ringPages), .integer(Int64(run.flushIntervalMs)),
+                .integer(Int64(run.bufferSamples)), .integer(Int64(run.bufferLimit)), .integer(run.startTimeNs),
+                .integer(Int64(bitPattern: run.startMonotonicNs)),
+            ])
+        let insertEvent = try connection.prepare("""
+            INSERT INTO events (id, name, base_name, type, config, exclude_user, exclude_kernel, requested_frequency,
+                requested_period, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (id, event) in events.enumerated() {
+            var frequency: SQLiteValue = .null
+            var period: SQLiteValue = .null
+            switch event.rate {
+            case .frequency(let hz): frequency = .integer(Int64(hz))
+            case .period(let p): period = .integer(Int64(p))
+            }
+            try insertEvent.run([
+                .integer(Int64(id)), .text(event.spec.name), .text(event.spec.baseName),
+                .integer(Int64(event.spec.type)), .integer(Int64(event.spec.config)),
+                .integer(event.spec.excludeUser ? 1 : 0), .integer(event.spec.excludeKernel ? 1 : 0), frequency,
+                period, SQLiteValue(event.note),
+            ])
+        }
+        try connection.execute("COMMIT")
+    }
+
+    /// Marks the run finished: indexes, process and thread names, event totals, status. Runs after the writer.
+    public func finish(_ outcome: RunOutcome, samplesPerEvent: [UInt64]) throws {
+        try connection.execute(EmbeddedSchema.indexes)
+        try connection.execute("BEGIN")
+        try connection.execute("""
+            INSERT OR IGNORE INTO threads (tid, pid) SELECT DISTINCT tid, pid FROM samples;
+            INSERT OR IGNORE INTO processes (pid) SELECT DISTINCT pid FROM threads;
+            UPDATE processes SET comm = (
+                SELECT t.comm FROM threads t WHERE t.pid = processes.pid AND t.comm IS NOT NULL
+                ORDER BY t.tid = t.pid DESC LIMIT 1)
+            WHERE comm IS NULL;
+            UPDATE threads SET comm = (SELECT p.comm FROM processes p WHERE p.pid = threads.pid) WHERE comm IS NULL;
+            """)
+        let updateEvent = try connection.prepare("""
+            UPDATE events SET samples = ?, count = ?, time_enabled_ns = ?, time_running_ns = ?, achieved_rate = ?
+            WHERE id = ?
+            """)
+        for id in samplesPerEvent.indices {
+            let totals = id < outcome.eventTotals.count ? outcome.eventTotals[id] : nil
+            let samples = samplesPerEvent[id]
+            var rate: SQLiteValue = .null
+            if let totals, totals.timeRunning > 0 {
+                rate = .real(Double(samples) / (Double(totals.timeRunning) / 1e9))
+            }
+            try updateEvent.run([
+                .integer(Int64(samples)), totals.map { .integer(Int64(bitPattern: $0.count)) } ?? .null,
+                totals.map { .integer(Int64(bitPattern: $0.timeEnabled)) } ?? .null,
+                totals.map { .integer(Int64(bitPattern: $0.timeRunning)) } ?? .null, rate, .integer(Int64(id)),
+            ])
+        }
+        try connection.prepare("""
+            UPDATE run SET status = ?, status_reason = ?, end_time_ns = ?, duration_ns = ?, exit_status = ?,
+                exit_signal = ? WHERE id = 1
+            """).run([
+                .text(outcome.status), SQLiteValue(outcome.reason), .integer(outcome.endTimeNs),
+                .integer(outcome.durationNs), SQLiteValue(outcome.exitStatus.map(Int.init)),
+                SQLiteValue(outcome.exitSignal.map(Int.init)),
+            ])
+        try connection.execute("COMMIT")
+        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// Size of the database file and its WAL, in bytes.
+    public var fileSize: Int64 {
+        var total: Int64 = 0
+        for suffix in ["", "-wal"] {
+            var info = stat()
+            if stat(path + suffix, &info) == 0 { total += Int64(info.st_size) }
+        }
+        return total
+    }
+}

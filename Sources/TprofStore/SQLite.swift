@@ -1,0 +1,173 @@
+import CSQLite
+import Foundation
+
+/// An SQLite failure with the library's message.
+public struct SQLiteError: Error, CustomStringConvertible, Equatable {
+    /// The primary result code (SQLITE_FULL, SQLITE_CORRUPT, ...).
+    public var code: Int32
+    public var message: String
+
+    public var description: String { message }
+
+    /// True when the disk or the database file is full.
+    public var isDiskFull: Bool { code & 0xff == SQLITE_FULL }
+}
+
+// SQLITE_TRANSIENT is a macro casting -1 to a function pointer; it does not import.
+private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+/// One SQLite connection. Not shared between threads: each thread opens its own.
+public final class SQLiteDatabase {
+    let handle: OpaquePointer
+    public let path: String
+
+    /// How to open the file.
+    public enum Mode {
+        case readWrite
+        /// Creates the file; fails when it exists.
+        case create
+        case readOnly
+    }
+
+    public init(path: String, mode: Mode) throws {
+        self.path = path
+        var db: OpaquePointer?
+        let flags: Int32
+        switch mode {
+        case .readWrite: flags = SQLITE_OPEN_READWRITE
+        case .create: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        case .readOnly: flags = SQLITE_OPEN_READONLY
+        }
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: message)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, 5000)
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws {
+        var error: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &error)
+        if rc != SQLITE_OK {
+            let message = error.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(error)
+            throw SQLiteError(code: rc, message: message)
+        }
+    }
+
+    public func prepare(_ sql: String) throws -> SQLiteStatement {
+        try SQLiteStatement(database: self, sql: sql)
+    }
+
+    /// The first column of the first row of `sql`, as an integer.
+    public func scalarInt(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int64? {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        guard try statement.step() else { return nil }
+        return statement.isNull(0) ? nil : statement.int64(0)
+    }
+
+    func error(_ rc: Int32) -> SQLiteError {
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+}
+
+/// A value bound to a statement parameter.
+public enum SQLiteValue: Equatable {
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case null
+
+    public init(_ value: Int?) { self = value.map { .integer(Int64($0)) } ?? .null }
+    public init(_ value: String?) { self = value.map { .text($0) } ?? .null }
+}
+
+/// A prepared statement, kept and reused for speed.
+public final class SQLiteStatement {
+    let handle: OpaquePointer
+    private unowned let database: SQLiteDatabase
+
+    init(database: SQLiteDatabase, sql: String) throws {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else { throw database.error(rc) }
+        self.handle = statement
+        self.database = database
+    }
+
+    deinit { sqlite3_finalize(handle) }
+
+    @inline(__always)
+    public func bind(_ index: Int32, _ value: Int64) {
+        sqlite3_bind_int64(handle, index, value)
+    }
+
+    public func bind(_ index: Int32, _ value: SQLiteValue) {
+        switch value {
+        case .integer(let v): sqlite3_bind_int64(handle, index, v)
+        case .real(let v): sqlite3_bind_double(handle, index, v)
+        case .text(let v): sqlite3_bind_text(handle, index, v, -1, transient)
+        case .null: sqlite3_bind_null(handle, index)
+        }
+    }
+
+    public func bind(_ values: [SQLiteValue]) throws {
+        sqlite3_reset(handle)
+        for (i, value) in values.enumerated() { bind(Int32(i + 1), value) }
+    }
+
+    /// Steps once: true when a row is available.
+    @discardableResult
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw database.error(rc)
+    }
+
+    /// Runs an INSERT/UPDATE once and resets.
+    public func run(_ values: [SQLiteValue]) throws {
+        try bind(values)
+        defer { sqlite3_reset(handle) }
+        try step()
+    }
+
+    /// Steps to completion and resets, for a statement bound with `bind(_:_:)`.
+    @inline(__always)
+    public func runBound() throws {
+        let rc = sqlite3_step(handle)
+        sqlite3_reset(handle)
+        if rc != SQLITE_DONE && rc != SQLITE_ROW { throw database.error(rc) }
+    }
+
+    public var columnCount: Int32 { sqlite3_column_count(handle) }
+    public func columnName(_ i: Int32) -> String { String(cString: sqlite3_column_name(handle, i)) }
+    public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
+    public func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+    public func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+    public func text(_ i: Int32) -> String? {
+        guard let p = sqlite3_column_text(handle, i) else { return nil }
+        return String(cString: p)
+    }
+
+    /// The column as a value of its stored type.
+    public func value(_ i: Int32) -> SQLiteValue {
+        switch sqlite3_column_type(handle, i) {
+        case SQLITE_INTEGER: return .integer(int64(i))
+        case SQLITE_FLOAT: return .real(double(i))
+        case SQLITE_NULL: return .null
+        default: return .text(text(i) ?? "")
+        }
+    }
+}

@@ -1,0 +1,252 @@
+import Foundation
+import TprofCapture
+
+/// Takes completed buffers off the `BufferList` on its own thread and writes them to the database in batches:
+/// one transaction a batch, cached prepared statements, multi-row INSERTs.
+public final class SampleWriter {
+    /// Rows per multi-row INSERT; SQLite's parse and step cost is shared by all of them.
+    static let rowsPerInsert = 64
+    static let sampleColumns = "time, cpu, pid, tid, event, mode, pc, period"
+
+    private let db: SQLiteDatabase
+    private let list: BufferList
+    private let startMonotonic: UInt64
+    private let eventCount: Int
+    private var thread: ThreadHandle?
+
+    private let insertMany: SQLiteStatement
+    private let insertOne: SQLiteStatement
+    private let insertComm: SQLiteStatement
+    private let upsertThreadComm: SQLiteStatement
+    private let upsertProcessComm: SQLiteStatement
+    private let insertTask: SQLiteStatement
+    private let upsertThreadFork: SQLiteStatement
+    private let upsertProcessFork: SQLiteStatement
+    private let updateThreadExit: SQLiteStatement
+    private let updateProcessExit: SQLiteStatement
+    private let insertMmap: SQLiteStatement
+    private let upsertCounters: SQLiteStatement
+
+    // Protected by `stateLock`: read by other threads for the live status and the summary.
+    private let stateLock = NSLock()
+    private var _failure: Error?
+    private var _batches = 0
+    private var _samplesPerEvent: [UInt64]
+
+    /// - Parameters:
+    ///   - startMonotonic: sample times are stored relative to it.
+    public init(database: RecordingDatabase, list: BufferList, startMonotonic: UInt64, eventCount: Int) throws {
+        self.db = database.connection
+        self.list = list
+        self.startMonotonic = startMonotonic
+        self.eventCount = eventCount
+        self._samplesPerEvent = Array(repeating: 0, count: max(1, eventCount))
+        let placeholders = "(?, ?, ?, ?, ?, ?, ?, ?)"
+        insertMany = try db.prepare("INSERT INTO samples (\(Self.sampleColumns)) VALUES "
+            + Array(repeating: placeholders, count: Self.rowsPerInsert).joined(separator: ", "))
+        insertOne = try db.prepare("INSERT INTO samples (\(Self.sampleColumns)) VALUES \(placeholders)")
+        insertComm = try db.prepare(
+            "INSERT INTO comm_records (time, pid, tid, comm, exec, source) VALUES (?, ?, ?, ?, ?, ?)")
+        upsertThreadComm = try db.prepare("""
+            INSERT INTO threads (tid, pid, comm) VALUES (?, ?, ?)
+            ON CONFLICT (pid, tid) DO UPDATE SET comm = excluded.comm
+            """)
+        upsertProcessComm = try db.prepare("""
+            INSERT INTO processes (pid, comm) VALUES (?, ?) ON CONFLICT (pid) DO UPDATE SET comm = excluded.comm
+            """)
+        insertTask = try db.prepare(
+            "INSERT INTO task_records (time, kind, pid, ppid, tid, ptid) VALUES (?, ?, ?, ?, ?, ?)")
+        upsertThreadFork = try db.prepare("""
+            INSERT INTO threads (tid, pid, start_time) VALUES (?, ?, ?)
+            ON CONFLICT (pid, tid) DO UPDATE SET start_time = excluded.start_time
+            """)
+        upsertProcessFork = try db.prepare("""
+            INSERT INTO processes (pid, ppid, start_time) VALUES (?, ?, ?)
+            ON CONFLICT (pid) DO UPDATE SET ppid = excluded.ppid, start_time = excluded.start_time
+            """)
+        updateThreadExit = try db.prepare("UPDATE threads SET exit_time = ? WHERE pid = ? AND tid = ?")
+        updateProcessExit = try db.prepare("UPDATE processes SET exit_time = ? WHERE pid = ?")
+        insertMmap = try db.prepare("""
+            INSERT INTO mmap_records (time, pid, tid, start, length, pgoff, maj, min, ino, ino_generation, build_id,
+                prot, flags, filename, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        upsertCounters = try db.prepare("""
+            INSERT OR REPLACE INTO counters (cpu, read, written, sample, overflow, buf, emptybuf, dropbuf,
+                dropbuf_sample, kernel_lost, kernel_lost_samples, throttle, unthrottle, sideband_dropped, unwritten)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+    }
+
+    /// Writes side-band records known before recording starts (the /proc snapshot), in one transaction.
+    public func writeSideband(_ records: [SidebandRecord]) throws {
+        try db.execute("BEGIN")
+        do {
+            for record in records { try write(record) }
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Starts the writer thread.
+    public func start() {
+        thread = startThread(name: "tprof-writer") { [self] in run() }
+    }
+
+    /// Waits for the writer to write everything left after the list was closed.
+    public func finish() {
+        thread?.join()
+        thread = nil
+    }
+
+    /// The error that stopped the writer, if one did.
+    public var failure: Error? {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return _failure
+    }
+
+    /// Transactions committed so far.
+    public var batches: Int {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return _batches
+    }
+
+    /// Samples written per event index.
+    public var samplesPerEvent: [UInt64] {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        return _samplesPerEvent
+    }
+
+    private func run() {
+        while true {
+            let batch = list.takeBatch(timeout: 0.25)
+            if batch.isEmpty {
+                if list.isDrained { return }
+                continue
+            }
+            do {
+                try write(batch)
+                list.release(batch.buffers)
+            } catch {
+                list.release(batch.buffers, written: false)
+                stateLock.lock()
+                _failure = error
+                stateLock.unlock()
+                discardUntilDrained()
+                return
+            }
+        }
+    }
+
+    /// After a failure, keeps taking buffers so the producers never block; their samples count as unwritten.
+    private func discardUntilDrained() {
+        while true {
+            let batch = list.takeBatch(timeout: 0.25)
+            list.release(batch.buffers, written: false)
+            if batch.isEmpty && list.isDrained { return }
+        }
+    }
+
+    private func write(_ batch: BufferList.Batch) throws {
+        try db.execute("BEGIN")
+        do {
+            var perEvent = Array(repeating: UInt64(0), count: _samplesPerEvent.count)
+            for buffer in batch.buffers {
+                try write(buffer.samples, perEvent: &perEvent)
+            }
+            for record in batch.sideband { try write(record) }
+            var inBatch: [Int: UInt64] = [:]
+            for buffer in batch.buffers { inBatch[buffer.cpu, default: 0] += UInt64(buffer.count) }
+            try writeCounters(alsoWritten: inBatch)
+            try db.execute("COMMIT")
+            stateLock.lock()
+            for i in perEvent.indices { _samplesPerEvent[i] += perEvent[i] }
+            _batches += 1
+            stateLock.unlock()
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    private func write(_ samples: [Sample], perEvent: inout [UInt64]) throws {
+        let start = startMonotonic
+        var index = 0
+        let full = samples.count - samples.count % Self.rowsPerInsert
+        while index < samples.count {
+            let statement = index < full ? insertMany : insertOne
+            let rows = index < full ? Self.rowsPerInsert : 1
+            var parameter: Int32 = 1
+            for row in 0..<rows {
+                let s = samples[index + row]
+                statement.bind(parameter, Int64(bitPattern: s.time &- start))
+                statement.bind(parameter + 1, Int64(s.cpu))
+                statement.bind(parameter + 2, Int64(s.pid))
+                statement.bind(parameter + 3, Int64(s.tid))
+                statement.bind(parameter + 4, Int64(s.event))
+                statement.bind(parameter + 5, Int64(s.mode.rawValue))
+                statement.bind(parameter + 6, Int64(bitPattern: s.pc))
+                statement.bind(parameter + 7, Int64(bitPattern: s.period))
+                parameter += 8
+                if Int(s.event) < perEvent.count { perEvent[Int(s.event)] += 1 }
+            }
+            try statement.runBound()
+            index += rows
+        }
+    }
+
+    private func relative(_ time: UInt64) -> SQLiteValue {
+        .integer(Int64(bitPattern: time &- startMonotonic))
+    }
+
+    private func write(_ record: SidebandRecord) throws {
+        switch record {
+        case .comm(let time, let pid, let tid, let name, let exec, let source):
+            let t: SQLiteValue = source == .proc ? .integer(0) : relative(time)
+            try insertComm.run([t, .integer(Int64(pid)), .integer(Int64(tid)), .text(name),
+                                .integer(exec ? 1 : 0), .text(source.rawValue)])
+            try upsertThreadComm.run([.integer(Int64(tid)), .integer(Int64(pid)), .text(name)])
+            if pid == tid { try upsertProcessComm.run([.integer(Int64(pid)), .text(name)]) }
+        case .fork(let time, let pid, let ppid, let tid, let ptid):
+            try insertTask.run([relative(time), .text("fork"), .integer(Int64(pid)), .integer(Int64(ppid)),
+                                .integer(Int64(tid)), .integer(Int64(ptid))])
+            try upsertThreadFork.run([.integer(Int64(tid)), .integer(Int64(pid)), relative(time)])
+            if pid == tid { try upsertProcessFork.run([.integer(Int64(pid)), .integer(Int64(ppid)), relative(time)]) }
+        case .exit(let time, let pid, let ppid, let tid, let ptid):
+            try insertTask.run([relative(time), .text("exit"), .integer(Int64(pid)), .integer(Int64(ppid)),
+                                .integer(Int64(tid)), .integer(Int64(ptid))])
+            try updateThreadExit.run([relative(time), .integer(Int64(pid)), .integer(Int64(tid))])
+            if pid == tid { try updateProcessExit.run([relative(time), .integer(Int64(pid))]) }
+        case .mmap(let m):
+            let t: SQLiteValue = m.source == .proc ? .integer(0) : relative(m.time)
+            try insertMmap.run([
+                t, .integer(Int64(m.pid)), .integer(Int64(m.tid)), .integer(Int64(bitPattern: m.start)),
+                .integer(Int64(bitPattern: m.length)), .integer(Int64(bitPattern: m.pageOffset)),
+                m.major.map { .integer(Int64($0)) } ?? .null, m.minor.map { .integer(Int64($0)) } ?? .null,
+                m.inode.map { .integer(Int64(bitPattern: $0)) } ?? .null,
+                m.inodeGeneration.map { .integer(Int64(bitPattern: $0)) } ?? .null, SQLiteValue(m.buildID),
+                .integer(Int64(m.protection)), .integer(Int64(m.flags)), .text(m.filename), .text(m.source.rawValue),
+            ])
+        }
+    }
+
+    /// Stores every CPU's counters; called in each batch's transaction and once more at the end.
+    /// - Parameter alsoWritten: samples per CPU that this transaction writes, not yet released to the list.
+    public func writeCounters(alsoWritten: [Int: UInt64] = [:]) throws {
+        for stats in list.statistics() {
+            let c = stats.counters
+            let written = stats.written + alsoWritten[stats.cpu, default: 0]
+            try upsertCounters.run([
+                .integer(Int64(stats.cpu)), .integer(Int64(c.read)), .integer(Int64(written)),
+                .integer(Int64(c.sample)), .integer(Int64(c.overflow)), .integer(Int64(c.buf)),
+                .integer(Int64(c.emptybuf)), .integer(Int64(c.dropbuf)), .integer(Int64(c.dropbufSample)),
+                .integer(Int64(c.kernelLost)), .integer(Int64(c.kernelLostSamples)), .integer(Int64(c.throttle)),
+                .integer(Int64(c.unthrottle)), .integer(Int64(c.sidebandDropped)), .integer(Int64(stats.unwritten)),
+            ])
+        }
+    }
+}

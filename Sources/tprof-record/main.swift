@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import TprofCLI
+import TprofRecorder
+
+/// `tprof-record`: sample a command, processes or the whole system into a SQLite database.
+struct Record: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tprof-record",
+        abstract: "Record CPU samples from the kernel's perf_event interface into a SQLite database.",
+        discussion: """
+            Examples:
+              tprof-record -o run.db -- ./myprogram args     profile a command (and its children and threads)
+              tprof-record -p 1234 -d 10 -o run.db            attach to running processes for 10 seconds
+              tprof-record -a -d 5 -o run.db                  the whole system for 5 seconds
+              tprof-record -e cpu-clock -e page-faults:u -F 4000 -- make -j2
+
+            Read the result with 'tprof-report run.db --by-pid' or 'sqlite3 run.db'.
+            Ctrl-C, SIGTERM and SIGHUP stop recording cleanly; the command gets the signal too.
+            Exit status: the command's own (128+N when signal N ended it), 127 when it cannot be started,
+            1 for any other error.
+            """)
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Database file to write.", valueName: "file"))
+    var output = "tprof.db"
+
+    @Flag(help: "Overwrite the output file if it exists.")
+    var force = false
+
+    @Option(name: [.short, .customLong("event")], parsing: .singleValue,
+            help: ArgumentHelp("Event to sample, repeatable or comma-separated; NAME:u user only, NAME:k kernel only. "
+                + "Default: cycles where the CPU has it, else cpu-clock.", valueName: "event"))
+    var events: [String] = []
+
+    @Option(name: [.customShort("F"), .customLong("freq")],
+            help: ArgumentHelp("Samples per second per CPU (default 999).", valueName: "hz"))
+    var frequency: UInt64?
+
+    @Option(name: [.customShort("c"), .customLong("count")],
+            help: ArgumentHelp("Sample every N events instead of at a frequency.", valueName: "period"))
+    var period: UInt64?
+
+    @Option(name: [.short, .customLong("pid")],
+            help: ArgumentHelp("Attach to these processes (all their threads).", valueName: "pid,..."))
+    var pids: String?
+
+    @Flag(name: [.short, .customLong("all-cpus")], help: "Record the whole system.")
+    var systemWide = false
+
+    @Option(name: [.customShort("C"), .customLong("cpu")],
+            help: ArgumentHelp("Only these CPUs, as 0-3,6.", valueName: "cpulist"))
+    var cpuList: String?
+
+    @Option(name: [.short, .customLong("duration")],
+            help: ArgumentHelp("Stop after this many seconds (a command still running gets SIGTERM).",
+                               valueName: "seconds"))
+    var duration: Double?
+
+    @Option(name: [.short, .customLong("mmap-pages")],
+            help: ArgumentHelp("Data pages per perf ring buffer, a power of two.", valueName: "pages"))
+    var ringPages = 128
+
+    @Option(help: ArgumentHelp("Hand a CPU's buffer to the writer at least this often.", valueName: "ms"))
+    var flushInterval = 125
+
+    @Option(help: ArgumentHelp("Samples per per-CPU buffer (default: from the rate).", valueName: "n"))
+    var bufferSamples: Int?
+
+    @Option(help: ArgumentHelp("Completed buffers queued for the writer before buffers are dropped.",
+                               valueName: "n"))
+    var bufferLimit = 64
+
+    @Flag(name: [.short, .long], help: "No live status line and no summary.")
+    var quiet = false
+
+    @Flag(help: "List the events this machine can open, and exit.")
+    var listEvents = false
+
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp("The command to profile.", valueName: "command"))
+    var command: [String] = []
+
+    mutating func validate() throws {
+        if command.first == "--" { command.removeFirst() }
+        if listEvents { return }
+        let targets = (command.isEmpty ? 0 : 1) + (pids == nil ? 0 : 1) + (systemWide ? 1 : 0)
+        if targets == 0 { throw ValidationError("nothing to profile: give a command after --, -p PID or -a") }
+        if targets > 1 { throw ValidationError("give only one of: a command, -p PID, -a") }
+        if frequency != nil && period != nil { throw ValidationError("give either -F or -c, not both") }
+        if ringPages < 1 || ringPages > 1 << 20 || ringPages & (ringPages - 1) != 0 {
+            throw ValidationError("bad value \(ringPages) for -m: it must be a power of two from 1 to 1048576")
+        }
+        if !(1...60_000).contains(flushInterval) {
+            throw ValidationError("bad value \(flushInterval) for --flush-interval: it must be 1 to 60000 ms")
+        }
+        if let bufferSamples, !(1...10_000_000).contains(bufferSamples) {
+            throw ValidationError("bad value \(bufferSamples) for --buffer-samples: it must be 1 to 10000000")
+        }
+        if !(1...100_000).contains(bufferLimit) {
+            throw ValidationError("bad value \(bufferLimit) for --buffer-limit: it must be 1 to 100000")
+        }
+    }
+
+    func run() throws {
+        if listEvents {
+            EventList.lines().forEach { print($0) }
+            return
+        }
+        let target: RecordOptions.Target
+        if let pids {
+            var parsed: [Int32] = []
+            for part in pids.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let pid = Int32(part), pid > 0 else {
+                    throw ValidationError("bad process id '\(part)' for -p: expected numbers such as 1234,5678")
+                }
+                parsed.append(pid)
+            }
+            target = .pids(parsed)
+        } else if systemWide {
+            target = .systemWide
+        } else {
+            target = .command(command)
+        }
+        var cpus: [Int]?
+        if let cpuList {
+            do { cpus = try CPUList.parse(cpuList) } catch { throw ValidationError("\(error)") }
+        }
+        let names = events.flatMap { $0.split(separator: ",").map(String.init) }
+        let options = RecordOptions(
+            output: output, force: force, events: names, frequency: frequency, period: period, target: target,
+            cpus: cpus, duration: duration, flushIntervalMs: flushInterval, bufferSamples: bufferSamples,
+            bufferLimit: bufferLimit, ringPages: ringPages, quiet: quiet, commandLine: CommandLine.arguments)
+        let status = Recorder(options: options).run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+CommandLineTool.main(Record.self, name: "tprof-record")
