@@ -40,10 +40,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Reports: SQL views of Schema/ plus grouping, filters and formatting.
+        .target(name: "TprofReport", dependencies: ["TprofStore"]),
         .executableTarget(
             name: "tprof-report",
             dependencies: [
-                "TprofStore",
+                "TprofReport",
                 "TprofCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -56,17 +58,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(
-            name: "TprofCaptureTests",
-            dependencies: ["TprofCapture"]
+        // Shared helpers of the test targets: temporary directories, running the built tools, assertions.
+        .target(
+            name: "TprofTestSupport",
+            dependencies: ["TprofStore"],
+            path: "Tests/TprofTestSupport"
         ),
+        .testTarget(name: "TprofCaptureTests", dependencies: ["TprofCapture", "TprofTestSupport"]),
+        .testTarget(name: "TprofStoreTests", dependencies: ["TprofStore", "TprofRecorder", "TprofTestSupport"]),
+        .testTarget(name: "TprofRecordTests", dependencies: ["TprofStore", "TprofTestSupport"]),
         .testTarget(
-            name: "TprofStoreTests",
-            dependencies: ["TprofStore", "TprofCapture"]
-        ),
-        .testTarget(
-            name: "TprofRecordTests",
-            dependencies: ["TprofStore"]
+            name: "TprofReportTests",
+            dependencies: ["TprofReport", "TprofRecorder", "TprofStore", "TprofTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -29,8 +29,11 @@ public final class ThreadHandle {
     private let done = DispatchSemaphore(value: 0)
     fileprivate init() {}
     fileprivate func finish() { done.signal() }
-    /// Waits until the thread's body has returned.
-    public func join() { done.wait() }
+    /// Waits until the thread's body has returned; joining again returns at once.
+    public func join() {
+        done.wait()
+        done.signal()
+    }
 }
 
 /// Starts `body` on a new thread named `name`.
