@@ -36,6 +36,7 @@ let package = Package(
             name: "tprof-record",
             dependencies: [
                 "TprofRecorder",
+                "TprofCapture",
                 "TprofCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -46,6 +47,7 @@ let package = Package(
             name: "tprof-report",
             dependencies: [
                 "TprofReport",
+                "TprofCapture",
                 "TprofCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

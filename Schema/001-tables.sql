@@ -73,6 +73,17 @@ CREATE TABLE samples (
     stack_id INTEGER
 );
 
+CREATE TABLE sample_counts (
+    pid INTEGER NOT NULL,
+    tid INTEGER NOT NULL,
+    cpu INTEGER NOT NULL,
+    event INTEGER NOT NULL,
+    mode INTEGER NOT NULL,
+    samples INTEGER NOT NULL,
+    period INTEGER NOT NULL,
+    PRIMARY KEY (pid, tid, cpu, event, mode)
+) WITHOUT ROWID;
+
 CREATE TABLE comm_records (
     time INTEGER NOT NULL,
     pid INTEGER NOT NULL,

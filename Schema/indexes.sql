@@ -1,4 +1,4 @@
 -- Secondary indexes, created when recording ends (building them while loading is several times slower).
-CREATE INDEX IF NOT EXISTS samples_by_pid ON samples (pid, tid);
-CREATE INDEX IF NOT EXISTS samples_by_time ON samples (time);
+-- Reports grouped by process, thread, command, CPU, mode or event read the small sample_counts table, so the
+-- samples table needs no index for them.
 CREATE INDEX IF NOT EXISTS comm_records_by_tid ON comm_records (tid, time);

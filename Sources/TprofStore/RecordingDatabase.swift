@@ -210,7 +210,7 @@ public final class RecordingDatabase {
         try connection.execute(EmbeddedSchema.indexes)
         try connection.execute("BEGIN")
         try connection.execute("""
-            INSERT OR IGNORE INTO threads (tid, pid) SELECT DISTINCT tid, pid FROM samples;
+            INSERT OR IGNORE INTO threads (tid, pid) SELECT DISTINCT tid, pid FROM sample_counts;
             INSERT OR IGNORE INTO processes (pid) SELECT DISTINCT pid FROM threads;
             UPDATE processes SET comm = (
                 SELECT t.comm FROM threads t WHERE t.pid = processes.pid AND t.comm IS NOT NULL

@@ -66,6 +66,18 @@ public final class SQLiteDatabase {
         try SQLiteStatement(database: self, sql: sql)
     }
 
+    /// Prepares user-supplied SQL that must be exactly one statement.
+    public func prepareSingle(_ sql: String) throws -> SQLiteStatement {
+        let statement = try SQLiteStatement(database: self, sql: sql, requireSingle: true)
+        return statement
+    }
+
+    /// Makes the connection refuse every change, to any file: no writes, no ATTACH.
+    public func makeQueryOnly() throws {
+        try execute("PRAGMA query_only = ON")
+        sqlite3_limit(handle, SQLITE_LIMIT_ATTACHED, 0)
+    }
+
     /// The first column of the first row of `sql`, as an integer.
     public func scalarInt(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> Int64? {
         let statement = try prepare(sql)
@@ -98,10 +110,23 @@ public final class SQLiteStatement {
     let handle: OpaquePointer
     private unowned let database: SQLiteDatabase
 
-    init(database: SQLiteDatabase, sql: String) throws {
+    init(database: SQLiteDatabase, sql: String, requireSingle: Bool = false) throws {
         var statement: OpaquePointer?
-        let rc = sqlite3_prepare_v3(database.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
-        guard rc == SQLITE_OK, let statement else { throw database.error(rc) }
+        var rest = ""
+        let rc = sql.withCString { text -> Int32 in
+            var tail: UnsafePointer<CChar>?
+            let rc = sqlite3_prepare_v3(database.handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+            if let tail { rest = String(cString: tail) }
+            return rc
+        }
+        guard rc == SQLITE_OK, let statement else {
+            if rc == SQLITE_OK { throw SQLiteError(code: SQLITE_MISUSE, message: "no SQL statement given") }
+            throw database.error(rc)
+        }
+        if requireSingle && !rest.trimmingCharacters(in: CharacterSet(charactersIn: " \t\r\n;")).isEmpty {
+            sqlite3_finalize(statement)
+            throw SQLiteError(code: SQLITE_MISUSE, message: "give one SQL statement at a time")
+        }
         self.handle = statement
         self.database = database
     }

@@ -1,6 +1,15 @@
 import Foundation
 import TprofCapture
 
+/// The key of `sample_counts`: the columns reports group by, without time and address.
+struct SampleGroup: Hashable {
+    var pid: Int32
+    var tid: Int32
+    var cpu: UInt32
+    var event: UInt16
+    var mode: UInt8
+}
+
 /// Takes completed buffers off the `BufferList` on its own thread and writes them to the database in batches:
 /// one transaction a batch, cached prepared statements, multi-row INSERTs.
 public final class SampleWriter {
@@ -26,6 +35,7 @@ public final class SampleWriter {
     private let updateProcessExit: SQLiteStatement
     private let insertMmap: SQLiteStatement
     private let upsertCounters: SQLiteStatement
+    private let upsertSampleCounts: SQLiteStatement
 
     // Protected by `stateLock`: read by other threads for the live status and the summary.
     private let stateLock = NSLock()
@@ -69,6 +79,11 @@ public final class SampleWriter {
         insertMmap = try db.prepare("""
             INSERT INTO mmap_records (time, pid, tid, start, length, pgoff, maj, min, ino, ino_generation, build_id,
                 prot, flags, filename, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        upsertSampleCounts = try db.prepare("""
+            INSERT INTO sample_counts (pid, tid, cpu, event, mode, samples, period) VALUES (?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (pid, tid, cpu, event, mode)
+            DO UPDATE SET samples = samples + excluded.samples, period = period + excluded.period
             """)
         upsertCounters = try db.prepare("""
             INSERT OR REPLACE INTO counters (cpu, read, written, sample, overflow, buf, emptybuf, dropbuf,
@@ -155,8 +170,19 @@ public final class SampleWriter {
         try db.execute("BEGIN")
         do {
             var perEvent = Array(repeating: UInt64(0), count: _samplesPerEvent.count)
+            var rollup: [SampleGroup: (samples: Int64, period: Int64)] = [:]
             for buffer in batch.buffers {
-                try write(buffer.samples, perEvent: &perEvent)
+                try write(buffer.samples, perEvent: &perEvent, rollup: &rollup)
+            }
+            for (group, sums) in rollup {
+                upsertSampleCounts.bind(1, Int64(group.pid))
+                upsertSampleCounts.bind(2, Int64(group.tid))
+                upsertSampleCounts.bind(3, Int64(group.cpu))
+                upsertSampleCounts.bind(4, Int64(group.event))
+                upsertSampleCounts.bind(5, Int64(group.mode))
+                upsertSampleCounts.bind(6, sums.samples)
+                upsertSampleCounts.bind(7, sums.period)
+                try upsertSampleCounts.runBound()
             }
             for record in batch.sideband { try write(record) }
             var inBatch: [Int: UInt64] = [:]
@@ -173,7 +199,8 @@ public final class SampleWriter {
         }
     }
 
-    private func write(_ samples: [Sample], perEvent: inout [UInt64]) throws {
+    private func write(_ samples: [Sample], perEvent: inout [UInt64],
+                       rollup: inout [SampleGroup: (samples: Int64, period: Int64)]) throws {
         let start = startMonotonic
         var index = 0
         let full = samples.count - samples.count % Self.rowsPerInsert
@@ -193,6 +220,9 @@ public final class SampleWriter {
                 statement.bind(parameter + 7, Int64(bitPattern: s.period))
                 parameter += 8
                 if Int(s.event) < perEvent.count { perEvent[Int(s.event)] += 1 }
+                let group = SampleGroup(pid: s.pid, tid: s.tid, cpu: s.cpu, event: s.event, mode: s.mode.rawValue)
+                rollup[group, default: (0, 0)].samples += 1
+                rollup[group, default: (0, 0)].period &+= Int64(bitPattern: s.period)
             }
             try statement.runBound()
             index += rows

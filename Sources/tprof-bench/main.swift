@@ -60,8 +60,10 @@ struct MakeDatabase: ParsableCommand {
     @Option(help: "Distinct processes.") var processes = 20
 
     func run() throws {
-        let result = try SyntheticRecording(output: output, cpus: [0, 1], samplesPerCPU: samples / 2,
-                                            shape: .init(processes: processes)).run()
+        // Paced below the writer's ceiling so that nothing is dropped and the database holds exactly `samples`.
+        let result = try SyntheticRecording(output: output, cpus: [0, 1], samplesPerCPU: samples / 2, rate: 700_000,
+                                            shape: .init(processes: processes), bufferLimit: 256).run()
+        if result.total.dropped > 0 { throw ValidationError("\(result.total.dropped) samples were dropped") }
         print("wrote \(result.written) samples to \(output) in \(String(format: "%.2f", result.seconds)) s")
     }
 }

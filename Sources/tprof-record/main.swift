@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TprofCapture
 import TprofCLI
 import TprofRecorder
 
@@ -44,7 +45,7 @@ struct Record: ParsableCommand {
             help: ArgumentHelp("Attach to these processes (all their threads).", valueName: "pid,..."))
     var pids: String?
 
-    @Flag(name: [.short, .customLong("all-cpus")], help: "Record the whole system.")
+    @Flag(name: [.customShort("a"), .customLong("all-cpus")], help: "Record the whole system.")
     var systemWide = false
 
     @Option(name: [.customShort("C"), .customLong("cpu")],
@@ -56,7 +57,7 @@ struct Record: ParsableCommand {
                                valueName: "seconds"))
     var duration: Double?
 
-    @Option(name: [.short, .customLong("mmap-pages")],
+    @Option(name: [.customShort("m"), .customLong("mmap-pages")],
             help: ArgumentHelp("Data pages per perf ring buffer, a power of two.", valueName: "pages"))
     var ringPages = 128
 
@@ -80,6 +81,8 @@ struct Record: ParsableCommand {
     var command: [String] = []
 
     mutating func validate() throws {
+        // A passthrough argument captures everything after the first unknown input, --help and -h included.
+        if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest(self) }
         if command.first == "--" { command.removeFirst() }
         if listEvents { return }
         let targets = (command.isEmpty ? 0 : 1) + (pids == nil ? 0 : 1) + (systemWide ? 1 : 0)

@@ -1,1 +1,182 @@
-print("todo")
+import ArgumentParser
+import Foundation
+import TprofCapture
+import TprofCLI
+import TprofReport
+import TprofStore
+
+/// `tprof-report`: reports over a tprof database, through the SQL views of its schema.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tprof-report",
+        abstract: "Report on a tprof database: samples by process, thread, command, CPU, mode or event.",
+        discussion: """
+            Groupings combine: '--by-pid --by-cpu' counts samples per process and CPU. Filters apply to every
+            grouping. The database is opened read-only and may still be being recorded.
+
+            Examples:
+              tprof-report run.db --by-pid
+              tprof-report run.db --by-comm --by-mode --user --since 1 --until 3
+              tprof-report run.db --stat
+              tprof-report run.db --sql 'SELECT * FROM by_process LIMIT 5' --format csv
+            """)
+
+    @Argument(help: ArgumentHelp("The database tprof-record wrote.", valueName: "database"))
+    var database: String
+
+    @Flag(name: .customLong("by-pid"), help: "Group by process (pid and command).") var byPID = false
+    @Flag(name: .customLong("by-tid"), help: "Group by thread.") var byTID = false
+    @Flag(name: .customLong("by-comm"), help: "Group by command name.") var byComm = false
+    @Flag(name: .customLong("by-cpu"), help: "Group by CPU.") var byCPU = false
+    @Flag(name: .customLong("by-mode"), help: "Group by mode (kernel, user).") var byMode = false
+    @Flag(name: .customLong("by-event"), help: "Group by event.") var byEvent = false
+
+    @Option(name: .customLong("pid"), parsing: .singleValue,
+            help: ArgumentHelp("Only these processes (repeatable, or comma-separated).", valueName: "pid"))
+    var pids: [String] = []
+    @Option(name: .customLong("tid"), parsing: .singleValue,
+            help: ArgumentHelp("Only these threads.", valueName: "tid"))
+    var tids: [String] = []
+    @Option(name: .customLong("comm"), parsing: .singleValue,
+            help: ArgumentHelp("Only these command names.", valueName: "name"))
+    var comms: [String] = []
+    @Option(name: .customLong("cpu"), parsing: .singleValue,
+            help: ArgumentHelp("Only these CPUs, as 0-3,6.", valueName: "cpulist"))
+    var cpus: [String] = []
+    @Flag(help: "Only kernel-mode samples.") var kernel = false
+    @Flag(help: "Only user-mode samples.") var user = false
+    @Option(name: .customLong("event"), parsing: .singleValue,
+            help: ArgumentHelp("Only these events.", valueName: "name"))
+    var events: [String] = []
+    @Option(help: ArgumentHelp("Only samples from this many seconds after the start.", valueName: "seconds"))
+    var since: Double?
+    @Option(help: ArgumentHelp("Only samples before this many seconds after the start.", valueName: "seconds"))
+    var until: Double?
+    @Option(help: ArgumentHelp("Print at most N rows.", valueName: "n")) var limit: Int?
+    @Option(help: ArgumentHelp("Leave out rows below P percent.", valueName: "p")) var percentLimit: Double?
+
+    @Flag(help: "Print the run's metadata alone.") var header = false
+    @Flag(help: "Print the capture statistics (NetBSD tprof's counters and the kernel's losses).") var stat = false
+    @Option(help: ArgumentHelp("Run one read-only SQL statement ('-' reads it from stdin).", valueName: "query"))
+    var sql: String?
+    @Option(help: ArgumentHelp("Output format: table, csv or json.", valueName: "format"))
+    var format: String = "table"
+
+    var groupings: [Grouping] {
+        var result: [Grouping] = []
+        if byPID { result.append(.pid) }
+        if byTID { result.append(.tid) }
+        if byComm { result.append(.comm) }
+        if byCPU { result.append(.cpu) }
+        if byMode { result.append(.mode) }
+        if byEvent { result.append(.event) }
+        return result
+    }
+
+    var hasFilters: Bool {
+        !pids.isEmpty || !tids.isEmpty || !comms.isEmpty || !cpus.isEmpty || kernel || user || !events.isEmpty
+            || since != nil || until != nil || limit != nil || percentLimit != nil
+    }
+
+    func validate() throws {
+        guard OutputFormat(rawValue: format) != nil else {
+            throw ValidationError("unknown format '\(format)': use table, csv or json")
+        }
+        if kernel && user { throw ValidationError("give --kernel or --user, not both") }
+        let modes = (sql != nil ? 1 : 0) + (header ? 1 : 0) + (stat ? 1 : 0)
+        if modes > 1 { throw ValidationError("give only one of --sql, --header and --stat") }
+        if modes == 1 && (!groupings.isEmpty || hasFilters) {
+            throw ValidationError("--sql, --header and --stat take no groupings or filters")
+        }
+        if let limit, limit < 1 { throw ValidationError("bad value \(limit) for --limit: it must be at least 1") }
+        if let percentLimit, !(percentLimit >= 0 && percentLimit <= 100) {
+            throw ValidationError("bad value \(percentLimit) for --percent-limit: it must be 0 to 100")
+        }
+        for (name, value) in [("--since", since), ("--until", until)] {
+            if let value, !(value >= 0 && value < 1e9) {
+                throw ValidationError("bad value \(value) for \(name): it must be a number of seconds, 0 or more")
+            }
+        }
+        if let since, let until, since >= until {
+            throw ValidationError("--since \(since) is not before --until \(until)")
+        }
+    }
+
+    func run() throws {
+        let outputFormat = OutputFormat(rawValue: format) ?? .table
+        let width = terminalWidth()
+        let db: ReportDatabase
+        do {
+            db = try ReportDatabase(path: database)
+        } catch let error as ReportError {
+            throw ToolFailure(error.message)
+        }
+        do {
+            if let sql {
+                let text = sql == "-" ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self) : sql
+                try db.connection.makeQueryOnly()
+                let statement = try db.connection.prepareSingle(text)
+                write(outputFormat.render(try ResultTable(collecting: statement), width: width))
+                return
+            }
+            let runHeader = try RunHeader(database: db)
+            if header {
+                write(outputFormat == .table ? runHeader.headerText(path: database)
+                      : outputFormat.render(runHeader.table, width: width))
+                return
+            }
+            if stat {
+                if outputFormat == .table {
+                    write(try Statistics.text(database: db) + "\n")
+                }
+                write(outputFormat.render(try Statistics.table(database: db), width: width))
+                footer(runHeader)
+                return
+            }
+            guard runHeader.samples > 0 else {
+                throw ToolFailure("\(database) holds no samples")
+            }
+            var filter = SampleFilter()
+            filter.pids = try numbers(pids, flag: "--pid")
+            filter.tids = try numbers(tids, flag: "--tid")
+            filter.comms = comms
+            for list in cpus {
+                do { filter.cpus += try CPUList.parse(list).map(Int64.init) } catch { throw ToolFailure("\(error)") }
+            }
+            filter.kernel = kernel ? true : (user ? false : nil)
+            filter.events = events.flatMap { $0.split(separator: ",").map(String.init) }
+            filter.since = since
+            filter.until = until
+            let report = SampleReport(groupings: groupings.isEmpty ? [.pid] : groupings, filter: filter,
+                                      limit: limit, percentLimit: percentLimit)
+            let table = try report.run(on: db)
+            if outputFormat == .table { write(runHeader.headerText(path: database) + "\n") }
+            write(outputFormat.render(table, width: width))
+            if table.rows.isEmpty { FileHandle.standardError.write(Data("tprof-report: no samples match\n".utf8)) }
+            footer(runHeader)
+        } catch let error as SQLiteError {
+            throw ToolFailure("\(database): \(error.message)")
+        }
+    }
+
+    private func footer(_ runHeader: RunHeader) {
+        for warning in runHeader.warnings {
+            FileHandle.standardError.write(Data("tprof-report: WARNING: \(warning)\n".utf8))
+        }
+    }
+
+    private func numbers(_ values: [String], flag: String) throws -> [Int64] {
+        try values.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { part in
+            guard let number = Int64(part), number >= 0 else {
+                throw ToolFailure("bad value '\(part)' for \(flag): expected a number")
+            }
+            return number
+        }
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+CommandLineTool.main(Report.self, name: "tprof-report")

@@ -1,0 +1,120 @@
+import Foundation
+import Glibc
+import TprofStore
+
+/// An error that ends a report with one line on stderr.
+public struct ReportError: Error, CustomStringConvertible, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// A tprof database opened read-only for reports, checked to be one, with the report views available.
+public final class ReportDatabase {
+    public let connection: SQLiteDatabase
+    public let path: String
+    /// The file's `PRAGMA user_version`.
+    public let schemaVersion: Int
+
+    /// Opens `path` read-only. Views the file lacks (an older schema) are created in the temporary schema,
+    /// so the file itself is never written.
+    public init(path: String) throws {
+        self.path = path
+        var info = stat()
+        if stat(path, &info) != 0 {
+            let error = errno
+            if error == ENOENT { throw ReportError("cannot open \(path): no such file") }
+            throw ReportError("cannot open \(path): \(String(cString: strerror(error)))")
+        }
+        if info.st_mode & S_IFMT == S_IFDIR { throw ReportError("\(path) is a directory, not a tprof database") }
+        if access(path, R_OK) != 0 {
+            throw ReportError("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        if info.st_size == 0 { throw ReportError("\(path) is empty, not a tprof database") }
+        guard ReportDatabase.hasSQLiteHeader(path) else {
+            throw ReportError("\(path) is not a tprof database (not an SQLite file)")
+        }
+        do {
+            connection = try SQLiteDatabase(path: path, mode: .readOnly)
+            let applicationID = try connection.scalarInt("PRAGMA application_id") ?? 0
+            guard applicationID == Int64(tprofApplicationID) else {
+                throw ReportError("\(path) is not a tprof database (an SQLite file written by another program)")
+            }
+            schemaVersion = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
+        } catch let error as ReportError {
+            throw error
+        } catch {
+            throw ReportError("\(path) is damaged or not a tprof database: \(error)")
+        }
+        let known = RecordingDatabase.schemaVersion
+        if schemaVersion > known {
+            throw ReportError("\(path) has schema version \(schemaVersion), newer than this tprof-report "
+                + "understands (\(known)); use a newer tprof-report")
+        }
+        do {
+            try createMissingViews()
+        } catch {
+            throw ReportError("\(path) is damaged: \(error)")
+        }
+    }
+
+    private static func hasSQLiteHeader(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let header = handle.readData(ofLength: 16)
+        return header == Data("SQLite format 3\0".utf8)
+    }
+
+    /// Creates, in `temp`, every view of the embedded schema that the file does not have.
+    private func createMissingViews() throws {
+        let existing = try names(of: "view")
+        for step in EmbeddedSchema.migrations {
+            for statement in SQLStatements.split(step.sql) {
+                guard let name = SQLStatements.createdView(statement), !existing.contains(name) else { continue }
+                try connection.execute(statement.replacingOccurrences(of: "CREATE VIEW ", with: "CREATE TEMP VIEW "))
+            }
+        }
+    }
+
+    /// Names of schema objects of a kind in the main database.
+    public func names(of type: String) throws -> Set<String> {
+        let statement = try connection.prepare("SELECT name FROM sqlite_master WHERE type = ?")
+        try statement.bind([.text(type)])
+        var names = Set<String>()
+        while try statement.step() {
+            if let name = statement.text(0) { names.insert(name) }
+        }
+        return names
+    }
+
+    /// Runs a query and collects the result.
+    public func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> ResultTable {
+        let statement = try connection.prepare(sql)
+        try statement.bind(bindings)
+        return try ResultTable(collecting: statement)
+    }
+}
+
+/// Splitting the schema's SQL into statements, to pick out the views.
+enum SQLStatements {
+    /// Statements separated by `;` at the end of a line (the style of Schema/); comment lines are dropped.
+    static func split(_ sql: String) -> [String] {
+        var statements: [String] = []
+        var current: [Substring] = []
+        for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("--") { continue }
+            current.append(line)
+            if line.hasSuffix(";") {
+                statements.append(current.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines))
+                current.removeAll()
+            }
+        }
+        return statements.filter { !$0.isEmpty }
+    }
+
+    /// The view a `CREATE VIEW name AS` statement creates.
+    static func createdView(_ statement: String) -> String? {
+        guard statement.hasPrefix("CREATE VIEW ") else { return nil }
+        return statement.dropFirst("CREATE VIEW ".count).split(separator: " ").first.map(String.init)
+    }
+}

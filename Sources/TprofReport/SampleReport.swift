@@ -1,0 +1,121 @@
+import TprofStore
+
+/// A breakdown key: `--by-pid`, `--by-tid`, ...; several combine into one grouping.
+public enum Grouping: String, CaseIterable, Sendable {
+    case pid, tid, comm, cpu, mode, event
+
+    /// The view columns it groups by and the names they are shown under.
+    var columns: [(expression: String, label: String)] {
+        switch self {
+        case .pid: return [("pid", "pid"), ("comm", "command")]
+        case .tid: return [("pid", "pid"), ("tid", "tid"), ("thread_comm", "thread")]
+        case .comm: return [("thread_comm", "comm")]
+        case .cpu: return [("cpu", "cpu")]
+        case .mode: return [("mode_name", "mode")]
+        case .event: return [("event_name", "event")]
+        }
+    }
+}
+
+/// Which samples a report counts. Every value is bound as an SQL parameter.
+public struct SampleFilter: Equatable, Sendable {
+    public var pids: [Int64] = []
+    public var tids: [Int64] = []
+    public var comms: [String] = []
+    public var cpus: [Int64] = []
+    /// Only kernel (true) or only user (false) samples.
+    public var kernel: Bool?
+    public var events: [String] = []
+    /// Seconds from the start of the run.
+    public var since: Double?
+    public var until: Double?
+
+    public init() {}
+
+    /// True when a time range asks for the per-sample view instead of the grouped counts.
+    var needsSamples: Bool { since != nil || until != nil }
+
+    /// The WHERE clause over `sample_facts` or `sample_groups`, with its bindings.
+    func whereClause() -> (sql: String, bindings: [SQLiteValue]) {
+        var terms: [String] = []
+        var bindings: [SQLiteValue] = []
+        func oneOf(_ column: String, _ values: [SQLiteValue]) {
+            guard !values.isEmpty else { return }
+            terms.append("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
+            bindings.append(contentsOf: values)
+        }
+        oneOf("pid", pids.map { .integer($0) })
+        oneOf("tid", tids.map { .integer($0) })
+        oneOf("thread_comm", comms.map { .text($0) })
+        oneOf("cpu", cpus.map { .integer($0) })
+        if let kernel { terms.append("mode = \(kernel ? 1 : 2)") }
+        if !events.isEmpty {
+            let marks = Array(repeating: "?", count: events.count).joined(separator: ", ")
+            terms.append("event IN (SELECT id FROM events WHERE name IN (\(marks)) OR base_name IN (\(marks)))")
+            bindings.append(contentsOf: events.map { .text($0) } + events.map { .text($0) })
+        }
+        if let since {
+            terms.append("time >= ?")
+            bindings.append(.integer(Int64(since * 1e9)))
+        }
+        if let until {
+            terms.append("time < ?")
+            bindings.append(.integer(Int64(until * 1e9)))
+        }
+        return (terms.isEmpty ? "" : "WHERE " + terms.joined(separator: " AND "), bindings)
+    }
+}
+
+/// Counts samples by a combination of groupings, sorted by samples, with the share of the filtered total.
+public struct SampleReport {
+    public var groupings: [Grouping]
+    public var filter: SampleFilter
+    public var limit: Int?
+    public var percentLimit: Double?
+
+    public init(groupings: [Grouping], filter: SampleFilter, limit: Int? = nil, percentLimit: Double? = nil) {
+        self.groupings = groupings
+        self.filter = filter
+        self.limit = limit
+        self.percentLimit = percentLimit
+    }
+
+    /// The SQL over the report views and its bindings.
+    public func sql() -> (sql: String, bindings: [SQLiteValue]) {
+        var keys: [(expression: String, label: String)] = []
+        for grouping in Grouping.allCases where groupings.contains(grouping) {
+            for column in grouping.columns where !keys.contains(where: { $0.expression == column.expression }) {
+                keys.append(column)
+            }
+        }
+        let source = filter.needsSamples ? "sample_facts" : "sample_groups"
+        let (whereSQL, bindings) = filter.whereClause()
+        let selected = keys.map { "\($0.expression) AS \"\($0.label)\"" }.joined(separator: ", ")
+        let grouped = keys.map(\.expression).joined(separator: ", ")
+        let labels = keys.map { "\"\($0.label)\"" }.joined(separator: ", ")
+        var sql = """
+            SELECT percent, samples\(labels.isEmpty ? "" : ", " + labels) FROM (
+                SELECT \(selected.isEmpty ? "" : selected + ", ")sum(samples) AS samples,
+                       100.0 * sum(samples) / sum(sum(samples)) OVER () AS percent
+                FROM \(source) \(whereSQL)
+                \(grouped.isEmpty ? "" : "GROUP BY " + grouped)
+            )
+            """
+        var all = bindings
+        if let percentLimit {
+            sql += " WHERE percent >= ?"
+            all.append(.real(percentLimit))
+        }
+        sql += " ORDER BY samples DESC\(labels.isEmpty ? "" : ", " + labels)"
+        if let limit {
+            sql += " LIMIT ?"
+            all.append(.integer(Int64(limit)))
+        }
+        return (sql, all)
+    }
+
+    public func run(on database: ReportDatabase) throws -> ResultTable {
+        let (sql, bindings) = self.sql()
+        return try database.query(sql, bindings)
+    }
+}

@@ -1,0 +1,34 @@
+import TprofStore
+
+/// `--stat`: NetBSD tprof's statistics block (sample, overflow, buf, emptybuf, dropbuf, dropbuf_sample) plus the
+/// kernel's losses and throttling, per CPU and in total.
+public enum Statistics {
+    static let columns = [
+        "read", "written", "sample", "overflow", "buf", "emptybuf", "dropbuf", "dropbuf_sample", "kernel_lost",
+        "kernel_lost_samples", "throttle", "unthrottle", "sideband_dropped", "unwritten",
+    ]
+
+    /// One row per CPU and a total row.
+    public static func table(database: ReportDatabase) throws -> ResultTable {
+        let list = columns.joined(separator: ", ")
+        let sums = columns.map { "sum(\($0))" }.joined(separator: ", ")
+        return try database.query("""
+            SELECT cpu, \(list) FROM (
+                SELECT 0 AS ord, cast(cpu AS TEXT) AS cpu, \(list) FROM counters
+                UNION ALL
+                SELECT 1, 'total', \(sums) FROM counters HAVING count(*) > 0
+            ) ORDER BY ord, cast(cpu AS INTEGER)
+            """)
+    }
+
+    /// The tprof-monitor style block of totals.
+    public static func text(database: ReportDatabase) throws -> String {
+        let table = try self.table(database: database)
+        guard let totalRow = table.rows.indices.last else { return "tprof statistics: no counters recorded\n" }
+        var out = "tprof statistics:\n"
+        for column in columns {
+            out += "\t\(column) \(table.value(column, row: totalRow)?.text ?? "0")\n"
+        }
+        return out
+    }
+}
