@@ -216,8 +216,18 @@ public final class RecordingDatabase {
                 SELECT t.comm FROM threads t WHERE t.pid = processes.pid AND t.comm IS NOT NULL
                 ORDER BY t.tid = t.pid DESC LIMIT 1)
             WHERE comm IS NULL;
-            UPDATE threads SET comm = (SELECT p.comm FROM processes p WHERE p.pid = threads.pid) WHERE comm IS NULL;
             """)
+        // A forked child keeps its parent's name until it execs; fill names down chains of forks.
+        for _ in 0..<64 {
+            try connection.execute("""
+                UPDATE processes SET comm = (SELECT p.comm FROM processes p WHERE p.pid = processes.ppid)
+                WHERE comm IS NULL AND ppid IS NOT NULL
+                  AND (SELECT p.comm FROM processes p WHERE p.pid = processes.ppid) IS NOT NULL
+                """)
+            if connection.changes == 0 { break }
+        }
+        try connection.execute(
+            "UPDATE threads SET comm = (SELECT p.comm FROM processes p WHERE p.pid = threads.pid) WHERE comm IS NULL")
         let updateEvent = try connection.prepare("""
             UPDATE events SET samples = ?, count = ?, time_enabled_ns = ?, time_running_ns = ?, achieved_rate = ?
             WHERE id = ?

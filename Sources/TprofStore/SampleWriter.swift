@@ -66,12 +66,15 @@ public final class SampleWriter {
             """)
         insertTask = try db.prepare(
             "INSERT INTO task_records (time, kind, pid, ppid, tid, ptid) VALUES (?, ?, ?, ?, ?, ?)")
+        // A new task has its creator's name until it sets its own (exec or prctl), which no record reports.
         upsertThreadFork = try db.prepare("""
-            INSERT INTO threads (tid, pid, start_time) VALUES (?, ?, ?)
+            INSERT INTO threads (tid, pid, start_time, comm)
+            VALUES (?1, ?2, ?3, (SELECT comm FROM threads WHERE tid = ?4 AND pid IN (?2, ?5) ORDER BY pid = ?2 DESC))
             ON CONFLICT (pid, tid) DO UPDATE SET start_time = excluded.start_time
             """)
         upsertProcessFork = try db.prepare("""
-            INSERT INTO processes (pid, ppid, start_time) VALUES (?, ?, ?)
+            INSERT INTO processes (pid, ppid, start_time, comm)
+            VALUES (?1, ?2, ?3, (SELECT comm FROM processes WHERE pid = ?2))
             ON CONFLICT (pid) DO UPDATE SET ppid = excluded.ppid, start_time = excluded.start_time
             """)
         updateThreadExit = try db.prepare("UPDATE threads SET exit_time = ? WHERE pid = ? AND tid = ?")
@@ -244,7 +247,8 @@ public final class SampleWriter {
         case .fork(let time, let pid, let ppid, let tid, let ptid):
             try insertTask.run([relative(time), .text("fork"), .integer(Int64(pid)), .integer(Int64(ppid)),
                                 .integer(Int64(tid)), .integer(Int64(ptid))])
-            try upsertThreadFork.run([.integer(Int64(tid)), .integer(Int64(pid)), relative(time)])
+            try upsertThreadFork.run([.integer(Int64(tid)), .integer(Int64(pid)), relative(time),
+                                      .integer(Int64(ptid)), .integer(Int64(ppid))])
             if pid == tid { try upsertProcessFork.run([.integer(Int64(pid)), .integer(Int64(ppid)), relative(time)]) }
         case .exit(let time, let pid, let ppid, let tid, let ptid):
             try insertTask.run([relative(time), .text("exit"), .integer(Int64(pid)), .integer(Int64(ppid)),
