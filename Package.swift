@@ -21,12 +21,17 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // Demangler entry points: libiberty (C++, Rust) and the Swift runtime's swift_demangle.
+        .target(name: "CTprofDemangle", linkerSettings: [.linkedLibrary("iberty")]),
+        .systemLibrary(name: "CElf", pkgConfig: "libdw", providers: [.apt(["libelf-dev", "libdw-dev"])]),
         // Capture engine: backends, ring-buffer parsing, per-CPU buffers, the bounded buffer list.
         .target(name: "TprofCapture", dependencies: ["CTprofLinux"]),
         // Store: the embedded schema, the SQLite wrapper and the batched writer.
         .target(name: "TprofStore", dependencies: ["CSQLite", "TprofCapture"]),
+        // Symbols: ELF symbol tables, DWARF lines, kallsyms, demangling; resolved into the database.
+        .target(name: "TprofSymbols", dependencies: ["CElf", "CTprofDemangle", "TprofCapture", "TprofStore"]),
         // Recording session: targets, /proc snapshots, host facts, signals, the summary.
-        .target(name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "CTprofLinux"]),
+        .target(name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "TprofSymbols", "CTprofLinux"]),
         // One-line errors and exit codes shared by the command-line tools.
         .target(
             name: "TprofCLI",

@@ -79,9 +79,11 @@ CREATE TABLE sample_counts (
     cpu INTEGER NOT NULL,
     event INTEGER NOT NULL,
     mode INTEGER NOT NULL,
+    pc INTEGER NOT NULL,
+    stack_id INTEGER NOT NULL DEFAULT 0,
     samples INTEGER NOT NULL,
     period INTEGER NOT NULL,
-    PRIMARY KEY (pid, tid, cpu, event, mode)
+    PRIMARY KEY (pid, tid, cpu, event, mode, pc, stack_id)
 ) WITHOUT ROWID;
 
 CREATE TABLE comm_records (

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import TprofCapture
 import TprofStore
+import TprofSymbols
 
 /// The version recorded in every database.
 public let tprofVersion = "0.1.0"
@@ -12,6 +13,7 @@ public final class Recorder {
     private let options: RecordOptions
     private let host = HostInfo.current()
     private let stderr = StandardError()
+    private var symbolOutcome: SymbolResolver.Outcome?
 
     public init(options: RecordOptions) {
         self.options = options
@@ -257,7 +259,7 @@ public final class Recorder {
                 status: status, reason: reason, endTimeNs: Int64(Date().timeIntervalSince1970 * 1e9),
                 durationNs: Int64(end - startMonotonic), exitStatus: command?.exit?.status,
                 exitSignal: command?.exit?.signal, eventTotals: backend.eventTotals),
-                samplesPerEvent: writer.samplesPerEvent)
+                samplesPerEvent: writer.samplesPerEvent, resolveSymbols: resolveSymbols)
         } catch {
             finishError = error
         }
@@ -324,6 +326,17 @@ public final class Recorder {
                     + "\(total.read) samples, \(lost) lost ]\u{1B}[K")
             }
         }
+    }
+
+    /// Resolves every sampled address into the database, with a progress line on a terminal.
+    private func resolveSymbols(_ database: SQLiteDatabase) throws {
+        let showProgress = !options.quiet && isatty(STDERR_FILENO) == 1
+        let resolver = try SymbolResolver(database: database, useRunningKernel: true)
+        let outcome = try resolver.run { done, total in
+            if showProgress { self.stderr.write("\r[ tprof-record: resolving symbols: \(done)/\(total) addresses ]\u{1B}[K") }
+        }
+        if showProgress { stderr.write("\r\u{1B}[K") }
+        symbolOutcome = outcome
     }
 
     private func commandExitCode(_ command: HeldCommand?) -> Int32 {

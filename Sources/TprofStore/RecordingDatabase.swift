@@ -205,8 +205,10 @@ public final class RecordingDatabase {
         try connection.execute("COMMIT")
     }
 
-    /// Marks the run finished: indexes, process and thread names, event totals, status. Runs after the writer.
-    public func finish(_ outcome: RunOutcome, samplesPerEvent: [UInt64]) throws {
+    /// Marks the run finished: indexes, process and thread names, event totals, then `resolveSymbols`, then the
+    /// status. Runs after the writer.
+    public func finish(_ outcome: RunOutcome, samplesPerEvent: [UInt64],
+                       resolveSymbols: (SQLiteDatabase) throws -> Void = { _ in }) throws {
         try connection.execute(EmbeddedSchema.indexes)
         try connection.execute("BEGIN")
         try connection.execute("""
@@ -245,6 +247,9 @@ public final class RecordingDatabase {
                 totals.map { .integer(Int64(bitPattern: $0.timeRunning)) } ?? .null, rate, .integer(Int64(id)),
             ])
         }
+        try connection.execute("COMMIT")
+        try resolveSymbols(connection)
+        try connection.execute("BEGIN")
         try connection.prepare("""
             UPDATE run SET status = ?, status_reason = ?, end_time_ns = ?, duration_ns = ?, exit_status = ?,
                 exit_signal = ? WHERE id = 1

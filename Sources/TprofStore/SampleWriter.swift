@@ -1,13 +1,14 @@
 import Foundation
 import TprofCapture
 
-/// The key of `sample_counts`: the columns reports group by, without time and address.
+/// The key of `sample_counts`: every column reports group by, without time.
 struct SampleGroup: Hashable {
     var pid: Int32
     var tid: Int32
     var cpu: UInt32
     var event: UInt16
     var mode: UInt8
+    var pc: UInt64
 }
 
 /// Takes completed buffers off the `BufferList` on its own thread and writes them to the database in batches:
@@ -84,8 +85,8 @@ public final class SampleWriter {
                 prot, flags, filename, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         upsertSampleCounts = try db.prepare("""
-            INSERT INTO sample_counts (pid, tid, cpu, event, mode, samples, period) VALUES (?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (pid, tid, cpu, event, mode)
+            INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, samples, period) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (pid, tid, cpu, event, mode, pc, stack_id)
             DO UPDATE SET samples = samples + excluded.samples, period = period + excluded.period
             """)
         upsertCounters = try db.prepare("""
@@ -183,8 +184,9 @@ public final class SampleWriter {
                 upsertSampleCounts.bind(3, Int64(group.cpu))
                 upsertSampleCounts.bind(4, Int64(group.event))
                 upsertSampleCounts.bind(5, Int64(group.mode))
-                upsertSampleCounts.bind(6, sums.samples)
-                upsertSampleCounts.bind(7, sums.period)
+                upsertSampleCounts.bind(6, Int64(bitPattern: group.pc))
+                upsertSampleCounts.bind(7, sums.samples)
+                upsertSampleCounts.bind(8, sums.period)
                 try upsertSampleCounts.runBound()
             }
             for record in batch.sideband { try write(record) }
@@ -223,7 +225,8 @@ public final class SampleWriter {
                 statement.bind(parameter + 7, Int64(bitPattern: s.period))
                 parameter += 8
                 if Int(s.event) < perEvent.count { perEvent[Int(s.event)] += 1 }
-                let group = SampleGroup(pid: s.pid, tid: s.tid, cpu: s.cpu, event: s.event, mode: s.mode.rawValue)
+                let group = SampleGroup(pid: s.pid, tid: s.tid, cpu: s.cpu, event: s.event, mode: s.mode.rawValue,
+                                        pc: s.pc)
                 rollup[group, default: (0, 0)].samples += 1
                 rollup[group, default: (0, 0)].period &+= Int64(bitPattern: s.period)
             }

@@ -1,0 +1,229 @@
+import CElf
+import Foundation
+import Glibc
+
+/// A function symbol of an ELF file: file (link-time) address, size, raw name.
+struct ElfSymbol {
+    var address: UInt64
+    var size: UInt64
+    var name: String
+}
+
+/// Where an ELF image's symbols came from, stored with the dso.
+enum SymbolSource: String {
+    case symtab, dynsym, debugFile = "debug-file", kallsyms, perfMap = "perf-map", none
+}
+
+/// An ELF file (or the vdso image in memory) opened for symbols and source lines.
+final class ElfImage {
+    let path: String
+    private let fd: Int32
+    private let elf: OpaquePointer
+    /// A separate debug file with the full symbol table and DWARF, when one was found.
+    private var debugImage: ElfImage?
+    private var dwarf: OpaquePointer?
+    private(set) var buildID: String?
+    /// PT_LOAD segments: file offset, virtual address, file size.
+    private(set) var loadSegments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
+    private(set) var symbols: [ElfSymbol] = []
+    private(set) var symbolSource: SymbolSource = .none
+    private var debugLink: String?
+
+    static let initialized: Bool = elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE)
+
+    /// Opens a file on disk; nil when it is missing or not ELF.
+    init?(path: String, searchDebugFiles: Bool = true) {
+        guard ElfImage.initialized else { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(elf) == ELF_K_ELF else {
+            close(fd)
+            return nil
+        }
+        self.path = path
+        self.fd = fd
+        self.elf = elf
+        load()
+        if searchDebugFiles { attachDebugFile() }
+    }
+
+    /// Opens an ELF image held in memory (the vdso); the memory must outlive the image.
+    init?(memory: UnsafeMutableRawPointer, size: Int, name: String) {
+        guard ElfImage.initialized,
+              let elf = elf_memory(memory.assumingMemoryBound(to: CChar.self), size), elf_kind(elf) == ELF_K_ELF
+        else { return nil }
+        self.path = name
+        self.fd = -1
+        self.elf = elf
+        load()
+    }
+
+    deinit {
+        if let dwarf { dwarf_end(dwarf) }
+        elf_end(elf)
+        if fd >= 0 { close(fd) }
+    }
+
+    private func load() {
+        var count = 0
+        if elf_getphdrnum(elf, &count) == 0 {
+            for index in 0..<count {
+                var header = GElf_Phdr()
+                guard gelf_getphdr(elf, Int32(index), &header) != nil else { continue }
+                if header.p_type == UInt32(PT_LOAD) {
+                    loadSegments.append((header.p_offset, header.p_vaddr, header.p_filesz))
+                }
+            }
+        }
+        var stringIndex = 0
+        elf_getshdrstrndx(elf, &stringIndex)
+        var dynamic: [ElfSymbol] = []
+        var full: [ElfSymbol] = []
+        var section: OpaquePointer? = elf_nextscn(elf, nil)
+        while let current = section {
+            defer { section = elf_nextscn(elf, current) }
+            var header = GElf_Shdr()
+            guard gelf_getshdr(current, &header) != nil else { continue }
+            switch header.sh_type {
+            case UInt32(SHT_SYMTAB):
+                full = readSymbols(section: current, header: header)
+            case UInt32(SHT_DYNSYM):
+                dynamic = readSymbols(section: current, header: header)
+            case UInt32(SHT_NOTE):
+                if buildID == nil { buildID = readBuildID(section: current) }
+            case UInt32(SHT_PROGBITS):
+                if let name = elf_strptr(elf, stringIndex, Int(header.sh_name)),
+                   String(cString: name) == ".gnu_debuglink",
+                   let data = elf_getdata(current, nil), let bytes = data.pointee.d_buf {
+                    debugLink = String(cString: bytes.assumingMemoryBound(to: CChar.self))
+                }
+            default:
+                break
+            }
+        }
+        if !full.isEmpty {
+            symbols = full
+            symbolSource = .symtab
+        } else if !dynamic.isEmpty {
+            symbols = dynamic
+            symbolSource = .dynsym
+        }
+        symbols.sort { $0.address < $1.address }
+    }
+
+    private func readSymbols(section: OpaquePointer, header: GElf_Shdr) -> [ElfSymbol] {
+        guard let data = elf_getdata(section, nil), header.sh_entsize > 0 else { return [] }
+        let count = Int(header.sh_size / header.sh_entsize)
+        var result: [ElfSymbol] = []
+        result.reserveCapacity(count)
+        for index in 0..<count {
+            var symbol = GElf_Sym()
+            guard gelf_getsym(data, Int32(index), &symbol) != nil else { continue }
+            let type = symbol.st_info & 0xf
+            guard type == UInt8(STT_FUNC) || type == UInt8(STT_GNU_IFUNC),
+                  symbol.st_shndx != UInt16(SHN_UNDEF), symbol.st_value != 0,
+                  let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
+            result.append(ElfSymbol(address: symbol.st_value, size: symbol.st_size, name: String(cString: name)))
+        }
+        return result
+    }
+
+    private func readBuildID(section: OpaquePointer) -> String? {
+        guard let data = elf_getdata(section, nil), let bytes = data.pointee.d_buf else { return nil }
+        var offset = 0
+        while offset < data.pointee.d_size {
+            var note = GElf_Nhdr()
+            var nameOffset = 0
+            var descOffset = 0
+            let next = gelf_getnote(data, offset, &note, &nameOffset, &descOffset)
+            if next == 0 { break }
+            if note.n_type == UInt32(NT_GNU_BUILD_ID) && note.n_namesz == 4 {
+                let desc = UnsafeRawBufferPointer(start: bytes + descOffset, count: Int(note.n_descsz))
+                return desc.map { String(format: "%02x", $0) }.joined()
+            }
+            offset = next
+        }
+        return nil
+    }
+
+    /// Looks for the separate debug file Debian installs: by build id, then by .gnu_debuglink.
+    private func attachDebugFile() {
+        var candidates: [String] = []
+        if let buildID, buildID.count > 2 {
+            candidates.append("/usr/lib/debug/.build-id/\(buildID.prefix(2))/\(buildID.dropFirst(2)).debug")
+        }
+        if let debugLink {
+            let directory = (path as NSString).deletingLastPathComponent
+            candidates += [directory + "/" + debugLink, directory + "/.debug/" + debugLink,
+                           "/usr/lib/debug" + directory + "/" + debugLink]
+        }
+        for candidate in candidates where candidate != path {
+            if let image = ElfImage(path: candidate, searchDebugFiles: false), !image.symbols.isEmpty {
+                debugImage = image
+                if symbolSource != .symtab && image.symbolSource == .symtab {
+                    symbols = image.symbols
+                    symbolSource = .debugFile
+                }
+                return
+            }
+        }
+    }
+
+    /// The link-time address of a file offset, through the PT_LOAD segment that holds it.
+    func fileAddress(forOffset offset: UInt64) -> UInt64? {
+        for segment in loadSegments where offset >= segment.offset && offset < segment.offset + max(segment.fileSize, 1) {
+            return segment.vaddr &+ (offset &- segment.offset)
+        }
+        return nil
+    }
+
+    /// The symbol containing a link-time address: within its size, or (size 0) up to the next symbol.
+    func symbol(at address: UInt64) -> ElfSymbol? {
+        var low = 0
+        var high = symbols.count
+        while low < high {
+            let middle = (low + high) / 2
+            if symbols[middle].address <= address { low = middle + 1 } else { high = middle }
+        }
+        var index = low - 1
+        while index >= 0 {
+            let candidate = symbols[index]
+            if candidate.size > 0 {
+                if address < candidate.address &+ candidate.size { return candidate }
+                // A sized symbol that ends before the address; an alias at the same address may be larger.
+                if index > 0 && symbols[index - 1].address == candidate.address { index -= 1; continue }
+                return nil
+            }
+            let next = index + 1 < symbols.count ? symbols[index + 1].address : UInt64.max
+            return address < next ? candidate : nil
+        }
+        return nil
+    }
+
+    /// Source file, line and inline chain (innermost first) from DWARF, when the image or its debug file has it.
+    func sourceLocation(at address: UInt64) -> (file: String, line: Int, inlined: [String])? {
+        if let debugImage, let location = debugImage.sourceLocation(at: address) { return location }
+        if dwarf == nil { dwarf = dwarf_begin_elf(elf, DWARF_C_READ, nil) }
+        guard let dwarf else { return nil }
+        var unit = Dwarf_Die()
+        guard dwarf_addrdie(dwarf, Dwarf_Addr(address), &unit) != nil,
+              let line = dwarf_getsrc_die(&unit, Dwarf_Addr(address)) else { return nil }
+        var number: Int32 = 0
+        dwarf_lineno(line, &number)
+        guard let file = dwarf_linesrc(line, nil, nil) else { return nil }
+        var inlined: [String] = []
+        var scopes: UnsafeMutablePointer<Dwarf_Die>?
+        let count = dwarf_getscopes(&unit, Dwarf_Addr(address), &scopes)
+        if count > 0, let scopes {
+            for index in 0..<Int(count) where dwarf_tag(&scopes[index]) == Int32(DW_TAG_inlined_subroutine) {
+                var attribute = Dwarf_Attribute()
+                if dwarf_attr_integrate(&scopes[index], UInt32(DW_AT_name), &attribute) != nil,
+                   let name = dwarf_formstring(&attribute) {
+                    inlined.append(String(cString: name))
+                }
+            }
+            free(scopes)
+        }
+        return (String(cString: file), Int(number), inlined)
+    }
+}

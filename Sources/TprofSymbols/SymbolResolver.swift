@@ -1,0 +1,302 @@
+import Foundation
+import Glibc
+import TprofCapture
+import TprofStore
+
+/// Resolves every distinct sampled address of a recording into `dsos`, `symbols`, `addresses` and
+/// `symbol_counts`, in-process (no external program), each distinct (file, offset) once.
+public final class SymbolResolver {
+    /// What resolution did, for the summary and `--stat`.
+    public struct Outcome: Equatable {
+        public var addresses = 0
+        public var withSymbol = 0
+        public var libraryOnly = 0
+        public var unknown = 0
+        /// Addresses whose mapping depended on the sample's time (exec, remapping), resolved per sample.
+        public var timeDependent = 0
+        public var seconds = 0.0
+    }
+
+    private let db: SQLiteDatabase
+    private let kernel: KernelSymbols
+    /// Kernel names from an earlier resolution, kept when the running kernel is not the recorded one.
+    private var previousKernelNames: [UInt64: (name: String, dso: String)] = [:]
+    private var images: [String: ElfImage?] = [:]
+    private var vdso: ElfImage?
+    private var perfMaps: [Int32: PerfMap?] = [:]
+    private var dsoIDs: [String: Int64] = [:]
+    private var symbolIDs: [String: Int64] = [:]
+    /// Resolution of a (dso, link-time address): symbol id, offset, display name, line.
+    private var resolved: [String: Resolution] = [:]
+
+    private struct Resolution {
+        var dsoID: Int64?
+        var dsoOffset: UInt64?
+        var symbolID: Int64?
+        var symbolOffset: UInt64?
+        var name: String
+        var file: String?
+        var line: Int?
+        var inlined: String?
+    }
+
+    private let insertDso: SQLiteStatement
+    private let insertSymbol: SQLiteStatement
+    private let insertAddress: SQLiteStatement
+
+    static let unbounded = (from: Int64.min, to: Int64.max)
+
+    /// - Parameter useRunningKernel: false when the recorded kernel is not the running one: kernel names
+    ///   already in the file are kept.
+    public init(database: SQLiteDatabase, useRunningKernel: Bool) throws {
+        db = database
+        kernel = useRunningKernel ? KernelSymbols() : KernelSymbols(path: "/dev/null")
+        insertDso = try db.prepare("INSERT INTO dsos (path, build_id, kind, symbol_source) VALUES (?, ?, ?, ?)")
+        insertSymbol = try db.prepare(
+            "INSERT INTO symbols (dso_id, name, raw_name, address, size) VALUES (?, ?, ?, ?, ?)")
+        insertAddress = try db.prepare("""
+            INSERT INTO addresses (pid, pc, valid_from, valid_to, dso_id, dso_offset, symbol_id, symbol_offset, name,
+                file, line, inlined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        if !useRunningKernel {
+            let old = try db.prepare("""
+                SELECT a.pc, a.name, d.path FROM addresses a JOIN dsos d ON d.id = a.dso_id
+                WHERE d.kind IN ('kernel', 'module')
+                """)
+            while try old.step() {
+                previousKernelNames[UInt64(bitPattern: old.int64(0))] = (old.text(1) ?? "", old.text(2) ?? "")
+            }
+        }
+    }
+
+    /// Replaces every symbol table of the file with a fresh resolution, in one transaction.
+    public func run(progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+        let began = monotonicNanoseconds()
+        var outcome = Outcome()
+        try db.execute("BEGIN")
+        do {
+            try db.execute("DELETE FROM symbol_counts; DELETE FROM addresses; DELETE FROM symbols; DELETE FROM dsos;")
+            let spaces = try AddressSpaces(database: db)
+            var pairs: [(pid: Int32, pc: UInt64, kernel: Bool)] = []
+            let distinct = try db.prepare("SELECT pid, pc, max(mode IN (1, 4)) FROM sample_counts GROUP BY pid, pc")
+            while try distinct.step() {
+                pairs.append((Int32(truncatingIfNeeded: distinct.int64(0)), UInt64(bitPattern: distinct.int64(1)),
+                              distinct.int64(2) != 0))
+            }
+            var ambiguous: [Int32: Set<UInt64>] = [:]
+            for (index, pair) in pairs.enumerated() {
+                if index % 1000 == 0 { progress?(index, pairs.count) }
+                let resolution: Resolution
+                if pair.kernel || pair.pc >= 0xffff_8000_0000_0000 {
+                    resolution = try resolveKernel(pair.pc)
+                } else {
+                    let candidates = spaces.candidates(pid: pair.pid, address: pair.pc)
+                    if candidates.count > 1 {
+                        ambiguous[pair.pid, default: []].insert(pair.pc)
+                        continue
+                    }
+                    resolution = try resolveUser(pid: pair.pid, pc: pair.pc, mapping: candidates.first)
+                }
+                try insert(resolution, pid: pair.pid, pc: pair.pc, valid: Self.unbounded, outcome: &outcome)
+            }
+            progress?(pairs.count, pairs.count)
+            try db.execute("""
+                INSERT INTO symbol_counts (pid, tid, cpu, event, mode, stack_id, address_id, samples)
+                SELECT c.pid, c.tid, c.cpu, c.event, c.mode, c.stack_id, a.id, c.samples
+                FROM sample_counts c JOIN addresses a
+                  ON a.pid = c.pid AND a.pc = c.pc AND a.valid_from = \(Self.unbounded.from)
+                """)
+            if !ambiguous.isEmpty {
+                try resolveByTime(ambiguous, spaces: spaces, outcome: &outcome)
+            }
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+        outcome.seconds = Double(monotonicNanoseconds() - began) / 1e9
+        return outcome
+    }
+
+    /// Addresses whose mapping changed during the run: each sample resolved against the mapping of its time.
+    private func resolveByTime(_ ambiguous: [Int32: Set<UInt64>], spaces: AddressSpaces,
+                               outcome: inout Outcome) throws {
+        struct Key: Hashable { var pid: Int32; var tid: Int64; var cpu: Int64; var event: Int64; var mode: Int64
+                               var stack: Int64; var pc: UInt64; var mapping: Int }
+        var counts: [Key: Int64] = [:]
+        var spans: [String: (from: Int64, to: Int64, pid: Int32, pc: UInt64, mapping: MappingRecord?)] = [:]
+        let pids = ambiguous.keys.map { String($0) }.joined(separator: ",")
+        let scan = try db.prepare("""
+            SELECT pid, tid, cpu, event, mode, coalesce(stack_id, 0), pc, time FROM samples WHERE pid IN (\(pids))
+            """)
+        while try scan.step() {
+            let pid = Int32(truncatingIfNeeded: scan.int64(0))
+            let pc = UInt64(bitPattern: scan.int64(6))
+            guard ambiguous[pid]?.contains(pc) == true else { continue }
+            let time = scan.int64(7)
+            let mapping = spaces.mapping(pid: pid, address: pc, time: time)
+            let candidates = spaces.candidates(pid: pid, address: pc)
+            let index = mapping.flatMap { m in candidates.firstIndex { $0.sameMapping(as: m) } } ?? -1
+            let spanKey = "\(pid):\(pc):\(index)"
+            var span = spans[spanKey] ?? (time, time + 1, pid, pc, mapping)
+            span.from = min(span.from, time)
+            span.to = max(span.to, time + 1)
+            spans[spanKey] = span
+            counts[Key(pid: pid, tid: scan.int64(1), cpu: scan.int64(2), event: scan.int64(3), mode: scan.int64(4),
+                       stack: scan.int64(5), pc: pc, mapping: index), default: 0] += 1
+        }
+        var addressIDs: [String: Int64] = [:]
+        for (key, span) in spans {
+            let resolution = try resolveUser(pid: span.pid, pc: span.pc, mapping: span.mapping)
+            addressIDs[key] = try insert(resolution, pid: span.pid, pc: span.pc, valid: (span.from, span.to),
+                                         outcome: &outcome)
+            outcome.timeDependent += 1
+        }
+        let insertCount = try db.prepare("""
+            INSERT INTO symbol_counts (pid, tid, cpu, event, mode, stack_id, address_id, samples)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for (key, samples) in counts {
+            guard let id = addressIDs["\(key.pid):\(key.pc):\(key.mapping)"] else { continue }
+            try insertCount.run([.integer(Int64(key.pid)), .integer(key.tid), .integer(key.cpu), .integer(key.event),
+                                 .integer(key.mode), .integer(key.stack), .integer(id), .integer(samples)])
+        }
+    }
+
+    @discardableResult
+    private func insert(_ r: Resolution, pid: Int32, pc: UInt64, valid: (from: Int64, to: Int64),
+                        outcome: inout Outcome) throws -> Int64 {
+        try insertAddress.run([
+            .integer(Int64(pid)), .integer(Int64(bitPattern: pc)), .integer(valid.from), .integer(valid.to),
+            r.dsoID.map { .integer($0) } ?? .null, r.dsoOffset.map { .integer(Int64(bitPattern: $0)) } ?? .null,
+            r.symbolID.map { .integer($0) } ?? .null, r.symbolOffset.map { .integer(Int64(bitPattern: $0)) } ?? .null,
+            .text(r.name), SQLiteValue(r.file), SQLiteValue(r.line), SQLiteValue(r.inlined),
+        ])
+        outcome.addresses += 1
+        if r.symbolID != nil { outcome.withSymbol += 1 } else if r.dsoID != nil { outcome.libraryOnly += 1 } else {
+            outcome.unknown += 1
+        }
+        return try db.scalarInt("SELECT last_insert_rowid()") ?? 0
+    }
+
+    // MARK: Kernel
+
+    private func resolveKernel(_ pc: UInt64) throws -> Resolution {
+        if let entry = kernel.lookup(pc) {
+            let dsoPath = entry.module.map { "[\($0)]" } ?? "[kernel.kallsyms]"
+            let dso = try dsoID(path: dsoPath, buildID: nil, kind: entry.module == nil ? "kernel" : "module",
+                                source: .kallsyms)
+            let symbol = try symbolID(dso: dso, raw: entry.name, address: entry.address, size: nil)
+            return Resolution(dsoID: dso, dsoOffset: pc, symbolID: symbol, symbolOffset: pc - entry.address,
+                              name: entry.name)
+        }
+        if let previous = previousKernelNames[pc] {
+            let dso = try dsoID(path: previous.dso, buildID: nil, kind: "kernel", source: .kallsyms)
+            return Resolution(dsoID: dso, dsoOffset: pc, name: previous.name)
+        }
+        let dso = try dsoID(path: "[kernel.kallsyms]", buildID: nil, kind: "kernel", source: .none)
+        return Resolution(dsoID: dso, dsoOffset: pc, name: "[kernel] 0x" + String(pc, radix: 16))
+    }
+
+    // MARK: User space
+
+    private func resolveUser(pid: Int32, pc: UInt64, mapping: MappingRecord?) throws -> Resolution {
+        guard let mapping else {
+            if let jit = try resolveJIT(pid: pid, pc: pc) { return jit }
+            return Resolution(name: "[unknown] 0x" + String(pc, radix: 16))
+        }
+        var path = mapping.filename
+        if path.hasSuffix(" (deleted)") { path = String(path.dropLast(" (deleted)".count)) }
+        let offset = pc &- mapping.start &+ mapping.pageOffset
+        if path == "[vdso]" {
+            return try resolve(in: vdsoImage(), path: path, buildID: nil, kind: "vdso", offset: offset)
+        }
+        if !path.hasPrefix("/") || path.hasPrefix("/memfd:") || path.hasPrefix("/dev/") {
+            if let jit = try resolveJIT(pid: pid, pc: pc) { return jit }
+            let dso = try dsoID(path: path.isEmpty ? "//anon" : path, buildID: nil, kind: "anonymous", source: .none)
+            return Resolution(dsoID: dso, dsoOffset: offset, name: "[unknown] 0x" + String(pc, radix: 16))
+        }
+        var image = self.image(path)
+        if let expected = mapping.buildID, let actual = image?.buildID, expected != actual {
+            // The file on disk is not the one that ran; only a debug file with the right build id will do.
+            image = self.image("/usr/lib/debug/.build-id/\(expected.prefix(2))/\(expected.dropFirst(2)).debug")
+        }
+        let kind = path.contains(".so") ? "library" : "executable"
+        return try resolve(in: image, path: path, buildID: mapping.buildID ?? image?.buildID, kind: kind,
+                           offset: offset)
+    }
+
+    private func resolve(in image: ElfImage?, path: String, buildID: String?, kind: String,
+                         offset: UInt64) throws -> Resolution {
+        let dso = try dsoID(path: path, buildID: buildID, kind: kind, source: image?.symbolSource ?? .none)
+        let basename = (path as NSString).lastPathComponent
+        let fallback = "\(basename)+0x\(String(offset, radix: 16))"
+        guard let image, let address = image.fileAddress(forOffset: offset) else {
+            return Resolution(dsoID: dso, dsoOffset: offset, name: fallback)
+        }
+        let cacheKey = "\(dso):\(address)"
+        if let cached = resolved[cacheKey] { return cached }
+        var result = Resolution(dsoID: dso, dsoOffset: address, name: fallback)
+        if let symbol = image.symbol(at: address) {
+            result.symbolID = try symbolID(dso: dso, raw: symbol.name, address: symbol.address, size: symbol.size)
+            result.symbolOffset = address - symbol.address
+            result.name = Demangler.demangle(symbol.name)
+        }
+        if let location = image.sourceLocation(at: address) {
+            result.file = location.file
+            result.line = location.line
+            if !location.inlined.isEmpty { result.inlined = location.inlined.joined(separator: " <- ") }
+        }
+        resolved[cacheKey] = result
+        return result
+    }
+
+    private func resolveJIT(pid: Int32, pc: UInt64) throws -> Resolution? {
+        if perfMaps[pid] == nil { perfMaps[pid] = PerfMap(pid: pid) }
+        guard let map = perfMaps[pid] ?? nil, let entry = map.lookup(pc) else { return nil }
+        let dso = try dsoID(path: "/tmp/perf-\(pid).map", buildID: nil, kind: "jit", source: .perfMap)
+        let symbol = try symbolID(dso: dso, raw: entry.name, address: entry.start, size: entry.size)
+        return Resolution(dsoID: dso, dsoOffset: pc, symbolID: symbol, symbolOffset: pc - entry.start,
+                          name: Demangler.demangle(entry.name))
+    }
+
+    private func image(_ path: String) -> ElfImage? {
+        if let cached = images[path] { return cached }
+        let image = ElfImage(path: path)
+        images[path] = image
+        return image
+    }
+
+    /// This process's vdso: the kernel maps the same image into every process.
+    private func vdsoImage() -> ElfImage? {
+        if let vdso { return vdso }
+        guard let maps = readSmallFile("/proc/self/maps"),
+              let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("[vdso]") }),
+              let range = line.split(separator: " ").first?.split(separator: "-"), range.count == 2,
+              let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16), end > start,
+              let pointer = UnsafeMutableRawPointer(bitPattern: UInt(start)) else { return nil }
+        vdso = ElfImage(memory: pointer, size: Int(end - start), name: "[vdso]")
+        return vdso
+    }
+
+    // MARK: Rows
+
+    private func dsoID(path: String, buildID: String?, kind: String, source: SymbolSource) throws -> Int64 {
+        let key = path + "\u{0}" + (buildID ?? "")
+        if let id = dsoIDs[key] { return id }
+        try insertDso.run([.text(path), SQLiteValue(buildID), .text(kind), .text(source.rawValue)])
+        let id = try db.scalarInt("SELECT last_insert_rowid()") ?? 0
+        dsoIDs[key] = id
+        return id
+    }
+
+    private func symbolID(dso: Int64, raw: String, address: UInt64, size: UInt64?) throws -> Int64 {
+        let key = "\(dso):\(address):\(raw)"
+        if let id = symbolIDs[key] { return id }
+        try insertSymbol.run([.integer(dso), .text(Demangler.demangle(raw)), .text(raw),
+                              .integer(Int64(bitPattern: address)), size.map { .integer(Int64($0)) } ?? .null])
+        let id = try db.scalarInt("SELECT last_insert_rowid()") ?? 0
+        symbolIDs[key] = id
+        return id
+    }
+}
