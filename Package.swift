@@ -47,7 +47,7 @@ let package = Package(
             ]
         ),
         // Reports: SQL views of Schema/ plus grouping, filters and formatting.
-        .target(name: "TprofReport", dependencies: ["TprofStore"]),
+        .target(name: "TprofReport", dependencies: ["TprofStore", "TprofSymbols"]),
         .executableTarget(
             name: "tprof-report",
             dependencies: [

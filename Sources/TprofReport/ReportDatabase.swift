@@ -51,6 +51,7 @@ public final class ReportDatabase {
             throw ReportError("\(path) has schema version \(schemaVersion), newer than this tprof-report "
                 + "understands (\(known)); use a newer tprof-report")
         }
+        connection.registerRegexp()
         do {
             try createMissingViews()
         } catch {

@@ -2,7 +2,9 @@ import TprofStore
 
 /// A breakdown key: `--by-pid`, `--by-tid`, ...; several combine into one grouping.
 public enum Grouping: String, CaseIterable, Sendable {
-    case pid, tid, comm, cpu, mode, event
+    case pid, tid, comm, cpu, mode, event, dso, symbol, line, address
+
+    static let kernelMarker = "CASE WHEN mode IN (1, 4) THEN '[k]' ELSE '[.]' END"
 
     /// The view columns it groups by and the names they are shown under.
     var columns: [(expression: String, label: String)] {
@@ -13,6 +15,23 @@ public enum Grouping: String, CaseIterable, Sendable {
         case .cpu: return [("cpu", "cpu")]
         case .mode: return [("mode_name", "mode")]
         case .event: return [("event_name", "event")]
+        case .dso: return [("dso", "dso")]
+        case .symbol: return [("dso", "dso"), (Self.kernelMarker, "k"), ("symbol", "symbol")]
+        case .line: return [("coalesce(srcline, symbol)", "line")]
+        case .address:
+            // NetBSD `tprof analyze`: pid, lwp, cpu, k flag, address, symbol+offset.
+            return [("pid", "pid"), ("tid", "lwp"), ("cpu", "cpu"), (Self.kernelMarker, "k"),
+                    ("printf('0x%x', pc)", "address"),
+                    ("symbol || CASE WHEN symbol_offset IS NULL OR symbol_offset = 0 THEN '' "
+                        + "ELSE printf('+0x%x', symbol_offset) END", "symbol")]
+        }
+    }
+
+    /// True for groupings that need the resolved symbols.
+    var needsSymbols: Bool {
+        switch self {
+        case .dso, .symbol, .line, .address: return true
+        default: return false
         }
     }
 }
@@ -29,11 +48,18 @@ public struct SampleFilter: Equatable, Sendable {
     /// Seconds from the start of the run.
     public var since: Double?
     public var until: Double?
+    /// Only symbols matching this regular expression (POSIX extended).
+    public var symbol: String?
+    /// Only this library or executable: its path or its file name.
+    public var dso: String?
 
     public init() {}
 
     /// True when a time range asks for the per-sample view instead of the grouped counts.
     var needsSamples: Bool { since != nil || until != nil }
+
+    /// True when a filter needs the resolved symbols.
+    var needsSymbols: Bool { symbol != nil || dso != nil }
 
     /// The WHERE clause over `sample_facts` or `sample_groups`, with its bindings.
     func whereClause() -> (sql: String, bindings: [SQLiteValue]) {
@@ -62,6 +88,14 @@ public struct SampleFilter: Equatable, Sendable {
             terms.append("time < ?")
             bindings.append(.integer(Int64(until * 1e9)))
         }
+        if let symbol {
+            terms.append("symbol REGEXP ?")
+            bindings.append(.text(symbol))
+        }
+        if let dso {
+            terms.append("(dso = ? OR dso LIKE '%/' || ?)")
+            bindings.append(contentsOf: [.text(dso), .text(dso)])
+        }
         return (terms.isEmpty ? "" : "WHERE " + terms.joined(separator: " AND "), bindings)
     }
 }
@@ -88,7 +122,9 @@ public struct SampleReport {
                 keys.append(column)
             }
         }
-        let source = filter.needsSamples ? "sample_facts" : "sample_groups"
+        let symbols = filter.needsSymbols || groupings.contains(where: \.needsSymbols)
+        let source = symbols ? (filter.needsSamples ? "sample_symbol_facts" : "symbol_groups")
+            : (filter.needsSamples ? "sample_facts" : "sample_groups")
         let (whereSQL, bindings) = filter.whereClause()
         let selected = keys.map { "\($0.expression) AS \"\($0.label)\"" }.joined(separator: ", ")
         let grouped = keys.map(\.expression).joined(separator: ", ")

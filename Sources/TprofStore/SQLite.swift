@@ -72,6 +72,40 @@ public final class SQLiteDatabase {
         return statement
     }
 
+    /// Adds `x REGEXP pattern` (POSIX extended regular expressions, compiled once per statement).
+    public func registerRegexp() {
+        sqlite3_create_function_v2(handle, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, { context, _, arguments in
+            guard let arguments, let patternText = sqlite3_value_text(arguments[0]) else {
+                sqlite3_result_null(context)
+                return
+            }
+            var compiled = sqlite3_get_auxdata(context, 0)?.assumingMemoryBound(to: regex_t.self)
+            if compiled == nil {
+                let fresh = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
+                let rc = patternText.withMemoryRebound(to: CChar.self, capacity: 1) {
+                    regcomp(fresh, $0, REG_EXTENDED | REG_NOSUB)
+                }
+                if rc != 0 {
+                    fresh.deallocate()
+                    sqlite3_result_error(context, "invalid regular expression", -1)
+                    return
+                }
+                sqlite3_set_auxdata(context, 0, fresh) { pointer in
+                    guard let regex = pointer?.assumingMemoryBound(to: regex_t.self) else { return }
+                    regfree(regex)
+                    regex.deallocate()
+                }
+                compiled = sqlite3_get_auxdata(context, 0)?.assumingMemoryBound(to: regex_t.self)
+            }
+            guard let compiled, let subject = sqlite3_value_text(arguments[1]) else {
+                sqlite3_result_int(context, 0)
+                return
+            }
+            let matched = subject.withMemoryRebound(to: CChar.self, capacity: 1) { regexec(compiled, $0, 0, nil, 0) }
+            sqlite3_result_int(context, matched == 0 ? 1 : 0)
+        }, nil, nil, nil)
+    }
+
     /// Makes the connection refuse every change, to any file: no writes, no ATTACH.
     public func makeQueryOnly() throws {
         try execute("PRAGMA query_only = ON")

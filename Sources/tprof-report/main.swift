@@ -30,6 +30,13 @@ struct Report: ParsableCommand {
     @Flag(name: .customLong("by-cpu"), help: "Group by CPU.") var byCPU = false
     @Flag(name: .customLong("by-mode"), help: "Group by mode (kernel, user).") var byMode = false
     @Flag(name: .customLong("by-event"), help: "Group by event.") var byEvent = false
+    @Flag(name: .customLong("by-dso"), help: "Group by library or executable.") var byDSO = false
+    @Flag(name: .customLong("by-symbol"), help: "Group by symbol ([k] kernel, [.] user) with its library.")
+    var bySymbol = false
+    @Flag(name: .customLong("by-line"), help: "Group by source line (DWARF).") var byLine = false
+    @Flag(name: .customLong("by-address"),
+          help: "NetBSD tprof analyze layout: pid, lwp, cpu, k flag, address, symbol+offset.")
+    var byAddress = false
 
     @Option(name: .customLong("pid"), parsing: .singleValue,
             help: ArgumentHelp("Only these processes (repeatable, or comma-separated).", valueName: "pid"))
@@ -52,10 +59,16 @@ struct Report: ParsableCommand {
     var since: Double?
     @Option(help: ArgumentHelp("Only samples before this many seconds after the start.", valueName: "seconds"))
     var until: Double?
+    @Option(help: ArgumentHelp("Only symbols matching this regular expression.", valueName: "regex"))
+    var symbol: String?
+    @Option(help: ArgumentHelp("Only this library or executable (path or file name).", valueName: "name"))
+    var dso: String?
     @Option(help: ArgumentHelp("Print at most N rows.", valueName: "n")) var limit: Int?
     @Option(help: ArgumentHelp("Leave out rows below P percent.", valueName: "p")) var percentLimit: Double?
 
     @Flag(help: "Print the run's metadata alone.") var header = false
+    @Flag(help: "Resolve the symbols again with the files available now (writes to the database).")
+    var resymbolize = false
     @Flag(help: "Print the capture statistics (NetBSD tprof's counters and the kernel's losses).") var stat = false
     @Option(help: ArgumentHelp("Run one read-only SQL statement ('-' reads it from stdin).", valueName: "query"))
     var sql: String?
@@ -70,12 +83,16 @@ struct Report: ParsableCommand {
         if byCPU { result.append(.cpu) }
         if byMode { result.append(.mode) }
         if byEvent { result.append(.event) }
+        if byDSO { result.append(.dso) }
+        if bySymbol { result.append(.symbol) }
+        if byLine { result.append(.line) }
+        if byAddress { result.append(.address) }
         return result
     }
 
     var hasFilters: Bool {
         !pids.isEmpty || !tids.isEmpty || !comms.isEmpty || !cpus.isEmpty || kernel || user || !events.isEmpty
-            || since != nil || until != nil || limit != nil || percentLimit != nil
+            || since != nil || until != nil || limit != nil || percentLimit != nil || symbol != nil || dso != nil
     }
 
     func validate() throws {
@@ -83,10 +100,10 @@ struct Report: ParsableCommand {
             throw ValidationError("unknown format '\(format)': use table, csv or json")
         }
         if kernel && user { throw ValidationError("give --kernel or --user, not both") }
-        let modes = (sql != nil ? 1 : 0) + (header ? 1 : 0) + (stat ? 1 : 0)
-        if modes > 1 { throw ValidationError("give only one of --sql, --header and --stat") }
+        let modes = (sql != nil ? 1 : 0) + (header ? 1 : 0) + (stat ? 1 : 0) + (resymbolize ? 1 : 0)
+        if modes > 1 { throw ValidationError("give only one of --sql, --header, --stat and --resymbolize") }
         if modes == 1 && (!groupings.isEmpty || hasFilters) {
-            throw ValidationError("--sql, --header and --stat take no groupings or filters")
+            throw ValidationError("--sql, --header, --stat and --resymbolize take no groupings or filters")
         }
         if let limit, limit < 1 { throw ValidationError("bad value \(limit) for --limit: it must be at least 1") }
         if let percentLimit, !(percentLimit >= 0 && percentLimit <= 100) {
@@ -110,6 +127,16 @@ struct Report: ParsableCommand {
             db = try ReportDatabase(path: database)
         } catch let error as ReportError {
             throw ToolFailure(error.message)
+        }
+        if resymbolize {
+            do {
+                let outcome = try Resymbolizer.run(path: database)
+                print("resolved \(outcome.addresses) addresses: \(outcome.withSymbol) to symbols, "
+                    + "\(outcome.libraryOnly) to a library only, \(outcome.unknown) unknown")
+            } catch {
+                throw ToolFailure("cannot resymbolize \(database): \(error)")
+            }
+            return
         }
         do {
             if let sql {
@@ -147,6 +174,8 @@ struct Report: ParsableCommand {
             filter.events = events.flatMap { $0.split(separator: ",").map(String.init) }
             filter.since = since
             filter.until = until
+            filter.symbol = symbol
+            filter.dso = dso
             let report = SampleReport(groupings: groupings.isEmpty ? [.pid] : groupings, filter: filter,
                                       limit: limit, percentLimit: percentLimit)
             let table = try report.run(on: db)
