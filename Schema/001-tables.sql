@@ -25,6 +25,8 @@ CREATE TABLE run (
     perf_event_paranoid INTEGER,
     user_only_fallback INTEGER NOT NULL DEFAULT 0,
     ring_pages INTEGER,
+    call_graph TEXT,
+    max_stack INTEGER,
     flush_interval_ms INTEGER NOT NULL,
     buffer_samples INTEGER NOT NULL,
     buffer_limit INTEGER NOT NULL,

@@ -15,7 +15,11 @@ public final class BufferList {
         /// Side-band records that may wait for the writer; past it they are dropped and counted.
         public var sidebandLimit: Int
 
-        public init(bufferCapacity: Int, limit: Int, sidebandLimit: Int = 1 << 20) {
+        /// Call-chain entries one buffer holds (0 without call chains).
+        public var frameCapacity: Int
+
+        public init(bufferCapacity: Int, limit: Int, sidebandLimit: Int = 1 << 20, frameCapacity: Int = 0) {
+            self.frameCapacity = max(0, frameCapacity)
             self.bufferCapacity = max(1, bufferCapacity)
             self.limit = max(1, limit)
             self.sidebandLimit = max(1, sidebandLimit)
@@ -96,7 +100,8 @@ public final class BufferList {
         if let buffer = free.popLast() { return buffer }
         guard allocated < maxBuffers else { return nil }
         allocated += 1
-        return SampleBuffer(cpu: 0, capacity: configuration.bufferCapacity)
+        return SampleBuffer(cpu: 0, capacity: configuration.bufferCapacity,
+                            frameCapacity: configuration.frameCapacity)
     }
 
     /// Producers are done: the writer takes what is left and then sees an empty batch.

@@ -81,9 +81,12 @@ public final class PerfEventBackend: SamplingBackend {
         public var ringPages: Int
         /// Nanoseconds after which a CPU's buffer is handed on even when not full.
         public var flushInterval: UInt64
+        /// Frame-pointer call chains of at most this many entries (`-g`); nil records none.
+        public var maxStack: Int?
 
         public init(events: [EventSpec], rate: SamplingRate, target: PerfTarget, cpus: [Int], ringPages: Int,
-                    flushInterval: UInt64) {
+                    flushInterval: UInt64, maxStack: Int? = nil) {
+            self.maxStack = maxStack
             self.events = events
             self.rate = rate
             self.target = target
@@ -180,7 +183,8 @@ public final class PerfEventBackend: SamplingBackend {
                             throw PerfEventError.system(SystemError("ioctl(PERF_EVENT_IOC_SET_OUTPUT)"))
                         }
                     } else {
-                        let ring = try PerfRing(fd: fd, cpu: cpu, event: UInt16(eventIndex), dataSize: dataSize,
+                        let ring = try PerfRing(fd: fd, cpu: cpu, event: UInt16(eventIndex),
+                                                callchain: configuration.maxStack != nil, dataSize: dataSize,
                                                 pageSize: pageSize)
                         rings.append(ring)
                         leader = ring
@@ -206,6 +210,10 @@ public final class PerfEventBackend: SamplingBackend {
             attr.sample_period = period
         }
         attr.sample_type = PerfRecordDecoder.sampleType
+        if let maxStack = configuration.maxStack {
+            attr.sample_type |= PerfRecordDecoder.callchainBit
+            attr.sample_max_stack = UInt16(clamping: maxStack)
+        }
         attr.read_format = UInt64(PERF_FORMAT_TOTAL_TIME_ENABLED.rawValue | PERF_FORMAT_TOTAL_TIME_RUNNING.rawValue)
         attr.disabled = 1
         attr.exclude_user = event.excludeUser ? 1 : 0
@@ -356,10 +364,10 @@ final class PerfRing {
     private let mapLength: Int
     private let dataSize: Int
 
-    init(fd: Int32, cpu: Int, event: UInt16, dataSize: Int, pageSize: Int) throws {
+    init(fd: Int32, cpu: Int, event: UInt16, callchain: Bool, dataSize: Int, pageSize: Int) throws {
         self.fd = fd
         self.cpu = cpu
-        self.decoder = PerfRecordDecoder(event: event)
+        self.decoder = PerfRecordDecoder(event: event, callchain: callchain)
         self.dataSize = dataSize
         self.mapLength = dataSize + pageSize
         guard let mapped = mmap(nil, mapLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
@@ -384,7 +392,12 @@ final class PerfRing {
         let drained = reader.drain(data: UnsafeRawPointer(base + Int(control.pointee.data_offset)), size: dataSize,
                                    tail: tail, head: head) { record in
             switch decoder.decode(record) {
-            case .sample(let sample): sink.add(sample, now: now)
+            case .sample(let sample):
+                if let callchain = decoder.callchain(in: record) {
+                    sink.add(sample, callchain: callchain, now: now)
+                } else {
+                    sink.add(sample, now: now)
+                }
             case .sideband(let record): sink.add(record)
             case .lost(let count): sink.countKernelLost(count)
             case .lostSamples(let count): sink.countKernelLostSamples(count)

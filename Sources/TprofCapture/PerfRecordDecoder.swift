@@ -17,10 +17,13 @@ public enum PerfRecord: Equatable {
 }
 
 /// Decodes records written with the sample layout tprof asks for:
-/// `PERF_SAMPLE_IP | TID | TIME | CPU | PERIOD` and `sample_id_all` (side-band records end with pid, tid, time, cpu).
+/// `PERF_SAMPLE_IP | TID | TIME | CPU | PERIOD`, with `CALLCHAIN` for call graphs, and `sample_id_all`
+/// (side-band records end with pid, tid, time, cpu).
 public struct PerfRecordDecoder {
-    /// The `sample_type` bits this decoder reads.
+    /// The `sample_type` bits this decoder reads without call chains.
     public static let sampleType: UInt64 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 7) | (1 << 8)
+    /// PERF_SAMPLE_CALLCHAIN: `u64 nr; u64 ips[nr]` after the period.
+    public static let callchainBit: UInt64 = 1 << 5
     /// Bytes of a sample record body for `sampleType`: ip, pid/tid, time, cpu/res, period.
     static let sampleBodySize = 40
     /// Bytes of the `sample_id_all` trailer: pid/tid, time, cpu/res.
@@ -33,8 +36,22 @@ public struct PerfRecordDecoder {
     /// Index of the event the ring belongs to, stored in every sample.
     public var event: UInt16
 
-    public init(event: UInt16) {
+    /// True when samples carry PERF_SAMPLE_CALLCHAIN.
+    public var callchain: Bool
+
+    public init(event: UInt16, callchain: Bool = false) {
         self.event = event
+        self.callchain = callchain
+    }
+
+    /// The call chain of a sample record, as raw u64 entries (context markers included); nil without one.
+    public func callchain(in record: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        let start = 8 + Self.sampleBodySize
+        guard callchain, record.count >= start + 8 else { return nil }
+        let count = Int(min(record.u64(start), UInt64(record.count)))
+        let end = start + 8 + count * 8
+        guard end <= record.count else { return nil }
+        return UnsafeRawBufferPointer(rebasing: record[(start + 8)..<end])
     }
 
     /// Decodes one whole record, header included.

@@ -32,9 +32,11 @@ public struct Sample: Equatable, Sendable {
     public var mode: SampleMode
     public var pc: UInt64
     public var period: UInt64
+    /// Call-chain entries of this sample in its buffer's `frames` (raw, context markers included); 0 without -g.
+    public var frameCount: UInt16
 
     public init(time: UInt64, pid: Int32, tid: Int32, cpu: UInt32, event: UInt16, mode: SampleMode,
-                pc: UInt64, period: UInt64) {
+                pc: UInt64, period: UInt64, frameCount: UInt16 = 0) {
         self.time = time
         self.pid = pid
         self.tid = tid
@@ -43,6 +45,7 @@ public struct Sample: Equatable, Sendable {
         self.mode = mode
         self.pc = pc
         self.period = period
+        self.frameCount = frameCount
     }
 }
 

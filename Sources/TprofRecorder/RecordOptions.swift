@@ -28,6 +28,8 @@ public struct RecordOptions {
     public var ringPages: Int
     /// No live status line and no summary.
     public var quiet: Bool
+    /// Frame-pointer call chains of at most this many entries (`-g`, `--max-stack`); nil records none.
+    public var maxStack: Int?
     /// The whole tprof-record command line, stored in the run.
     public var commandLine: [String]
 
@@ -35,7 +37,8 @@ public struct RecordOptions {
 
     public init(output: String, force: Bool, events: [String], frequency: UInt64?, period: UInt64?, target: Target,
                 cpus: [Int]?, duration: Double?, flushIntervalMs: Int, bufferSamples: Int?, bufferLimit: Int,
-                ringPages: Int, quiet: Bool, commandLine: [String]) {
+                ringPages: Int, quiet: Bool, maxStack: Int? = nil, commandLine: [String]) {
+        self.maxStack = maxStack
         self.output = output
         self.force = force
         self.events = events

@@ -150,7 +150,7 @@ public final class Recorder {
         let flushInterval = UInt64(options.flushIntervalMs) * 1_000_000
         let backend = PerfEventBackend(configuration: .init(
             events: events, rate: options.rate, target: perfTarget, cpus: cpus, ringPages: options.ringPages,
-            flushInterval: flushInterval))
+            flushInterval: flushInterval, maxStack: options.maxStack))
         do {
             try backend.open()
         } catch let error as PerfEventError {
@@ -172,7 +172,10 @@ public final class Recorder {
         let frequency = backend.estimateFrequency()
         let bufferSamples = options.bufferSamples
             ?? min(65_536, max(1024, Int(frequency) * 2 * max(1, options.flushIntervalMs) / 1000))
-        let list = BufferList(cpus: cpus, configuration: .init(bufferCapacity: bufferSamples, limit: options.bufferLimit))
+        // With call chains a buffer also fills when its frames do: room for 32 frames a sample on average.
+        let frameCapacity = options.maxStack == nil ? 0 : bufferSamples * 32
+        let list = BufferList(cpus: cpus, configuration: .init(
+            bufferCapacity: bufferSamples, limit: options.bufferLimit, frameCapacity: frameCapacity))
 
         let startWall = Int64(Date().timeIntervalSince1970 * 1e9)
         let startMonotonic = monotonicNanoseconds()
@@ -193,7 +196,8 @@ public final class Recorder {
             kernelRelease: host.kernelRelease, machine: host.machine, cpuModel: host.cpuModel,
             cpuCount: host.onlineCPUs.count, maxSampleRate: kernelSetting("kernel/perf_event_max_sample_rate"),
             paranoid: kernelSetting("kernel/perf_event_paranoid"), userOnlyFallback: backend.fellBackToUserOnly,
-            ringPages: backend.ringPagesMapped, flushIntervalMs: options.flushIntervalMs, bufferSamples: bufferSamples,
+            ringPages: backend.ringPagesMapped, callGraph: options.maxStack == nil ? nil : "fp",
+            maxStack: options.maxStack, flushIntervalMs: options.flushIntervalMs, bufferSamples: bufferSamples,
             bufferLimit: options.bufferLimit, startTimeNs: startWall, startMonotonicNs: startMonotonic)
         let eventInfos = finalEvents.enumerated().map { index, spec in
             EventInfo(spec: spec, rate: options.rate, note: index == 0 ? eventNote : nil)
@@ -311,7 +315,7 @@ public final class Recorder {
             if let command, command.waitForExit(blocking: false) {
                 return Ending(status: "complete", reason: nil, exitCode: commandExitCode(command))
             }
-            if case .pids(let pids) = options.target, pids.allSatisfy({ kill($0, 0) != 0 && errno == ESRCH }) {
+            if case .pids(let pids) = options.target, pids.allSatisfy(processHasExited) {
                 return Ending(status: "complete", reason: "the profiled processes exited", exitCode: 0)
             }
             if let failure = writer.failure {
@@ -337,6 +341,14 @@ public final class Recorder {
         }
         if showProgress { stderr.write("\r\u{1B}[K") }
         symbolOutcome = outcome
+    }
+
+    /// True once `pid` is gone or a zombie: a process that has exited but waits for its parent to reap it still
+    /// answers kill(pid, 0).
+    private func processHasExited(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return true }
+        guard let stat = readSmallFile("/proc/\(pid)/stat"), let nameEnd = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: nameEnd)...].first(where: { $0 != " " }) == "Z"
     }
 
     private func commandExitCode(_ command: HeldCommand?) -> Int32 {

@@ -38,6 +38,9 @@ public struct RunInfo {
     public var paranoid: Int?
     public var userOnlyFallback: Bool
     public var ringPages: Int?
+    /// 'fp' for frame-pointer call chains, nil without.
+    public var callGraph: String?
+    public var maxStack: Int?
     public var flushIntervalMs: Int
     public var bufferSamples: Int
     public var bufferLimit: Int
@@ -47,7 +50,8 @@ public struct RunInfo {
     public init(toolVersion: String, target: String, commandLine: [String], command: [String]?,
                 targetPIDs: [Int32]?, cpus: [Int], backend: String, host: String, kernelRelease: String,
                 machine: String, cpuModel: String?, cpuCount: Int, maxSampleRate: Int?, paranoid: Int?,
-                userOnlyFallback: Bool, ringPages: Int?, flushIntervalMs: Int, bufferSamples: Int, bufferLimit: Int,
+                userOnlyFallback: Bool, ringPages: Int?, callGraph: String? = nil, maxStack: Int? = nil,
+                flushIntervalMs: Int, bufferSamples: Int, bufferLimit: Int,
                 startTimeNs: Int64, startMonotonicNs: UInt64) {
         self.toolVersion = toolVersion
         self.target = target
@@ -65,6 +69,8 @@ public struct RunInfo {
         self.paranoid = paranoid
         self.userOnlyFallback = userOnlyFallback
         self.ringPages = ringPages
+        self.callGraph = callGraph
+        self.maxStack = maxStack
         self.flushIntervalMs = flushIntervalMs
         self.bufferSamples = bufferSamples
         self.bufferLimit = bufferLimit
@@ -170,9 +176,9 @@ public final class RecordingDatabase {
         try connection.prepare("""
             INSERT INTO run (id, tool, tool_version, schema_version, status, target, command_line, command,
                 target_pids, cpus, backend, host, kernel_release, machine, cpu_model, cpu_count,
-                perf_event_max_sample_rate, perf_event_paranoid, user_only_fallback, ring_pages, flush_interval_ms,
-                buffer_samples, buffer_limit, start_time_ns, start_monotonic_ns)
-            VALUES (1, 'tprof-record', ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                perf_event_max_sample_rate, perf_event_paranoid, user_only_fallback, ring_pages, call_graph, max_stack,
+                flush_interval_ms, buffer_samples, buffer_limit, start_time_ns, start_monotonic_ns)
+            VALUES (1, 'tprof-record', ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run([
                 .text(run.toolVersion), .integer(Int64(RecordingDatabase.schemaVersion)), .text(run.target),
                 .text(json(run.commandLine)), SQLiteValue(run.command.map(json)),
@@ -180,7 +186,8 @@ public final class RecordingDatabase {
                 .text(run.cpus.map(String.init).joined(separator: ",")), .text(run.backend), .text(run.host),
                 .text(run.kernelRelease), .text(run.machine), SQLiteValue(run.cpuModel),
                 .integer(Int64(run.cpuCount)), SQLiteValue(run.maxSampleRate), SQLiteValue(run.paranoid),
-                .integer(run.userOnlyFallback ? 1 : 0), SQLiteValue(run.ringPages), .integer(Int64(run.flushIntervalMs)),
+                .integer(run.userOnlyFallback ? 1 : 0), SQLiteValue(run.ringPages), SQLiteValue(run.callGraph),
+                SQLiteValue(run.maxStack), .integer(Int64(run.flushIntervalMs)),
                 .integer(Int64(run.bufferSamples)), .integer(Int64(run.bufferLimit)), .integer(run.startTimeNs),
                 .integer(Int64(bitPattern: run.startMonotonicNs)),
             ])

@@ -9,6 +9,7 @@ struct SampleGroup: Hashable {
     var event: UInt16
     var mode: UInt8
     var pc: UInt64
+    var stack: Int64
 }
 
 /// Takes completed buffers off the `BufferList` on its own thread and writes them to the database in batches:
@@ -16,7 +17,7 @@ struct SampleGroup: Hashable {
 public final class SampleWriter {
     /// Rows per multi-row INSERT; SQLite's parse and step cost is shared by all of them.
     static let rowsPerInsert = 64
-    static let sampleColumns = "time, cpu, pid, tid, event, mode, pc, period"
+    static let sampleColumns = "time, cpu, pid, tid, event, mode, pc, period, stack_id"
 
     private let db: SQLiteDatabase
     private let list: BufferList
@@ -37,6 +38,8 @@ public final class SampleWriter {
     private let insertMmap: SQLiteStatement
     private let upsertCounters: SQLiteStatement
     private let upsertSampleCounts: SQLiteStatement
+    private let insertStackNode: SQLiteStatement
+    private let stacks = StackInterner()
 
     // Protected by `stateLock`: read by other threads for the live status and the summary.
     private let stateLock = NSLock()
@@ -52,7 +55,7 @@ public final class SampleWriter {
         self.startMonotonic = startMonotonic
         self.eventCount = eventCount
         self._samplesPerEvent = Array(repeating: 0, count: max(1, eventCount))
-        let placeholders = "(?, ?, ?, ?, ?, ?, ?, ?)"
+        let placeholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
         insertMany = try db.prepare("INSERT INTO samples (\(Self.sampleColumns)) VALUES "
             + Array(repeating: placeholders, count: Self.rowsPerInsert).joined(separator: ", "))
         insertOne = try db.prepare("INSERT INTO samples (\(Self.sampleColumns)) VALUES \(placeholders)")
@@ -85,10 +88,13 @@ public final class SampleWriter {
                 prot, flags, filename, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         upsertSampleCounts = try db.prepare("""
-            INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, samples, period) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, stack_id, samples, period)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (pid, tid, cpu, event, mode, pc, stack_id)
             DO UPDATE SET samples = samples + excluded.samples, period = period + excluded.period
             """)
+        insertStackNode = try db.prepare(
+            "INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES (?, ?, ?, ?, ?, ?)")
         upsertCounters = try db.prepare("""
             INSERT OR REPLACE INTO counters (cpu, read, written, sample, overflow, buf, emptybuf, dropbuf,
                 dropbuf_sample, kernel_lost, kernel_lost_samples, throttle, unthrottle, sideband_dropped, unwritten)
@@ -176,7 +182,7 @@ public final class SampleWriter {
             var perEvent = Array(repeating: UInt64(0), count: _samplesPerEvent.count)
             var rollup: [SampleGroup: (samples: Int64, period: Int64)] = [:]
             for buffer in batch.buffers {
-                try write(buffer.samples, perEvent: &perEvent, rollup: &rollup)
+                try write(buffer.samples, frames: buffer.frames, perEvent: &perEvent, rollup: &rollup)
             }
             for (group, sums) in rollup {
                 upsertSampleCounts.bind(1, Int64(group.pid))
@@ -185,9 +191,18 @@ public final class SampleWriter {
                 upsertSampleCounts.bind(4, Int64(group.event))
                 upsertSampleCounts.bind(5, Int64(group.mode))
                 upsertSampleCounts.bind(6, Int64(bitPattern: group.pc))
-                upsertSampleCounts.bind(7, sums.samples)
-                upsertSampleCounts.bind(8, sums.period)
+                upsertSampleCounts.bind(7, group.stack)
+                upsertSampleCounts.bind(8, sums.samples)
+                upsertSampleCounts.bind(9, sums.period)
                 try upsertSampleCounts.runBound()
+            }
+            for node in stacks.takePending() {
+                try insertStackNode.run([
+                    .integer(node.id), .integer(node.key.parent), .integer(Int64(bitPattern: node.key.address)),
+                    .integer(Int64(node.key.flags & StackInterner.kernelFlag)),
+                    .integer(node.key.flags & StackInterner.returnAddressFlag != 0 ? 1 : 0),
+                    .integer(Int64(node.depth)),
+                ])
             }
             for record in batch.sideband { try write(record) }
             var inBatch: [Int: UInt64] = [:]
@@ -204,17 +219,24 @@ public final class SampleWriter {
         }
     }
 
-    private func write(_ samples: [Sample], perEvent: inout [UInt64],
+    private func write(_ samples: [Sample], frames: [UInt64], perEvent: inout [UInt64],
                        rollup: inout [SampleGroup: (samples: Int64, period: Int64)]) throws {
         let start = startMonotonic
         var index = 0
         let full = samples.count - samples.count % Self.rowsPerInsert
+        var frameOffset = 0
         while index < samples.count {
             let statement = index < full ? insertMany : insertOne
             let rows = index < full ? Self.rowsPerInsert : 1
             var parameter: Int32 = 1
             for row in 0..<rows {
                 let s = samples[index + row]
+                var stack: Int64 = 0
+                if s.frameCount > 0 {
+                    let end = min(frames.count, frameOffset + Int(s.frameCount))
+                    stack = stacks.intern(frames[frameOffset..<end]) ?? 0
+                    frameOffset = end
+                }
                 statement.bind(parameter, Int64(bitPattern: s.time &- start))
                 statement.bind(parameter + 1, Int64(s.cpu))
                 statement.bind(parameter + 2, Int64(s.pid))
@@ -223,10 +245,11 @@ public final class SampleWriter {
                 statement.bind(parameter + 5, Int64(s.mode.rawValue))
                 statement.bind(parameter + 6, Int64(bitPattern: s.pc))
                 statement.bind(parameter + 7, Int64(bitPattern: s.period))
-                parameter += 8
+                if stack == 0 { statement.bind(parameter + 8, .null) } else { statement.bind(parameter + 8, stack) }
+                parameter += 9
                 if Int(s.event) < perEvent.count { perEvent[Int(s.event)] += 1 }
                 let group = SampleGroup(pid: s.pid, tid: s.tid, cpu: s.cpu, event: s.event, mode: s.mode.rawValue,
-                                        pc: s.pc)
+                                        pc: s.pc, stack: stack)
                 rollup[group, default: (0, 0)].samples += 1
                 rollup[group, default: (0, 0)].period &+= Int64(bitPattern: s.period)
             }

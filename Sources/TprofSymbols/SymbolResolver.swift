@@ -75,7 +75,10 @@ public final class SymbolResolver {
         var outcome = Outcome()
         try db.execute("BEGIN")
         do {
-            try db.execute("DELETE FROM symbol_counts; DELETE FROM addresses; DELETE FROM symbols; DELETE FROM dsos;")
+            try db.execute("""
+                DELETE FROM stack_addresses; DELETE FROM symbol_counts; DELETE FROM addresses; DELETE FROM symbols;
+                DELETE FROM dsos;
+                """)
             let spaces = try AddressSpaces(database: db)
             var pairs: [(pid: Int32, pc: UInt64, kernel: Bool)] = []
             let distinct = try db.prepare("SELECT pid, pc, max(mode IN (1, 4)) FROM sample_counts GROUP BY pid, pc")
@@ -84,6 +87,7 @@ public final class SymbolResolver {
                               distinct.int64(2) != 0))
             }
             var ambiguous: [Int32: Set<UInt64>] = [:]
+            var addressIDs: [AddressKey: Int64] = [:]
             for (index, pair) in pairs.enumerated() {
                 if index % 1000 == 0 { progress?(index, pairs.count) }
                 let resolution: Resolution
@@ -97,7 +101,8 @@ public final class SymbolResolver {
                     }
                     resolution = try resolveUser(pid: pair.pid, pc: pair.pc, mapping: candidates.first)
                 }
-                try insert(resolution, pid: pair.pid, pc: pair.pc, valid: Self.unbounded, outcome: &outcome)
+                addressIDs[AddressKey(pid: pair.pid, pc: pair.pc)] =
+                    try insert(resolution, pid: pair.pid, pc: pair.pc, valid: Self.unbounded, outcome: &outcome)
             }
             progress?(pairs.count, pairs.count)
             try db.execute("""
@@ -109,6 +114,7 @@ public final class SymbolResolver {
             if !ambiguous.isEmpty {
                 try resolveByTime(ambiguous, spaces: spaces, outcome: &outcome)
             }
+            try resolveStacks(spaces: spaces, addressIDs: &addressIDs, outcome: &outcome)
             try db.execute("COMMIT")
         } catch {
             try? db.execute("ROLLBACK")
@@ -116,6 +122,57 @@ public final class SymbolResolver {
         }
         outcome.seconds = Double(monotonicNanoseconds() - began) / 1e9
         return outcome
+    }
+
+    private struct AddressKey: Hashable {
+        var pid: Int32
+        var pc: UInt64
+    }
+
+    /// Resolves every frame of every sampled stack, per process: return addresses at address - 1, so a call
+    /// at the very end of a function is not credited to the next one.
+    private func resolveStacks(spaces: AddressSpaces, addressIDs: inout [AddressKey: Int64],
+                               outcome: inout Outcome) throws {
+        var nodes: [Int64: (parent: Int64, address: UInt64, kernel: Bool, isReturn: Bool)] = [:]
+        let tree = try db.prepare("SELECT id, parent_id, address, kernel, return_address FROM stacks")
+        while try tree.step() {
+            nodes[tree.int64(0)] = (tree.int64(1), UInt64(bitPattern: tree.int64(2)), tree.int64(3) != 0,
+                                    tree.int64(4) != 0)
+        }
+        guard !nodes.isEmpty else { return }
+        let leaves = try db.prepare("SELECT DISTINCT pid, stack_id FROM sample_counts WHERE stack_id != 0")
+        let insertFrame = try db.prepare("INSERT INTO stack_addresses (pid, stack_id, address_id) VALUES (?, ?, ?)")
+        var done = Set<AddressKey>()
+        while try leaves.step() {
+            let pid = Int32(truncatingIfNeeded: leaves.int64(0))
+            var node = leaves.int64(1)
+            var depth = 0
+            while node != 0, depth < 4096, let frame = nodes[node] {
+                let nodeKey = AddressKey(pid: pid, pc: UInt64(bitPattern: node))
+                if done.contains(nodeKey) { break }
+                done.insert(nodeKey)
+                let lookup = frame.isReturn ? frame.address &- 1 : frame.address
+                let key = AddressKey(pid: pid, pc: lookup)
+                let id: Int64
+                if let existing = addressIDs[key] {
+                    id = existing
+                } else {
+                    let resolution: Resolution
+                    if frame.kernel || lookup >= 0xffff_8000_0000_0000 {
+                        resolution = try resolveKernel(lookup)
+                    } else {
+                        // A frame has no time of its own here: the mapping at the end of the run is used.
+                        let mapping = spaces.mapping(pid: pid, address: lookup, time: Int64.max)
+                        resolution = try resolveUser(pid: pid, pc: lookup, mapping: mapping)
+                    }
+                    id = try insert(resolution, pid: pid, pc: lookup, valid: Self.unbounded, outcome: &outcome)
+                    addressIDs[key] = id
+                }
+                try insertFrame.run([.integer(Int64(pid)), .integer(node), .integer(id)])
+                node = frame.parent
+                depth += 1
+            }
+        }
     }
 
     /// Addresses whose mapping changed during the run: each sample resolved against the mapping of its time.

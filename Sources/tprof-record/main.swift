@@ -71,6 +71,16 @@ struct Record: ParsableCommand {
                                valueName: "n"))
     var bufferLimit = 64
 
+    @Flag(name: .customShort("g"), help: "Record call chains (frame pointers), as --call-graph fp.")
+    var callGraphShort = false
+
+    @Option(name: .customLong("call-graph"),
+            help: ArgumentHelp("Record call chains: 'fp' (frame pointers).", valueName: "mode"))
+    var callGraph: String?
+
+    @Option(help: ArgumentHelp("Call chains of at most this many frames (default 127).", valueName: "n"))
+    var maxStack: Int?
+
     @Flag(name: [.short, .long], help: "No live status line and no summary.")
     var quiet = false
 
@@ -97,6 +107,12 @@ struct Record: ParsableCommand {
         }
         if let bufferSamples, !(1...10_000_000).contains(bufferSamples) {
             throw ValidationError("bad value \(bufferSamples) for --buffer-samples: it must be 1 to 10000000")
+        }
+        if let callGraph, callGraph != "fp" {
+            throw ValidationError("unknown call-graph mode '\(callGraph)': use fp")
+        }
+        if let maxStack, !(1...1024).contains(maxStack) {
+            throw ValidationError("bad value \(maxStack) for --max-stack: it must be 1 to 1024")
         }
         if !(1...100_000).contains(bufferLimit) {
             throw ValidationError("bad value \(bufferLimit) for --buffer-limit: it must be 1 to 100000")
@@ -131,7 +147,9 @@ struct Record: ParsableCommand {
         let options = RecordOptions(
             output: output, force: force, events: names, frequency: frequency, period: period, target: target,
             cpus: cpus, duration: duration, flushIntervalMs: flushInterval, bufferSamples: bufferSamples,
-            bufferLimit: bufferLimit, ringPages: ringPages, quiet: quiet, commandLine: CommandLine.arguments)
+            bufferLimit: bufferLimit, ringPages: ringPages, quiet: quiet,
+            maxStack: callGraphShort || callGraph != nil || maxStack != nil ? (maxStack ?? 127) : nil,
+            commandLine: CommandLine.arguments)
         let status = Recorder(options: options).run()
         if status != 0 { throw ExitCode(status) }
     }

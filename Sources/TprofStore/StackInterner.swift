@@ -1,0 +1,103 @@
+/// Interns call chains into the prefix tree of the `stacks` table: each distinct stack is stored once, as a chain
+/// of nodes from its root, and a sample keeps only its leaf's id. Lives on the writer thread.
+final class StackInterner {
+    /// Frame flags stored in `stacks`.
+    static let kernelFlag: UInt8 = 1
+    static let returnAddressFlag: UInt8 = 2
+
+    /// `PERF_CONTEXT_MAX`: call-chain entries at or above it are context markers, not addresses.
+    static let contextMax = UInt64(bitPattern: -4095)
+    static let contextKernel = UInt64(bitPattern: -128)
+    static let contextGuestKernel = UInt64(bitPattern: -2176)
+
+    struct NodeKey: Hashable {
+        var parent: Int64
+        var address: UInt64
+        var flags: UInt8
+    }
+
+    /// A node not yet written to the database.
+    struct NewNode {
+        var id: Int64
+        var key: NodeKey
+        var depth: Int
+    }
+
+    private var ids: [NodeKey: Int64] = [:]
+    // Indexed by id - 1: the tree, to check a cached whole-stack hit without hashing every frame again.
+    private var parents: [Int64] = []
+    private var addresses: [UInt64] = []
+    private var flags: [UInt8] = []
+    private var depths: [Int] = []
+    private var leavesByHash: [Int: [Int64]] = [:]
+    private var scratch: [(address: UInt64, flags: UInt8)] = []
+    private(set) var pending: [NewNode] = []
+
+    /// Distinct stack nodes so far.
+    var count: Int { parents.count }
+
+    /// The leaf id for a raw call chain (leaf first, with context markers), or nil when it has no frames.
+    func intern(_ raw: ArraySlice<UInt64>) -> Int64? {
+        scratch.removeAll(keepingCapacity: true)
+        var kernel = false
+        var firstInContext = true
+        for entry in raw {
+            if entry >= Self.contextMax {
+                kernel = entry == Self.contextKernel || entry == Self.contextGuestKernel
+                firstInContext = true
+                continue
+            }
+            // After the first frame of a context, entries are return addresses: they point after the call.
+            var frameFlags: UInt8 = kernel ? Self.kernelFlag : 0
+            if !firstInContext { frameFlags |= Self.returnAddressFlag }
+            scratch.append((entry, frameFlags))
+            firstInContext = false
+        }
+        guard !scratch.isEmpty else { return nil }
+        var hasher = Hasher()
+        for frame in scratch {
+            hasher.combine(frame.address)
+            hasher.combine(frame.flags)
+        }
+        let hash = hasher.finalize()
+        if let candidates = leavesByHash[hash] {
+            for leaf in candidates where matches(leaf: leaf) { return leaf }
+        }
+        var parent: Int64 = 0
+        for frame in scratch.reversed() {
+            let key = NodeKey(parent: parent, address: frame.address, flags: frame.flags)
+            if let id = ids[key] {
+                parent = id
+            } else {
+                let id = Int64(parents.count + 1)
+                let depth = parent == 0 ? 0 : depths[Int(parent - 1)] + 1
+                ids[key] = id
+                parents.append(parent)
+                addresses.append(frame.address)
+                flags.append(frame.flags)
+                depths.append(depth)
+                pending.append(NewNode(id: id, key: key, depth: depth))
+                parent = id
+            }
+        }
+        leavesByHash[hash, default: []].append(parent)
+        return parent
+    }
+
+    private func matches(leaf: Int64) -> Bool {
+        var node = leaf
+        for frame in scratch {
+            guard node > 0 else { return false }
+            let index = Int(node - 1)
+            if addresses[index] != frame.address || flags[index] != frame.flags { return false }
+            node = parents[index]
+        }
+        return node == 0
+    }
+
+    /// Hands the nodes created since the last call to the writer.
+    func takePending() -> [NewNode] {
+        defer { pending.removeAll(keepingCapacity: true) }
+        return pending
+    }
+}
