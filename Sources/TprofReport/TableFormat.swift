@@ -38,7 +38,9 @@ struct TableFormat {
     }
 
     private func cell(_ value: SQLiteValue, column: String) -> String {
-        if column == "percent", case .real(let share) = value { return String(format: "%.2f%%", share) }
+        if ["percent", "children", "self"].contains(column), case .real(let share) = value {
+            return String(format: "%.2f%%", share)
+        }
         return value.text
     }
 }

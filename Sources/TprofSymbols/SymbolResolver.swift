@@ -268,7 +268,9 @@ public final class SymbolResolver {
         if path == "[vdso]" {
             return try resolve(in: vdsoImage(), path: path, buildID: nil, kind: "vdso", offset: offset)
         }
-        if !path.hasPrefix("/") || path.hasPrefix("/memfd:") || path.hasPrefix("/dev/") {
+        // Anonymous memory: the kernel (and the /proc snapshot) name it "//anon"; MAP_HUGETLB memory "/anon_hugepage".
+        if !path.hasPrefix("/") || path.hasPrefix("//") || path.hasPrefix("/anon_hugepage") || path.hasPrefix("/memfd:")
+            || path.hasPrefix("/dev/") {
             if let jit = try resolveJIT(pid: pid, pc: pc) { return jit }
             let dso = try dsoID(path: path.isEmpty ? "//anon" : path, buildID: nil, kind: "anonymous", source: .none)
             return Resolution(dsoID: dso, dsoOffset: offset, name: "[unknown] 0x" + String(pc, radix: 16))

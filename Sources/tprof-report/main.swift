@@ -66,6 +66,18 @@ struct Report: ParsableCommand {
     @Option(help: ArgumentHelp("Print at most N rows.", valueName: "n")) var limit: Int?
     @Option(help: ArgumentHelp("Leave out rows below P percent.", valueName: "p")) var percentLimit: Double?
 
+    @Flag(help: "With --by-symbol: inclusive shares (the symbol anywhere on the stack) beside self shares.")
+    var children = false
+    @Option(help: ArgumentHelp("Who calls this symbol, with shares.", valueName: "symbol")) var callers: String?
+    @Option(help: ArgumentHelp("What this symbol calls, with shares.", valueName: "symbol")) var callees: String?
+    @Flag(help: "The call tree, top-down, with percentages.") var tree = false
+    @Option(help: ArgumentHelp("With --tree: at most N levels.", valueName: "n")) var depth: Int?
+    @Flag(help: "With --tree: bottom-up, from the leaves.") var inverted = false
+    @Flag(help: "Folded stacks (root;...;leaf count) for flamegraph.pl, speedscope, Pyroscope.") var folded = false
+    @Option(help: ArgumentHelp("Write an interactive SVG flame graph to this file.", valueName: "file"))
+    var flamegraph: String?
+    @Flag(help: "With --flamegraph: the inverted (icicle) view, roots at the top.") var icicle = false
+
     @Flag(help: "Print the run's metadata alone.") var header = false
     @Flag(help: "Resolve the symbols again with the files available now (writes to the database).")
     var resymbolize = false
@@ -105,6 +117,18 @@ struct Report: ParsableCommand {
         if modes == 1 && (!groupings.isEmpty || hasFilters) {
             throw ValidationError("--sql, --header, --stat and --resymbolize take no groupings or filters")
         }
+        let callGraphModes = (callers != nil ? 1 : 0) + (callees != nil ? 1 : 0) + (tree ? 1 : 0) + (folded ? 1 : 0)
+            + (flamegraph != nil ? 1 : 0)
+        if callGraphModes > 1 { throw ValidationError("give only one of --callers, --callees, --tree, --folded, --flamegraph") }
+        if callGraphModes == 1 && (modes > 0 || !groupings.isEmpty || children) {
+            throw ValidationError("--callers, --callees, --tree, --folded and --flamegraph take filters, not groupings")
+        }
+        if (depth != nil || inverted) && !tree { throw ValidationError("--depth and --inverted go with --tree") }
+        if icicle && flamegraph == nil { throw ValidationError("--icicle goes with --flamegraph") }
+        if children && (groupings != [.symbol] && !groupings.isEmpty) {
+            throw ValidationError("--children goes with --by-symbol alone")
+        }
+        if let depth, depth < 1 { throw ValidationError("bad value \(depth) for --depth: it must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("bad value \(limit) for --limit: it must be at least 1") }
         if let percentLimit, !(percentLimit >= 0 && percentLimit <= 100) {
             throw ValidationError("bad value \(percentLimit) for --percent-limit: it must be 0 to 100")
@@ -176,6 +200,11 @@ struct Report: ParsableCommand {
             filter.until = until
             filter.symbol = symbol
             filter.dso = dso
+            if callers != nil || callees != nil || tree || folded || flamegraph != nil || children {
+                try callGraph(db, filter: filter, header: runHeader, format: outputFormat, width: width)
+                footer(runHeader)
+                return
+            }
             let report = SampleReport(groupings: groupings.isEmpty ? [.pid] : groupings, filter: filter,
                                       limit: limit, percentLimit: percentLimit)
             let table = try report.run(on: db)
@@ -186,6 +215,49 @@ struct Report: ParsableCommand {
         } catch let error as SQLiteError {
             throw ToolFailure("\(database): \(error.message)")
         }
+    }
+
+    /// The reports built from whole stacks.
+    private func callGraph(_ db: ReportDatabase, filter: SampleFilter, header runHeader: RunHeader,
+                           format: OutputFormat, width: Int?) throws {
+        let profile = try StackProfile.load(database: db, filter: filter)
+        if folded {
+            write(profile.folded())
+            return
+        }
+        if let flamegraph {
+            let command = runHeader.fields.first { $0.name == "command" }?.value ?? ""
+            let events = runHeader.fields.filter { $0.name == "event" }.map(\.value).joined(separator: "; ")
+            let svg = FlameGraph(title: "tprof: \(command)", subtitle: "\(events) - \(profile.total) samples",
+                                 icicle: icicle).render(profile)
+            do {
+                try Data(svg.utf8).write(to: URL(fileURLWithPath: flamegraph))
+            } catch {
+                throw ToolFailure("cannot write \(flamegraph): \(error.localizedDescription)")
+            }
+            FileHandle.standardError.write(Data("tprof-report: wrote \(flamegraph) (\(profile.total) samples)\n".utf8))
+            return
+        }
+        if format == .table { write(runHeader.headerText(path: database) + "\n") }
+        if tree {
+            write(profile.treeText(inverted: inverted, depth: depth, percentLimit: percentLimit ?? 0))
+            return
+        }
+        var table: ResultTable
+        if let symbol = callers ?? callees {
+            table = profile.neighbours(of: symbol, callers: callers != nil)
+            if table.rows.isEmpty { throw ToolFailure("no sampled stack holds the symbol '\(symbol)'") }
+        } else {
+            table = profile.inclusiveTable()
+        }
+        if let percentLimit, let column = table.columns.firstIndex(where: { $0 == "percent" || $0 == "children" }) {
+            table.rows = table.rows.filter { row in
+                if case .real(let share) = row[column] { return share >= percentLimit }
+                return true
+            }
+        }
+        if let limit { table.rows = Array(table.rows.prefix(limit)) }
+        write(format.render(table, width: width))
     }
 
     private func footer(_ runHeader: RunHeader) {

@@ -1,0 +1,154 @@
+import Foundation
+
+/// A self-contained interactive SVG flame graph: click a frame to zoom, "Reset zoom" to go back, "Search" for a
+/// regular expression (the matched share is shown), a tooltip with samples and share on every frame, kernel frames
+/// in another colour than user frames. No network fetches.
+public struct FlameGraph {
+    public var title: String
+    public var subtitle: String
+    /// Root at the top (icicle) instead of the bottom.
+    public var icicle: Bool
+    public var width = 1200.0
+    public var frameHeight = 17.0
+
+    public init(title: String, subtitle: String, icicle: Bool) {
+        self.title = title
+        self.subtitle = subtitle
+        self.icicle = icicle
+    }
+
+    /// The SVG document for the profile's merged call tree, one `<g class="f">` per frame.
+    public func render(_ profile: StackProfile) -> String {
+        let root = profile.tree(inverted: false, byProcess: true)
+        let total = max(1, root.samples)
+        var maxDepth = 0
+        func measure(_ node: StackProfile.TreeNode, _ depth: Int) {
+            maxDepth = max(maxDepth, depth)
+            for child in node.children.values { measure(child, depth + 1) }
+        }
+        measure(root, 0)
+        let top = 60.0
+        let height = top + Double(maxDepth + 1) * frameHeight + 30
+        var frames = ""
+        func y(_ depth: Int) -> Double {
+            icicle ? top + Double(depth) * frameHeight : height - 30 - Double(depth + 1) * frameHeight
+        }
+        func emit(_ node: StackProfile.TreeNode, depth: Int, start: Int64) {
+            let x = Double(start) / Double(total) * width
+            let w = Double(node.samples) / Double(total) * width
+            let name = node.frame?.name ?? "all"
+            let kernel = node.frame?.kernel ?? false
+            let share = 100 * Double(node.samples) / Double(total)
+            let tip = "\(name)\(kernel ? " [k]" : "") (\(node.samples) samples, \(String(format: "%.2f", share))%)"
+            frames += "<g class=\"f\" data-x=\"\(start)\" data-w=\"\(node.samples)\" data-d=\"\(depth)\" "
+                + "data-k=\"\(kernel ? 1 : 0)\"><title>\(escape(tip))</title>"
+                + "<rect x=\"\(fmt(x))\" y=\"\(fmt(y(depth)))\" width=\"\(fmt(w))\" height=\"\(fmt(frameHeight - 1))\" "
+                + "rx=\"2\" fill=\"\(colour(name, kernel: kernel, root: node.frame == nil))\"/>"
+                + "<text x=\"\(fmt(x + 3))\" y=\"\(fmt(y(depth) + frameHeight - 5))\">\(escape(name))</text></g>\n"
+            var offset = start
+            for child in node.sortedChildren {
+                emit(child, depth: depth + 1, start: offset)
+                offset += child.samples
+            }
+        }
+        emit(root, depth: 0, start: 0)
+        return """
+            <?xml version="1.0" standalone="no"?>
+            <svg version="1.1" width="\(fmt(width))" height="\(fmt(height))" viewBox="0 0 \(fmt(width)) \(fmt(height))" \
+            xmlns="http://www.w3.org/2000/svg" data-total="\(total)" data-width="\(fmt(width))">
+            <style>
+            text { font-family: monospace; font-size: 12px; fill: #000; pointer-events: none; }
+            .f:hover rect { stroke: #000; stroke-width: 0.5; cursor: pointer; }
+            #title { font-size: 17px; text-anchor: middle; }
+            #subtitle { font-size: 12px; text-anchor: middle; fill: #555; }
+            .button { cursor: pointer; fill: #00c; }
+            #details { fill: #000; }
+            </style>
+            <rect x="0" y="0" width="100%" height="100%" fill="#f8f8f8"/>
+            <text id="title" x="\(fmt(width / 2))" y="22">\(escape(title))</text>
+            <text id="subtitle" x="\(fmt(width / 2))" y="40">\(escape(subtitle))</text>
+            <text id="reset" class="button" x="10" y="22" visibility="hidden">Reset zoom</text>
+            <text id="search" class="button" x="\(fmt(width - 110))" y="22">Search</text>
+            <text id="matched" x="\(fmt(width - 110))" y="40"></text>
+            <text id="details" x="10" y="\(fmt(height - 10))"> </text>
+            <g id="frames">
+            \(frames)</g>
+            <script type="text/ecmascript"><![CDATA[
+            \(Self.script)
+            ]]></script>
+            </svg>
+
+            """
+    }
+
+    private func colour(_ name: String, kernel: Bool, root: Bool) -> String {
+        if root { return "rgb(200,200,200)" }
+        var hash: UInt32 = 2166136261
+        for byte in name.utf8 { hash = (hash ^ UInt32(byte)) &* 16777619 }
+        let v = Double(hash % 1000) / 1000
+        if kernel { return "rgb(\(Int(80 + 60 * v)),\(Int(150 + 60 * v)),\(Int(220 + 30 * v)))" }
+        return "rgb(\(Int(205 + 50 * v)),\(Int(80 + 130 * v)),\(Int(40 + 30 * v)))"
+    }
+
+    private func fmt(_ value: Double) -> String { String(format: "%.2f", value) }
+
+    private func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// Zoom, reset, search and details, in plain ECMAScript inside the SVG.
+    static let script = """
+        var svg = document.documentElement;
+        var total = +svg.getAttribute('data-total'), width = +svg.getAttribute('data-width');
+        var frames = Array.prototype.slice.call(document.querySelectorAll('.f'));
+        var details = document.getElementById('details'), reset = document.getElementById('reset');
+        function place(g, x0, w0, minDepth) {
+          var x = +g.getAttribute('data-x'), w = +g.getAttribute('data-w'), d = +g.getAttribute('data-d');
+          var rect = g.querySelector('rect'), text = g.querySelector('text');
+          var inside = x >= x0 && x + w <= x0 + w0 && (d >= minDepth || (x <= x0 && x + w >= x0 + w0));
+          if (!inside) { g.style.display = 'none'; return; }
+          g.style.display = '';
+          var px = (x - x0) / w0 * width, pw = w / w0 * width;
+          if (x < x0) { px = 0; pw = width; }
+          rect.setAttribute('x', px.toFixed(2)); rect.setAttribute('width', pw.toFixed(2));
+          text.setAttribute('x', (px + 3).toFixed(2));
+          var label = g.querySelector('title').textContent.replace(/ \\(.*$/, '');
+          var fit = Math.floor((pw - 6) / 7);
+          text.textContent = fit < 3 ? '' : (label.length > fit ? label.substring(0, fit - 2) + '..' : label);
+        }
+        function zoom(g) {
+          var x = +g.getAttribute('data-x'), w = +g.getAttribute('data-w'), d = +g.getAttribute('data-d');
+          frames.forEach(function (f) { place(f, x, w, d); });
+          reset.setAttribute('visibility', d > 0 ? 'visible' : 'hidden');
+        }
+        frames.forEach(function (g) {
+          g.addEventListener('click', function () { zoom(g); });
+          g.addEventListener('mouseover', function () { details.textContent = g.querySelector('title').textContent; });
+          g.addEventListener('mouseout', function () { details.textContent = ' '; });
+        });
+        reset.addEventListener('click', function () { zoom(frames[0]); });
+        document.getElementById('search').addEventListener('click', function () {
+          var term = prompt('Search for (regular expression):', '');
+          if (term === null) return;
+          var re = new RegExp(term), matched = {}, sum = 0;
+          frames.forEach(function (g) {
+            var name = g.querySelector('title').textContent.replace(/ \\(.*$/, '').replace(/ \\[k\\]$/, '');
+            var rect = g.querySelector('rect');
+            if (!rect.hasAttribute('data-fill')) rect.setAttribute('data-fill', rect.getAttribute('fill'));
+            if (term !== '' && re.test(name)) {
+              rect.setAttribute('fill', 'rgb(230,0,230)');
+              var x = +g.getAttribute('data-x'), w = +g.getAttribute('data-w');
+              var covered = false;
+              for (var k in matched) { var m = matched[k]; if (x >= m[0] && x + w <= m[0] + m[1]) covered = true; }
+              if (!covered) { matched[x + ':' + w] = [x, w]; sum += w; }
+            } else {
+              rect.setAttribute('fill', rect.getAttribute('data-fill'));
+            }
+          });
+          document.getElementById('matched').textContent =
+            term === '' ? '' : 'Matched: ' + (100 * sum / total).toFixed(2) + '%';
+        });
+        zoom(frames[0]);
+        """
+}

@@ -1,0 +1,220 @@
+import TprofStore
+
+/// The filtered samples as call stacks with names, root first: what folded output, call trees, callers and
+/// callees, inclusive shares and flame graphs are built from. A sample without a call chain is a one-frame stack.
+public struct StackProfile {
+    /// One frame: the symbol (or fallback name), whether it is in the kernel, and its library.
+    public struct Frame: Hashable, Sendable {
+        public var name: String
+        public var kernel: Bool
+        public var dso: String
+    }
+
+    /// A distinct stack of one process and the samples that ended in it.
+    public struct Stack {
+        public var pid: Int64
+        public var comm: String
+        /// Root first, leaf last.
+        public var frames: [Frame]
+        public var samples: Int64
+    }
+
+    public var stacks: [Stack]
+    public var total: Int64 { stacks.reduce(0) { $0 + $1.samples } }
+
+    public init(stacks: [Stack]) {
+        self.stacks = stacks
+    }
+
+    /// Loads the stacks of the samples the filter selects.
+    public static func load(database: ReportDatabase, filter: SampleFilter) throws -> StackProfile {
+        let source = filter.needsSamples ? "sample_symbol_facts" : "symbol_groups"
+        let (whereSQL, bindings) = filter.whereClause()
+        let groups = try database.connection.prepare("""
+            SELECT pid, coalesce(comm, thread_comm, '?'), coalesce(stack_id, 0), address_id, mode IN (1, 4),
+                   sum(samples)
+            FROM \(source) \(whereSQL) GROUP BY 1, 2, 3, 4, 5
+            """)
+        try groups.bind(bindings)
+        var rows: [(pid: Int64, comm: String, stack: Int64, address: Int64, kernel: Bool, samples: Int64)] = []
+        while try groups.step() {
+            rows.append((groups.int64(0), groups.text(1) ?? "?", groups.int64(2), groups.int64(3),
+                         groups.int64(4) != 0, groups.int64(5)))
+        }
+        var leafNames: [Int64: (name: String, dso: String)] = [:]
+        let addresses = try database.connection.prepare("""
+            SELECT a.id, a.name, coalesce(d.path, '[unknown]') FROM addresses a LEFT JOIN dsos d ON d.id = a.dso_id
+            """)
+        while try addresses.step() {
+            leafNames[addresses.int64(0)] = (addresses.text(1) ?? "?", addresses.text(2) ?? "[unknown]")
+        }
+        struct NodeKey: Hashable { var pid: Int64; var node: Int64 }
+        var nodes: [NodeKey: (parent: Int64, frame: Frame)] = [:]
+        if rows.contains(where: { $0.stack != 0 }) {
+            let frames = try database.connection.prepare("""
+                SELECT sa.pid, sa.stack_id, s.parent_id, a.name, s.kernel, coalesce(d.path, '[unknown]')
+                FROM stack_addresses sa JOIN stacks s ON s.id = sa.stack_id JOIN addresses a ON a.id = sa.address_id
+                LEFT JOIN dsos d ON d.id = a.dso_id
+                """)
+            while try frames.step() {
+                nodes[NodeKey(pid: frames.int64(0), node: frames.int64(1))] = (
+                    frames.int64(2), Frame(name: frames.text(3) ?? "?", kernel: frames.int64(4) != 0,
+                                           dso: frames.text(5) ?? "[unknown]"))
+            }
+        }
+        var chains: [NodeKey: [Frame]] = [:]
+        var stacks: [Stack] = []
+        for row in rows {
+            var frames: [Frame]
+            if row.stack != 0 {
+                let key = NodeKey(pid: row.pid, node: row.stack)
+                if let cached = chains[key] {
+                    frames = cached
+                } else {
+                    frames = []
+                    var node = row.stack
+                    while node != 0, frames.count < 4096, let entry = nodes[NodeKey(pid: row.pid, node: node)] {
+                        frames.append(entry.frame)
+                        node = entry.parent
+                    }
+                    frames.reverse()
+                    chains[key] = frames
+                }
+            } else {
+                let leaf = leafNames[row.address] ?? ("?", "[unknown]")
+                frames = [Frame(name: leaf.name, kernel: row.kernel, dso: leaf.dso)]
+            }
+            if frames.isEmpty {
+                let leaf = leafNames[row.address] ?? ("?", "[unknown]")
+                frames = [Frame(name: leaf.name, kernel: row.kernel, dso: leaf.dso)]
+            }
+            stacks.append(Stack(pid: row.pid, comm: row.comm, frames: frames, samples: row.samples))
+        }
+        return StackProfile(stacks: stacks)
+    }
+
+    // MARK: Folded stacks
+
+    /// Brendan Gregg's folded format: `comm;root;...;leaf count`, kernel frames marked `_[k]`, sorted.
+    public func folded() -> String {
+        var counts: [String: Int64] = [:]
+        for stack in stacks {
+            let names = [Self.foldedName(stack.comm)] + stack.frames.map { frame in
+                Self.foldedName(frame.name) + (frame.kernel ? "_[k]" : "")
+            }
+            counts[names.joined(separator: ";"), default: 0] += stack.samples
+        }
+        return counts.keys.sorted().map { "\($0) \(counts[$0] ?? 0)\n" }.joined()
+    }
+
+    private static func foldedName(_ name: String) -> String {
+        name.replacingOccurrences(of: ";", with: ":").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    // MARK: Self and inclusive shares
+
+    /// Per frame: samples in which it is anywhere on the stack (counted once, however often it recurs) and
+    /// samples in which it is the leaf; most inclusive first.
+    public func inclusiveTable() -> ResultTable {
+        var inclusive: [Frame: Int64] = [:]
+        var selfCounts: [Frame: Int64] = [:]
+        for stack in stacks {
+            for frame in Set(stack.frames) { inclusive[frame, default: 0] += stack.samples }
+            if let leaf = stack.frames.last { selfCounts[leaf, default: 0] += stack.samples }
+        }
+        let total = Double(max(1, self.total))
+        let ordered = inclusive.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.name < $1.key.name }
+        return ResultTable(
+            columns: ["children", "self", "samples", "dso", "k", "symbol"],
+            rows: ordered.map { frame, count in
+                let own = selfCounts[frame] ?? 0
+                return [.real(100 * Double(count) / total), .real(100 * Double(own) / total), .integer(count),
+                        .text(frame.dso), .text(frame.kernel ? "[k]" : "[.]"), .text(frame.name)]
+            })
+    }
+
+    // MARK: Callers and callees
+
+    /// Who calls `symbol` (callers) or what it calls (callees), each counted once per sample, with the share of
+    /// the samples whose stack holds `symbol`. A callee of `(self)` means `symbol` was the leaf.
+    public func neighbours(of symbol: String, callers: Bool) -> ResultTable {
+        var counts: [String: Int64] = [:]
+        var containing: Int64 = 0
+        for stack in stacks {
+            let positions = stack.frames.indices.filter { stack.frames[$0].name == symbol }
+            guard !positions.isEmpty else { continue }
+            containing += stack.samples
+            var seen = Set<String>()
+            for position in positions {
+                let neighbour: String
+                if callers {
+                    neighbour = position > 0 ? stack.frames[position - 1].name : "(root)"
+                } else {
+                    neighbour = position + 1 < stack.frames.count ? stack.frames[position + 1].name : "(self)"
+                }
+                if seen.insert(neighbour).inserted { counts[neighbour, default: 0] += stack.samples }
+            }
+        }
+        let total = Double(max(1, containing))
+        return ResultTable(
+            columns: ["percent", "samples", callers ? "caller" : "callee"],
+            rows: counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map {
+                [.real(100 * Double($0.value) / total), .integer($0.value), .text($0.key)]
+            })
+    }
+
+    // MARK: Call tree
+
+    /// A merged tree of the stacks: top-down from the roots, or bottom-up from the leaves when inverted.
+    public final class TreeNode {
+        public let frame: Frame?
+        public var samples: Int64 = 0
+        public var children: [Frame: TreeNode] = [:]
+        init(frame: Frame?) { self.frame = frame }
+
+        /// Children, most samples first.
+        public var sortedChildren: [TreeNode] {
+            children.values.sorted {
+                $0.samples != $1.samples ? $0.samples > $1.samples : ($0.frame?.name ?? "") < ($1.frame?.name ?? "")
+            }
+        }
+    }
+
+    /// The merged tree, rooted at an unnamed node holding the total. With `byProcess` the first level is the
+    /// process (as in folded output).
+    public func tree(inverted: Bool, byProcess: Bool = false) -> TreeNode {
+        let root = TreeNode(frame: nil)
+        for stack in stacks {
+            root.samples += stack.samples
+            var node = root
+            var frames = inverted ? stack.frames.reversed() : stack.frames
+            if byProcess { frames.insert(Frame(name: stack.comm, kernel: false, dso: ""), at: 0) }
+            for frame in frames {
+                let child = node.children[frame] ?? TreeNode(frame: frame)
+                node.children[frame] = child
+                child.samples += stack.samples
+                node = child
+            }
+        }
+        return root
+    }
+
+    /// The call tree as indented text: percent of all samples, samples, name.
+    public func treeText(inverted: Bool, depth: Int?, percentLimit: Double) -> String {
+        let root = tree(inverted: inverted)
+        let total = Double(max(1, root.samples))
+        var out = ""
+        func walk(_ node: TreeNode, level: Int) {
+            for child in node.sortedChildren {
+                let share = 100 * Double(child.samples) / total
+                guard share >= percentLimit else { continue }
+                let name = (child.frame?.name ?? "?") + ((child.frame?.kernel ?? false) ? " [k]" : "")
+                out += String(format: "%7.2f%% %9lld  ", share, child.samples)
+                    + String(repeating: "  ", count: level) + name + "\n"
+                if depth.map({ level + 1 < $0 }) ?? true { walk(child, level: level + 1) }
+            }
+        }
+        walk(root, level: 0)
+        return out
+    }
+}
