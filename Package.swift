@@ -74,6 +74,7 @@ let package = Package(
         .testTarget(name: "TprofCaptureTests", dependencies: ["TprofCapture", "TprofTestSupport"]),
         .testTarget(name: "TprofStoreTests", dependencies: ["TprofStore", "TprofRecorder", "TprofTestSupport"]),
         .testTarget(name: "TprofRecordTests", dependencies: ["TprofStore", "TprofTestSupport"]),
+        .testTarget(name: "TprofSymbolsTests", dependencies: ["TprofSymbols", "TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofReportTests",
             dependencies: ["TprofReport", "TprofRecorder", "TprofStore", "TprofTestSupport"]

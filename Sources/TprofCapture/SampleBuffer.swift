@@ -38,7 +38,8 @@ public final class SampleBuffer {
         var sample = sample
         let count = min(callchain.count / 8, Int(UInt16.max))
         sample.frameCount = UInt16(count)
-        for index in 0..<count { frames.append(callchain.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self)) }
+        frames.append(contentsOf: UnsafeBufferPointer<UInt64>(
+            start: callchain.baseAddress?.assumingMemoryBound(to: UInt64.self), count: count))
         samples.append(sample)
     }
 

@@ -17,9 +17,15 @@ public final class SyntheticBackend: SamplingBackend {
         /// Events the samples are spread over.
         public var events: Int
         public var pidBase: Int32
+        /// Frames of each sample's call chain (0: no call chains).
+        public var stackDepth: Int
+        /// Distinct call chains the samples are drawn from.
+        public var distinctStacks: Int
 
         public init(processes: Int = 4, threadsPerProcess: Int = 2, distinctPCs: Int = 1000, kernelEvery: Int = 5,
-                    events: Int = 1, pidBase: Int32 = 1000) {
+                    events: Int = 1, pidBase: Int32 = 1000, stackDepth: Int = 0, distinctStacks: Int = 1000) {
+            self.stackDepth = max(0, min(stackDepth, 127))
+            self.distinctStacks = max(1, distinctStacks)
             self.processes = max(1, processes)
             self.threadsPerProcess = max(1, threadsPerProcess)
             self.distinctPCs = max(1, distinctPCs)
@@ -79,6 +85,16 @@ public final class SyntheticBackend: SamplingBackend {
         var produced: UInt64 = 0
         var now = start
         let chunk: UInt64 = 256
+        // Call chains as the kernel writes them, leaf first: a user context marker, then the frames.
+        var stacks: [[UInt64]] = []
+        for k in 0..<(shape.stackDepth == 0 ? 0 : shape.distinctStacks) {
+            var chain: [UInt64] = [UInt64(bitPattern: -512)]
+            for j in 0..<shape.stackDepth {
+                let slot = UInt64((k &* 31 &+ j &* 7919) % 4096)
+                chain.append(0x40_1000 &+ slot &* 16)
+            }
+            stacks.append(chain)
+        }
         while !stop.isSet && (limit == 0 || produced < limit) {
             if rate > 0 {
                 let due = (now &- start) &* rate / 1_000_000_000
@@ -99,9 +115,18 @@ public final class SyntheticBackend: SamplingBackend {
                 let kernel = shape.kernelEvery > 0 && i % shape.kernelEvery == 0
                 let pcIndex = UInt64((i &* 2_654_435_761) % shape.distinctPCs)
                 let pc = kernel ? 0xffff_ffff_8100_0000 &+ pcIndex &* 16 : 0x40_1000 &+ pcIndex &* 16
-                sink.add(Sample(time: now &+ produced, pid: pid, tid: tid, cpu: UInt32(sink.cpu),
-                                event: UInt16(i % shape.events), mode: kernel ? .kernel : .user,
-                                pc: pc, period: 1_000_000), now: now)
+                let sample = Sample(time: now &+ produced, pid: pid, tid: tid, cpu: UInt32(sink.cpu),
+                                    event: UInt16(i % shape.events), mode: kernel ? .kernel : .user,
+                                    pc: pc, period: 1_000_000)
+                if stacks.isEmpty {
+                    sink.add(sample, now: now)
+                } else {
+                    let stack = stacks[i % stacks.count]
+                    var withLeaf = sample
+                    withLeaf.mode = .user
+                    withLeaf.pc = stack[1]
+                    stack.withUnsafeBytes { sink.add(withLeaf, callchain: $0, now: now) }
+                }
                 produced += 1
             }
             now = monotonicNanoseconds()

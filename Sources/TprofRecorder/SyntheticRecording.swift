@@ -58,7 +58,9 @@ public struct SyntheticRecording {
             userOnlyFallback: false, ringPages: nil, flushIntervalMs: flushIntervalMs, bufferSamples: bufferSamples,
             bufferLimit: bufferLimit, startTimeNs: Int64(Date().timeIntervalSince1970 * 1e9),
             startMonotonicNs: startMonotonic), events: events)
-        let list = BufferList(cpus: cpus, configuration: .init(bufferCapacity: bufferSamples, limit: bufferLimit))
+        let list = BufferList(cpus: cpus, configuration: .init(
+            bufferCapacity: bufferSamples, limit: bufferLimit,
+            frameCapacity: shape.stackDepth == 0 ? 0 : bufferSamples * (shape.stackDepth + 1)))
         let writer = try SampleWriter(database: database, list: list, startMonotonic: startMonotonic,
                                       eventCount: shape.events)
         var names: [SidebandRecord] = []

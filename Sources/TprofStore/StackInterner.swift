@@ -38,6 +38,13 @@ final class StackInterner {
 
     /// The leaf id for a raw call chain (leaf first, with context markers), or nil when it has no frames.
     func intern(_ raw: ArraySlice<UInt64>) -> Int64? {
+        // Most chains repeat: look the raw entries up by a cheap hash and check the candidate against the tree.
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for entry in raw { hash = (hash ^ entry) &* 0x100_0000_01b3 }
+        let key = Int(truncatingIfNeeded: hash)
+        if let candidates = leavesByHash[key] {
+            for leaf in candidates where matches(leaf: leaf, raw: raw) { return leaf }
+        }
         scratch.removeAll(keepingCapacity: true)
         var kernel = false
         var firstInContext = true
@@ -54,45 +61,47 @@ final class StackInterner {
             firstInContext = false
         }
         guard !scratch.isEmpty else { return nil }
-        var hasher = Hasher()
-        for frame in scratch {
-            hasher.combine(frame.address)
-            hasher.combine(frame.flags)
-        }
-        let hash = hasher.finalize()
-        if let candidates = leavesByHash[hash] {
-            for leaf in candidates where matches(leaf: leaf) { return leaf }
-        }
         var parent: Int64 = 0
         for frame in scratch.reversed() {
-            let key = NodeKey(parent: parent, address: frame.address, flags: frame.flags)
-            if let id = ids[key] {
+            let nodeKey = NodeKey(parent: parent, address: frame.address, flags: frame.flags)
+            if let id = ids[nodeKey] {
                 parent = id
             } else {
                 let id = Int64(parents.count + 1)
                 let depth = parent == 0 ? 0 : depths[Int(parent - 1)] + 1
-                ids[key] = id
+                ids[nodeKey] = id
                 parents.append(parent)
                 addresses.append(frame.address)
                 flags.append(frame.flags)
                 depths.append(depth)
-                pending.append(NewNode(id: id, key: key, depth: depth))
+                pending.append(NewNode(id: id, key: nodeKey, depth: depth))
                 parent = id
             }
         }
-        leavesByHash[hash, default: []].append(parent)
+        leavesByHash[key, default: []].append(parent)
         return parent
     }
 
-    private func matches(leaf: Int64) -> Bool {
+    /// True when the chain from `leaf` to the root is exactly the raw entries.
+    private func matches(leaf: Int64, raw: ArraySlice<UInt64>) -> Bool {
         var node = leaf
-        for frame in scratch {
+        var kernel = false
+        var firstInContext = true
+        for entry in raw {
+            if entry >= Self.contextMax {
+                kernel = entry == Self.contextKernel || entry == Self.contextGuestKernel
+                firstInContext = true
+                continue
+            }
+            var frameFlags: UInt8 = kernel ? Self.kernelFlag : 0
+            if !firstInContext { frameFlags |= Self.returnAddressFlag }
+            firstInContext = false
             guard node > 0 else { return false }
             let index = Int(node - 1)
-            if addresses[index] != frame.address || flags[index] != frame.flags { return false }
+            if addresses[index] != entry || flags[index] != frameFlags { return false }
             node = parents[index]
         }
-        return node == 0
+        return node == 0 && leaf > 0
     }
 
     /// Hands the nodes created since the last call to the writer.

@@ -23,6 +23,7 @@ struct Pipeline: ParsableCommand {
 
     @Option(help: "Samples per CPU in each run.") var samples: UInt64 = 3_000_000
     @Option(help: "Paced rate, samples/s per CPU.") var rate: UInt64 = 600_000
+    @Option(help: "Frames per call chain (0: flat samples).") var stackDepth = 0
     @Option(help: "CPUs (producer threads).") var cpus = 2
     @Option(help: "Repetitions; the median is reported.") var repeats = 3
     @Option(help: "Directory for the temporary databases.") var directory = NSTemporaryDirectory()
@@ -36,7 +37,8 @@ struct Pipeline: ParsableCommand {
                 let path = directory + "/tprof-bench-pipeline-\(getpid())-\(i).db"
                 defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
                 let result = try SyntheticRecording(output: path, cpus: Array(0..<max(1, cpus)),
-                                                    samplesPerCPU: samples, rate: pace).run(finish: false)
+                                                    samplesPerCPU: samples, rate: pace,
+                                                    shape: .init(stackDepth: stackDepth)).run(finish: false)
                 results.append(result)
                 print("| \(mode) \(i + 1) | \(result.written) | \(String(format: "%.2f", result.seconds)) | "
                     + "\(Int(result.samplesPerSecond)) | \(result.total.dropped) |")
@@ -58,11 +60,15 @@ struct MakeDatabase: ParsableCommand {
     @Option(name: .short, help: "Output file.") var output: String
     @Option(help: "Total samples.") var samples: UInt64 = 10_000_000
     @Option(help: "Distinct processes.") var processes = 20
+    @Option(help: "Frames per call chain (0: flat samples).") var stackDepth = 0
+    @Option(help: "Distinct call chains.") var distinctStacks = 1000
 
     func run() throws {
         // Paced below the writer's ceiling so that nothing is dropped and the database holds exactly `samples`.
         let result = try SyntheticRecording(output: output, cpus: [0, 1], samplesPerCPU: samples / 2, rate: 700_000,
-                                            shape: .init(processes: processes), bufferLimit: 256).run()
+                                            shape: .init(processes: processes, stackDepth: stackDepth,
+                                                         distinctStacks: distinctStacks),
+                                            bufferLimit: 256).run()
         if result.total.dropped > 0 { throw ValidationError("\(result.total.dropped) samples were dropped") }
         print("wrote \(result.written) samples to \(output) in \(String(format: "%.2f", result.seconds)) s")
     }
