@@ -22,8 +22,8 @@ public struct RecordOptions {
     public var flushIntervalMs: Int
     /// Samples per per-CPU buffer; nil sizes it from the rate.
     public var bufferSamples: Int?
-    /// Completed buffers the list holds before it drops.
-    public var bufferLimit: Int
+    /// Completed buffers the list holds before it drops; nil sizes the list to a memory budget.
+    public var bufferLimit: Int?
     /// Data pages per perf ring buffer (a power of two).
     public var ringPages: Int
     /// No live status line and no summary.
@@ -35,8 +35,19 @@ public struct RecordOptions {
 
     public static let defaultFrequency: UInt64 = 999
 
+    /// Bytes the sample buffers may take at most when --buffer-limit is not given, so tprof-record's memory stays
+    /// bounded however long it runs and whatever the rate.
+    public static let bufferMemoryBudget = 48 << 20
+
+    /// The list limit that keeps every buffer that can exist (queued, being written, or current on a CPU) within
+    /// `bufferMemoryBudget`: between 2 and 256 buffers.
+    public static func defaultBufferLimit(bufferSamples: Int, frameCapacity: Int, cpuCount: Int) -> Int {
+        let bufferBytes = bufferSamples * MemoryLayout<Sample>.stride + frameCapacity * 8
+        return max(2, min(256, bufferMemoryBudget / max(1, bufferBytes) - cpuCount))
+    }
+
     public init(output: String, force: Bool, events: [String], frequency: UInt64?, period: UInt64?, target: Target,
-                cpus: [Int]?, duration: Double?, flushIntervalMs: Int, bufferSamples: Int?, bufferLimit: Int,
+                cpus: [Int]?, duration: Double?, flushIntervalMs: Int, bufferSamples: Int?, bufferLimit: Int?,
                 ringPages: Int, quiet: Bool, maxStack: Int? = nil, commandLine: [String]) {
         self.maxStack = maxStack
         self.output = output

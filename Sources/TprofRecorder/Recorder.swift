@@ -171,11 +171,13 @@ public final class Recorder {
 
         let frequency = backend.estimateFrequency()
         let bufferSamples = options.bufferSamples
-            ?? min(65_536, max(1024, Int(frequency) * 2 * max(1, options.flushIntervalMs) / 1000))
-        // With call chains a buffer also fills when its frames do: room for 32 frames a sample on average.
-        let frameCapacity = options.maxStack == nil ? 0 : bufferSamples * 32
+            ?? min(16_384, max(1024, Int(frequency) * 2 * max(1, options.flushIntervalMs) / 1000))
+        // With call chains a buffer also fills when its frames do: room for 16 frames a sample on average.
+        let frameCapacity = options.maxStack == nil ? 0 : bufferSamples * 16
+        let bufferLimit = options.bufferLimit ?? RecordOptions.defaultBufferLimit(
+            bufferSamples: bufferSamples, frameCapacity: frameCapacity, cpuCount: cpus.count)
         let list = BufferList(cpus: cpus, configuration: .init(
-            bufferCapacity: bufferSamples, limit: options.bufferLimit, frameCapacity: frameCapacity))
+            bufferCapacity: bufferSamples, limit: bufferLimit, frameCapacity: frameCapacity))
 
         let startWall = Int64(Date().timeIntervalSince1970 * 1e9)
         let startMonotonic = monotonicNanoseconds()
@@ -198,7 +200,7 @@ public final class Recorder {
             paranoid: kernelSetting("kernel/perf_event_paranoid"), userOnlyFallback: backend.fellBackToUserOnly,
             ringPages: backend.ringPagesMapped, callGraph: options.maxStack == nil ? nil : "fp",
             maxStack: options.maxStack, flushIntervalMs: options.flushIntervalMs, bufferSamples: bufferSamples,
-            bufferLimit: options.bufferLimit, startTimeNs: startWall, startMonotonicNs: startMonotonic)
+            bufferLimit: bufferLimit, startTimeNs: startWall, startMonotonicNs: startMonotonic)
         let eventInfos = finalEvents.enumerated().map { index, spec in
             EventInfo(spec: spec, rate: options.rate, note: index == 0 ? eventNote : nil)
         }
@@ -266,6 +268,7 @@ public final class Recorder {
                 samplesPerEvent: writer.samplesPerEvent, resolveSymbols: resolveSymbols)
         } catch {
             finishError = error
+            try? database.markFailed(reason: "cannot finish the database: \(error)")
         }
         if status == "failed", let reason { stderr.line("tprof-record: \(reason)") }
         if let finishError {

@@ -269,6 +269,13 @@ public final class RecordingDatabase {
         try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
+    /// Records that the run failed when `finish` itself could not complete (for example on a full disk): one
+    /// small update, which may still fit where the indexes did not.
+    public func markFailed(reason: String) throws {
+        try? connection.execute("ROLLBACK")
+        try connection.prepare("UPDATE run SET status = 'failed', status_reason = ? WHERE id = 1").run([.text(reason)])
+    }
+
     /// Size of the database file and its WAL, in bytes.
     public var fileSize: Int64 {
         var total: Int64 = 0

@@ -67,9 +67,9 @@ struct Record: ParsableCommand {
     @Option(help: ArgumentHelp("Samples per per-CPU buffer (default: from the rate).", valueName: "n"))
     var bufferSamples: Int?
 
-    @Option(help: ArgumentHelp("Completed buffers queued for the writer before buffers are dropped.",
-                               valueName: "n"))
-    var bufferLimit = 64
+    @Option(help: ArgumentHelp("Completed buffers queued for the writer before buffers are dropped "
+                                   + "(default: as many as fit in 48 MB).", valueName: "n"))
+    var bufferLimit: Int?
 
     @Flag(name: .customShort("g"), help: "Record call chains (frame pointers), as --call-graph fp.")
     var callGraphShort = false
@@ -114,7 +114,7 @@ struct Record: ParsableCommand {
         if let maxStack, !(1...1024).contains(maxStack) {
             throw ValidationError("bad value \(maxStack) for --max-stack: it must be 1 to 1024")
         }
-        if !(1...100_000).contains(bufferLimit) {
+        if let bufferLimit, !(1...100_000).contains(bufferLimit) {
             throw ValidationError("bad value \(bufferLimit) for --buffer-limit: it must be 1 to 100000")
         }
     }
