@@ -42,8 +42,10 @@ struct Summary {
             if unwritten > 0 { parts.append("\(unwritten) not written (database error)") }
             if total.throttle > 0 { parts.append("sampling throttled \(total.throttle) times by the kernel") }
             if total.sidebandDropped > 0 { parts.append("\(total.sidebandDropped) side-band records dropped") }
+            let advice = total.dropped + total.kernelDropped + total.throttle > 0
+                ? "; try a lower -F, a larger -m or --buffer-limit" : ""
             stderr.line("tprof-record: WARNING: samples were lost: " + parts.joined(separator: "; ")
-                + ". See 'tprof-report --stat \(output)'; try a lower -F, a larger -m or --buffer-limit.")
+                + ". See 'tprof-report --stat \(output)'\(advice).")
         }
     }
 }
