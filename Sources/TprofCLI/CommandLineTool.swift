@@ -18,7 +18,7 @@ public enum CommandLineTool {
         } catch let code as ExitCode {
             exit(code.rawValue)
         } catch let failure as ToolFailure {
-            FileHandle.standardError.write(Data("\(name): \(failure.message)\n".utf8))
+            FileHandle.standardError.write(Data("\(name): \(oneLine(failure.message))\n".utf8))
             exit(1)
         } catch {
             let code = type.exitCode(for: error)
@@ -28,8 +28,19 @@ public enum CommandLineTool {
             }
             let message = type.message(for: error)
                 .split(separator: "\n").first.map(String.init) ?? "\(error)"
-            FileHandle.standardError.write(Data("\(name): \(message.replacingOccurrences(of: "Error: ", with: ""))\n".utf8))
+            FileHandle.standardError.write(Data("\(name): \(oneLine(message.replacingOccurrences(of: "Error: ", with: "")))\n".utf8))
             exit(code.rawValue)
         }
+    }
+
+    /// The message on one line: line breaks (SQLite quotes damaged schema text with its line breaks) become single
+    /// spaces, other control characters become '?', so an error is always exactly one line on stderr.
+    static func oneLine(_ message: String) -> String {
+        message.split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+            .joined(separator: " ")
+            .map { $0.unicodeScalars.allSatisfy { $0.properties.generalCategory == .control } ? "?" : String($0) }
+            .joined()
     }
 }

@@ -35,7 +35,12 @@ public final class ReportDatabase {
             throw ReportError("\(path) is not a tprof database (not an SQLite file)")
         }
         do {
-            connection = try SQLiteDatabase(path: path, mode: .readOnly)
+            // A finished recording has no -wal (or rollback -journal) beside it: it is opened immutable, so reading
+            // it creates no -wal and -shm files and works in a directory the user may not write. A file that is
+            // still being recorded, or whose recorder was killed, has its -wal: SQLite's locking then reads it too.
+            let finished = !FileManager.default.fileExists(atPath: path + "-wal")
+                && !FileManager.default.fileExists(atPath: path + "-journal")
+            connection = try SQLiteDatabase(path: path, mode: finished ? .immutable : .readOnly)
             let applicationID = try connection.scalarInt("PRAGMA application_id") ?? 0
             guard applicationID == Int64(tprofApplicationID) else {
                 throw ReportError("\(path) is not a tprof database (an SQLite file written by another program)")

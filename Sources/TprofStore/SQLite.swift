@@ -27,6 +27,9 @@ public final class SQLiteDatabase {
         /// Creates the file; fails when it exists.
         case create
         case readOnly
+        /// Read-only for a file that nothing writes any more (`immutable=1`): SQLite takes no locks and creates no
+        /// -wal or -shm file beside it, so it needs no write access to the directory. Wrong for a file being written.
+        case immutable
     }
 
     public init(path: String, mode: Mode) throws {
@@ -37,8 +40,10 @@ public final class SQLiteDatabase {
         case .readWrite: flags = SQLITE_OPEN_READWRITE
         case .create: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         case .readOnly: flags = SQLITE_OPEN_READONLY
+        case .immutable: flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
         }
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let name = mode == .immutable ? SQLiteDatabase.immutableURI(path) : path
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }
@@ -50,6 +55,23 @@ public final class SQLiteDatabase {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// `file:PATH?immutable=1`, with every byte of the path but unreserved ones and '/' percent-encoded.
+    static func immutableURI(_ path: String) -> String {
+        var encoded = ""
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                 UInt8(ascii: "~"), UInt8(ascii: "/"):
+                encoded.append(Character(Unicode.Scalar(byte)))
+            default:
+                encoded += String(format: "%%%02X", byte)
+            }
+        }
+        // An absolute path gets an empty authority (file:///...), so a path starting with // is not read as a host.
+        return (path.hasPrefix("/") ? "file://" : "file:") + encoded + "?immutable=1"
+    }
 
     /// Runs one or more statements that return no rows.
     public func execute(_ sql: String) throws {

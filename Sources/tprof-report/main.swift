@@ -82,7 +82,9 @@ struct Report: ParsableCommand {
     @Flag(help: "Resolve the symbols again with the files available now (writes to the database).")
     var resymbolize = false
     @Flag(help: "Print the capture statistics (NetBSD tprof's counters and the kernel's losses).") var stat = false
-    @Option(help: ArgumentHelp("Run one read-only SQL statement ('-' reads it from stdin).", valueName: "query"))
+    // .unconditional: the value may begin with '--', as SQL starting with a comment line does.
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Run one read-only SQL statement ('-' reads it from stdin).", valueName: "query"))
     var sql: String?
     @Option(help: ArgumentHelp("Output format: table, csv or json.", valueName: "format"))
     var format: String = "table"

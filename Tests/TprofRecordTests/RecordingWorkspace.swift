@@ -1,0 +1,59 @@
+import Foundation
+import TprofTestSupport
+import XCTest
+
+/// A temporary directory for one recording test, with the spin workload compiled into it.
+final class RecordingWorkspace {
+    let directory: TemporaryDirectory
+
+    /// Creates the directory; it is removed when `testCase` ends.
+    /// - Parameter worldWritable: mode 0777, for a recorder run as an unprivileged user.
+    init(for testCase: XCTestCase, worldWritable: Bool = false) throws {
+        directory = try testCase.makeTemporaryDirectory(prefix: "tprof-record-test", worldWritable: worldWritable)
+    }
+
+    /// A path inside the workspace.
+    func file(_ name: String) -> String {
+        directory.file(name)
+    }
+
+    /// Compiles the spin workload as `name`, which becomes the process's comm.
+    func spin(named name: String) throws -> String {
+        try compileC(source: Workload.spinSource, name: name, in: directory)
+    }
+
+    /// A name no other process has: `prefix` and four random hex digits, short enough to be a whole comm.
+    static func uniqueName(_ prefix: String) -> String {
+        String((prefix + "-" + String(UInt16.random(in: 0x1000...0xffff), radix: 16)).prefix(15))
+    }
+}
+
+/// Kernel settings read from /proc/sys.
+enum KernelSetting {
+    /// An integer setting such as "kernel/perf_event_paranoid".
+    static func integer(_ name: String) throws -> Int {
+        let path = "/proc/sys/" + name
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let value = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw TestSupportError("cannot read \(path)")
+        }
+        return value
+    }
+}
+
+/// Checks every recording must pass: a finished run, counters that account for every sample.
+func assertConsistentRecording(_ database: Database, status: String, file: StaticString = #filePath,
+                               line: UInt = #line) throws {
+    XCTAssertEqual(try database.scalarText("SELECT status FROM run"), status, file: file, line: line)
+    XCTAssertGreaterThan(try database.scalarInt("SELECT COUNT(*) FROM counters"), 0, "counters rows",
+                         file: file, line: line)
+    XCTAssertEqual(try database.scalarInt(
+        "SELECT COUNT(*) FROM counters WHERE read != written + overflow + dropbuf_sample"), 0,
+        "read = written + overflow + dropbuf_sample on every CPU", file: file, line: line)
+    XCTAssertEqual(try database.scalarInt("SELECT COUNT(*) FROM samples"),
+                   try database.scalarInt("SELECT SUM(written) FROM counters"), "samples stored = written",
+                   file: file, line: line)
+    XCTAssertEqual(try database.scalarInt("SELECT COUNT(*) FROM samples"),
+                   try database.scalarInt("SELECT SUM(samples) FROM events"), "events.samples",
+                   file: file, line: line)
+}

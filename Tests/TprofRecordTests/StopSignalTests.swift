@@ -1,0 +1,84 @@
+import Foundation
+import Glibc
+import TprofTestSupport
+import XCTest
+
+/// SIGINT, SIGTERM and SIGHUP stop a recording cleanly; the recorded command never outlives the recorder.
+final class StopSignalTests: XCTestCase {
+    /// Starts a 30 s spin under the recorder and waits until it runs; returns the recorder and the spin's pid.
+    private func startLongRecording(_ workspace: RecordingWorkspace, name: String, output: String) throws
+        -> (recorder: ChildProcess, spinPID: Int32) {
+        let spin = try workspace.spin(named: name)
+        let recorder = try Tool.record.start(["-o", output, "--", spin, "30"])
+        guard Processes.waitUntil(timeout: 10, { Processes.alive(named: name).count == 1 }),
+              let spinPID = Processes.alive(named: name).first else {
+            recorder.send(SIGKILL)
+            throw TestSupportError("the recorded spin program did not start\n"
+                + (recorder.wait(timeout: 5)?.summary ?? ""))
+        }
+        usleep(1_000_000)
+        return (recorder, spinPID)
+    }
+
+    private func assertStopsCleanly(on signal: Int32, signalName: String, file: StaticString = #filePath,
+                                    line: UInt = #line) throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let name = RecordingWorkspace.uniqueName("spin-" + signalName.lowercased())
+        let output = workspace.file("stopped.db")
+        let (recorder, spinPID) = try startLongRecording(workspace, name: name, output: output)
+
+        let sent = Date()
+        recorder.send(signal)
+        let result = try recorder.waitForExit(timeout: 10)
+
+        XCTAssertLessThan(Date().timeIntervalSince(sent), 5, "the recorder must stop within a few seconds",
+                          file: file, line: line)
+        assertNoCrash(result, file: file, line: line)
+        XCTAssertEqual(result.status, 128 + signal, "the command got the signal too\n\(result.summary)",
+                       file: file, line: line)
+        XCTAssertFalse(Processes.isAlive(spinPID), "the recorded command outlived the recorder", file: file,
+                       line: line)
+        XCTAssertEqual(Processes.alive(named: name), [], file: file, line: line)
+        let database = try Database(path: output)
+        try assertConsistentRecording(database, status: "interrupted", file: file, line: line)
+        XCTAssertEqual(try database.scalarText("SELECT status_reason FROM run"),
+                       "stopped by signal \(signal) (\(signalName))", file: file, line: line)
+        XCTAssertEqual(try database.scalarInt("SELECT exit_signal FROM run"), Int64(signal), file: file, line: line)
+        XCTAssertGreaterThanOrEqual(
+            try database.scalarInt("SELECT COUNT(*) FROM samples WHERE pid = \(spinPID)"), 100,
+            "about a second of a spinning command", file: file, line: line)
+    }
+
+    func testSIGINTStopsTheRecordingAsInterrupted() throws {
+        try assertStopsCleanly(on: SIGINT, signalName: "SIGINT")
+    }
+
+    func testSIGTERMStopsTheRecordingAsInterrupted() throws {
+        try assertStopsCleanly(on: SIGTERM, signalName: "SIGTERM")
+    }
+
+    func testSIGHUPStopsTheRecordingAsInterrupted() throws {
+        try assertStopsCleanly(on: SIGHUP, signalName: "SIGHUP")
+    }
+
+    func testKilledRecorderTakesTheCommandWithIt() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let name = RecordingWorkspace.uniqueName("spin-kill")
+        let output = workspace.file("killed.db")
+        let (recorder, spinPID) = try startLongRecording(workspace, name: name, output: output)
+
+        recorder.send(SIGKILL)
+        let result = try recorder.waitForExit(timeout: 10)
+
+        XCTAssertEqual(result.signal, SIGKILL)
+        XCTAssertTrue(Processes.waitUntil(timeout: 3) { !Processes.isAlive(spinPID) },
+                      "the command must die with the recorder (PR_SET_PDEATHSIG)")
+        XCTAssertEqual(Processes.alive(named: name), [])
+        let database = try Database(path: output)
+        XCTAssertEqual(try database.scalarText("SELECT status FROM run"), "recording",
+                       "a killed recorder cannot finish the run")
+        XCTAssertEqual(try database.scalarText("PRAGMA integrity_check"), "ok")
+        XCTAssertGreaterThan(try database.scalarInt("SELECT COUNT(*) FROM samples"), 0,
+                             "batches committed before the kill survive it")
+    }
+}

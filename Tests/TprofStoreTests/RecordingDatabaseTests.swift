@@ -1,0 +1,101 @@
+import Foundation
+import Glibc
+import TprofStore
+import TprofTestSupport
+import XCTest
+
+/// RecordingDatabase creates a private new file with the schema, and never overwrites or follows a link unasked.
+final class RecordingDatabaseTests: XCTestCase {
+    func testNewDatabaseIsPrivateAndCarriesSchemaVersionAndApplicationID() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-store")
+        let path = directory.file("new.db")
+
+        let database = try RecordingDatabase(creating: path, force: false)
+
+        XCTAssertEqual(permissionBits(of: path), 0o600)
+        XCTAssertEqual(try database.connection.scalarInt("PRAGMA user_version"),
+                       Int64(RecordingDatabase.schemaVersion))
+        XCTAssertEqual(try database.connection.scalarInt("PRAGMA application_id"), Int64(tprofApplicationID))
+        XCTAssertEqual(try database.connection.scalarInt("SELECT COUNT(*) FROM modes"), 6)
+        let reader = try Database(path: path)
+        XCTAssertEqual(try reader.scalarInt("PRAGMA user_version"), Int64(RecordingDatabase.schemaVersion))
+        XCTAssertEqual(try reader.scalarText("PRAGMA journal_mode"), "wal")
+    }
+
+    func testExistingFileIsRefusedAndLeftUnchanged() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-store")
+        let path = directory.file("existing.db")
+        try "keep me".write(toFile: path, atomically: false, encoding: .utf8)
+
+        XCTAssertThrowsError(try RecordingDatabase(creating: path, force: false)) { error in
+            XCTAssertEqual(error as? OutputError, .exists(path))
+            XCTAssertTrue("\(error)".contains("--force"), "\(error)")
+        }
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "keep me")
+    }
+
+    func testForceReplacesTheFileAndItsStaleWAL() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-store")
+        let path = directory.file("replaced.db")
+        try "old contents".write(toFile: path, atomically: false, encoding: .utf8)
+        try "stale wal".write(toFile: path + "-wal", atomically: false, encoding: .utf8)
+        try "stale shm".write(toFile: path + "-shm", atomically: false, encoding: .utf8)
+
+        let database = try RecordingDatabase(creating: path, force: true)
+
+        XCTAssertEqual(permissionBits(of: path), 0o600)
+        XCTAssertEqual(try database.connection.scalarInt("PRAGMA user_version"),
+                       Int64(RecordingDatabase.schemaVersion))
+        XCTAssertEqual(try database.connection.scalarText("PRAGMA integrity_check"), "ok")
+    }
+
+    func testSymlinkIsNeverFollowed() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-store")
+        let target = directory.file("target.txt")
+        let link = directory.file("link.db")
+        try "precious".write(toFile: target, atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+
+        XCTAssertThrowsError(try RecordingDatabase(creating: link, force: false)) { error in
+            XCTAssertEqual(error as? OutputError, .exists(link))
+        }
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "precious")
+
+        _ = try RecordingDatabase(creating: link, force: true)
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "precious",
+                       "--force replaces the link, not the file it points to")
+        let attributes = try FileManager.default.attributesOfItem(atPath: link)
+        XCTAssertEqual(attributes[.type] as? FileAttributeType, .typeRegular)
+    }
+
+    func testDanglingSymlinkDoesNotCreateItsTarget() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-store")
+        let target = directory.file("elsewhere.db")
+        let link = directory.file("dangling.db")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+
+        XCTAssertThrowsError(try RecordingDatabase(creating: link, force: false)) { error in
+            XCTAssertEqual(error as? OutputError, .exists(link))
+        }
+        assertNoFile(target)
+    }
+
+    func testMissingDirectoryIsReportedAsNotWritable() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-store")
+        let path = directory.file("no-such-dir/x.db")
+
+        XCTAssertThrowsError(try RecordingDatabase(creating: path, force: false)) { error in
+            XCTAssertEqual(error as? OutputError, .notWritable(path, errno: ENOENT))
+            XCTAssertTrue("\(error)".contains("No such file or directory"), "\(error)")
+        }
+    }
+}
+
+extension SQLiteDatabase {
+    /// The first column of the first row as text.
+    func scalarText(_ sql: String) throws -> String? {
+        let statement = try prepare(sql)
+        guard try statement.step() else { return nil }
+        return statement.text(0)
+    }
+}
