@@ -17,9 +17,13 @@ public struct FlameGraph {
         self.icicle = icicle
     }
 
-    /// The SVG document for the profile's merged call tree, one `<g class="f">` per frame.
-    public func render(_ profile: StackProfile) -> String {
+    /// The SVG document for the profile's merged call tree, one `<g class="f">` per frame. With `base`, a
+    /// differential flame graph: widths from `profile`, colour by each frame's growth (red) or shrink (blue) in
+    /// share of all samples against `base`.
+    public func render(_ profile: StackProfile, base: StackProfile? = nil) -> String {
         let root = profile.tree(inverted: false, byProcess: true)
+        let baseRoot = base?.tree(inverted: false, byProcess: true)
+        let baseTotal = Double(max(1, baseRoot?.samples ?? 1))
         let total = max(1, root.samples)
         var maxDepth = 0
         func measure(_ node: StackProfile.TreeNode, _ depth: Int) {
@@ -33,25 +37,31 @@ public struct FlameGraph {
         func y(_ depth: Int) -> Double {
             icicle ? top + Double(depth) * frameHeight : height - 30 - Double(depth + 1) * frameHeight
         }
-        func emit(_ node: StackProfile.TreeNode, depth: Int, start: Int64) {
+        func emit(_ node: StackProfile.TreeNode, depth: Int, start: Int64, baseNode: StackProfile.TreeNode?) {
             let x = Double(start) / Double(total) * width
             let w = Double(node.samples) / Double(total) * width
             let name = node.frame?.name ?? "all"
             let kernel = node.frame?.kernel ?? false
             let share = 100 * Double(node.samples) / Double(total)
-            let tip = "\(name)\(kernel ? " [k]" : "") (\(node.samples) samples, \(String(format: "%.2f", share))%)"
+            var tip = "\(name)\(kernel ? " [k]" : "") (\(node.samples) samples, \(String(format: "%.2f", share))%)"
+            var fill = colour(name, kernel: kernel, root: node.frame == nil)
+            if baseRoot != nil {
+                let baseShare = 100 * Double(baseNode?.samples ?? 0) / baseTotal
+                tip += String(format: ", %+.2f points against the base", share - baseShare)
+                fill = differenceColour(share - baseShare)
+            }
             frames += "<g class=\"f\" data-x=\"\(start)\" data-w=\"\(node.samples)\" data-d=\"\(depth)\" "
-                + "data-k=\"\(kernel ? 1 : 0)\"><title>\(escape(tip))</title>"
+                + "data-k=\"\(kernel ? 1 : 0)\"><title>\(tip.xmlEscaped)</title>"
                 + "<rect x=\"\(fmt(x))\" y=\"\(fmt(y(depth)))\" width=\"\(fmt(w))\" height=\"\(fmt(frameHeight - 1))\" "
-                + "rx=\"2\" fill=\"\(colour(name, kernel: kernel, root: node.frame == nil))\"/>"
-                + "<text x=\"\(fmt(x + 3))\" y=\"\(fmt(y(depth) + frameHeight - 5))\">\(escape(name))</text></g>\n"
+                + "rx=\"2\" fill=\"\(fill)\"/>"
+                + "<text x=\"\(fmt(x + 3))\" y=\"\(fmt(y(depth) + frameHeight - 5))\">\(name.xmlEscaped)</text></g>\n"
             var offset = start
             for child in node.sortedChildren {
-                emit(child, depth: depth + 1, start: offset)
+                emit(child, depth: depth + 1, start: offset, baseNode: child.frame.flatMap { baseNode?.children[$0] })
                 offset += child.samples
             }
         }
-        emit(root, depth: 0, start: 0)
+        emit(root, depth: 0, start: 0, baseNode: baseRoot)
         return """
             <?xml version="1.0" standalone="no"?>
             <svg version="1.1" width="\(fmt(width))" height="\(fmt(height))" viewBox="0 0 \(fmt(width)) \(fmt(height))" \
@@ -65,8 +75,8 @@ public struct FlameGraph {
             #details { fill: #000; }
             </style>
             <rect x="0" y="0" width="100%" height="100%" fill="#f8f8f8"/>
-            <text id="title" x="\(fmt(width / 2))" y="22">\(escape(title))</text>
-            <text id="subtitle" x="\(fmt(width / 2))" y="40">\(escape(subtitle))</text>
+            <text id="title" x="\(fmt(width / 2))" y="22">\(title.xmlEscaped)</text>
+            <text id="subtitle" x="\(fmt(width / 2))" y="40">\(subtitle.xmlEscaped)</text>
             <text id="reset" class="button" x="10" y="22" visibility="hidden">Reset zoom</text>
             <text id="search" class="button" x="\(fmt(width - 110))" y="22">Search</text>
             <text id="matched" x="\(fmt(width - 110))" y="40"></text>
@@ -90,12 +100,15 @@ public struct FlameGraph {
         return "rgb(\(Int(205 + 50 * v)),\(Int(80 + 130 * v)),\(Int(40 + 30 * v)))"
     }
 
+    /// White for no change, towards red for growth and blue for shrink, saturated at 5 points.
+    private func differenceColour(_ points: Double) -> String {
+        let strength = min(1, abs(points) / 5)
+        let fade = Int(255 - 200 * strength)
+        return points >= 0 ? "rgb(255,\(fade),\(fade))" : "rgb(\(fade),\(fade),255)"
+    }
+
     private func fmt(_ value: Double) -> String { String(format: "%.2f", value) }
 
-    private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
 
     /// Zoom, reset, search and details, in plain ECMAScript inside the SVG.
     static let script = """

@@ -61,8 +61,9 @@ public struct SampleFilter: Equatable, Sendable {
     /// True when a filter needs the resolved symbols.
     var needsSymbols: Bool { symbol != nil || dso != nil }
 
-    /// The WHERE clause over `sample_facts` or `sample_groups`, with its bindings.
-    func whereClause() -> (sql: String, bindings: [SQLiteValue]) {
+    /// The WHERE clause over `sample_facts` or `sample_groups`, with its bindings; `schema` names the database
+    /// whose `events` table event names are looked up in.
+    func whereClause(schema: String = "main") -> (sql: String, bindings: [SQLiteValue]) {
         var terms: [String] = []
         var bindings: [SQLiteValue] = []
         func oneOf(_ column: String, _ values: [SQLiteValue]) {
@@ -77,7 +78,7 @@ public struct SampleFilter: Equatable, Sendable {
         if let kernel { terms.append("mode = \(kernel ? 1 : 2)") }
         if !events.isEmpty {
             let marks = Array(repeating: "?", count: events.count).joined(separator: ", ")
-            terms.append("event IN (SELECT id FROM events WHERE name IN (\(marks)) OR base_name IN (\(marks)))")
+            terms.append("event IN (SELECT id FROM \(schema).events WHERE name IN (\(marks)) OR base_name IN (\(marks)))")
             bindings.append(contentsOf: events.map { .text($0) } + events.map { .text($0) })
         }
         if let since {
@@ -106,6 +107,9 @@ public struct SampleReport {
     public var filter: SampleFilter
     public var limit: Int?
     public var percentLimit: Double?
+    /// Databases to report on: their schema names in the connection (`main`, or attached ones) and the labels
+    /// shown in the `database` column when there is more than one. Shares are per database.
+    public var sources: [(schema: String, label: String)] = [("main", "")]
 
     public init(groupings: [Grouping], filter: SampleFilter, limit: Int? = nil, percentLimit: Double? = nil) {
         self.groupings = groupings
@@ -117,23 +121,33 @@ public struct SampleReport {
     /// The SQL over the report views and its bindings.
     public func sql() -> (sql: String, bindings: [SQLiteValue]) {
         var keys: [(expression: String, label: String)] = []
+        let several = sources.count > 1
+        if several { keys.append(("database", "database")) }
         for grouping in Grouping.allCases where groupings.contains(grouping) {
             for column in grouping.columns where !keys.contains(where: { $0.expression == column.expression }) {
                 keys.append(column)
             }
         }
         let symbols = filter.needsSymbols || groupings.contains(where: \.needsSymbols)
-        let source = symbols ? (filter.needsSamples ? "sample_symbol_facts" : "symbol_groups")
+        let view = symbols ? (filter.needsSamples ? "sample_symbol_facts" : "symbol_groups")
             : (filter.needsSamples ? "sample_facts" : "sample_groups")
-        let (whereSQL, bindings) = filter.whereClause()
+        var bindings: [SQLiteValue] = []
+        var branches: [String] = []
+        for source in sources {
+            let (whereSQL, whereBindings) = filter.whereClause(schema: source.schema)
+            branches.append("SELECT ? AS database, * FROM \(source.schema).\(view) \(whereSQL)")
+            bindings.append(.text(source.label))
+            bindings.append(contentsOf: whereBindings)
+        }
+        let from = "(" + branches.joined(separator: " UNION ALL ") + ")"
         let selected = keys.map { "\($0.expression) AS \"\($0.label)\"" }.joined(separator: ", ")
         let grouped = keys.map(\.expression).joined(separator: ", ")
         let labels = keys.map { "\"\($0.label)\"" }.joined(separator: ", ")
         var sql = """
             SELECT percent, samples\(labels.isEmpty ? "" : ", " + labels) FROM (
                 SELECT \(selected.isEmpty ? "" : selected + ", ")sum(samples) AS samples,
-                       100.0 * sum(samples) / sum(sum(samples)) OVER () AS percent
-                FROM \(source) \(whereSQL)
+                       100.0 * sum(samples) / sum(sum(samples)) OVER (\(several ? "PARTITION BY database" : "")) AS percent
+                FROM \(from)
                 \(grouped.isEmpty ? "" : "GROUP BY " + grouped)
             )
             """
@@ -142,7 +156,7 @@ public struct SampleReport {
             sql += " WHERE percent >= ?"
             all.append(.real(percentLimit))
         }
-        sql += " ORDER BY samples DESC\(labels.isEmpty ? "" : ", " + labels)"
+        sql += " ORDER BY \(several ? "\"database\", " : "")samples DESC\(labels.isEmpty ? "" : ", " + labels)"
         if let limit {
             sql += " LIMIT ?"
             all.append(.integer(Int64(limit)))

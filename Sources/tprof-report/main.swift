@@ -21,8 +21,12 @@ struct Report: ParsableCommand {
               tprof-report run.db --sql 'SELECT * FROM by_process LIMIT 5' --format csv
             """)
 
-    @Argument(help: ArgumentHelp("The database tprof-record wrote.", valueName: "database"))
-    var database: String
+    @Argument(help: ArgumentHelp("The database tprof-record wrote; several give one report with a 'database' "
+                                 + "column, each read in place.", valueName: "database"))
+    var databases: [String] = []
+
+    /// The first (usually the only) database.
+    var database: String { databases.first ?? "" }
 
     @Flag(name: .customLong("by-pid"), help: "Group by process (pid and command).") var byPID = false
     @Flag(name: .customLong("by-tid"), help: "Group by thread.") var byTID = false
@@ -78,6 +82,18 @@ struct Report: ParsableCommand {
     var flamegraph: String?
     @Flag(help: "With --flamegraph: the inverted (icicle) view, roots at the top.") var icicle = false
 
+    @Option(help: ArgumentHelp("Compare with this base run: shares in both and the change; with --folded the "
+                                   + "two-count format, with --flamegraph a differential flame graph.",
+                               valueName: "base.db"))
+    var diff: String?
+    @Flag(help: "Samples per time bucket per process (per CPU with --by-cpu, per symbol with --by-symbol).")
+    var timeline = false
+    @Option(help: ArgumentHelp("Write the timeline as an SVG chart to this file.", valueName: "file.svg"))
+    var timelineSvg: String?
+    @Option(help: ArgumentHelp("Timeline bucket width (default: about 50 buckets over the run).",
+                               valueName: "seconds"))
+    var bucket: Double?
+
     @Flag(help: "Print the run's metadata alone.") var header = false
     @Flag(help: "Resolve the symbols again with the files available now (writes to the database).")
     var resymbolize = false
@@ -110,6 +126,7 @@ struct Report: ParsableCommand {
     }
 
     func validate() throws {
+        if databases.isEmpty { throw ValidationError("give the database to report on, such as run.db") }
         guard OutputFormat(rawValue: format) != nil else {
             throw ValidationError("unknown format '\(format)': use table, csv or json")
         }
@@ -129,6 +146,23 @@ struct Report: ParsableCommand {
         if icicle && flamegraph == nil { throw ValidationError("--icicle goes with --flamegraph") }
         if children && (groupings != [.symbol] && !groupings.isEmpty) {
             throw ValidationError("--children goes with --by-symbol alone")
+        }
+        let isTimeline = timeline || timelineSvg != nil
+        if isTimeline && (callGraphModes > 0 || modes > 0 || diff != nil || children) {
+            throw ValidationError("--timeline takes filters and one of --by-pid, --by-cpu, --by-symbol")
+        }
+        if isTimeline && !(groupings.isEmpty || groupings == [.pid] || groupings == [.cpu] || groupings == [.symbol]) {
+            throw ValidationError("--timeline groups by one of --by-pid, --by-cpu, --by-symbol")
+        }
+        if let bucket, !(bucket >= 0.000001 && bucket < 1e6) {
+            throw ValidationError("bad value \(bucket) for --bucket: it must be a positive number of seconds")
+        }
+        if bucket != nil && !isTimeline { throw ValidationError("--bucket goes with --timeline") }
+        if databases.count > 1 && (modes > 0 || callGraphModes > 0 || isTimeline || diff != nil || children) {
+            throw ValidationError("several databases go with grouped reports (--by-...) only")
+        }
+        if diff != nil && (modes > 0 || callers != nil || callees != nil || tree || children) {
+            throw ValidationError("--diff goes with grouped reports, --folded or --flamegraph")
         }
         if let depth, depth < 1 { throw ValidationError("bad value \(depth) for --depth: it must be at least 1") }
         if let limit, limit < 1 { throw ValidationError("bad value \(limit) for --limit: it must be at least 1") }
@@ -202,14 +236,29 @@ struct Report: ParsableCommand {
             filter.until = until
             filter.symbol = symbol
             filter.dso = dso
+            let base = try diff.map(openBase)
             if callers != nil || callees != nil || tree || folded || flamegraph != nil || children {
-                try callGraph(db, filter: filter, header: runHeader, format: outputFormat, width: width)
+                try callGraph(db, filter: filter, header: runHeader, format: outputFormat, width: width, base: base)
                 footer(runHeader)
                 return
             }
-            let report = SampleReport(groupings: groupings.isEmpty ? [.pid] : groupings, filter: filter,
+            if timeline || timelineSvg != nil {
+                try writeTimeline(db, filter: filter, header: runHeader, format: outputFormat, width: width)
+                footer(runHeader)
+                return
+            }
+            var report = SampleReport(groupings: groupings.isEmpty ? [.pid] : groupings, filter: filter,
                                       limit: limit, percentLimit: percentLimit)
-            let table = try report.run(on: db)
+            var table: ResultTable
+            if let base {
+                report.limit = nil
+                report.percentLimit = nil
+                table = ReportDiff.compare(base: try report.run(on: base), new: try report.run(on: db))
+                if let limit { table.rows = Array(table.rows.prefix(limit)) }
+            } else {
+                report.sources = try attachOthers(to: db)
+                table = try report.run(on: db)
+            }
             if outputFormat == .table { write(runHeader.headerText(path: database) + "\n") }
             write(outputFormat.render(table, width: width))
             if table.rows.isEmpty { FileHandle.standardError.write(Data("tprof-report: no samples match\n".utf8)) }
@@ -219,19 +268,70 @@ struct Report: ParsableCommand {
         }
     }
 
+    /// Opens the --diff base run, checked like the main one.
+    private func openBase(_ path: String) throws -> ReportDatabase {
+        do {
+            return try ReportDatabase(path: path)
+        } catch let error as ReportError {
+            throw ToolFailure(error.message)
+        }
+    }
+
+    /// Checks every further database and attaches it read-only to `db`; returns the report's sources.
+    private func attachOthers(to db: ReportDatabase) throws -> [(schema: String, label: String)] {
+        guard databases.count > 1 else { return [("main", database)] }
+        var sources: [(schema: String, label: String)] = [("main", database)]
+        for (index, path) in databases.enumerated().dropFirst() {
+            do {
+                _ = try ReportDatabase(path: path)
+            } catch let error as ReportError {
+                throw ToolFailure(error.message)
+            }
+            let schema = "db\(index + 1)"
+            try db.connection.prepare("ATTACH DATABASE ? AS \(schema)").run([.text(path)])
+            sources.append((schema, path))
+        }
+        return sources
+    }
+
+    /// `--timeline`: the table, or the SVG chart with --timeline-svg.
+    private func writeTimeline(_ db: ReportDatabase, filter: SampleFilter, header runHeader: RunHeader,
+                               format: OutputFormat, width: Int?) throws {
+        let series: Timeline.Series = groupings == [.cpu] ? .cpu : (groupings == [.symbol] ? .symbol : .process)
+        let duration = Double(try db.connection.scalarInt("SELECT coalesce(max(time), 0) FROM samples") ?? 0) / 1e9
+        let span = (until ?? duration) - (since ?? 0)
+        let chart = Timeline(series: series, bucket: bucket ?? Timeline.bucket(forDuration: span), filter: filter)
+        let table = try chart.table(database: db)
+        if let timelineSvg {
+            let command = runHeader.fields.first { $0.name == "command" }?.value ?? ""
+            do {
+                try Data(chart.svg(table, title: "tprof timeline: \(command)").utf8)
+                    .write(to: URL(fileURLWithPath: timelineSvg))
+            } catch {
+                throw ToolFailure("cannot write \(timelineSvg): \(error.localizedDescription)")
+            }
+            FileHandle.standardError.write(Data("tprof-report: wrote \(timelineSvg)\n".utf8))
+            if !timeline { return }
+        }
+        if format == .table { write(runHeader.headerText(path: database) + "\n") }
+        write(format.render(table, width: width))
+    }
+
     /// The reports built from whole stacks.
     private func callGraph(_ db: ReportDatabase, filter: SampleFilter, header runHeader: RunHeader,
-                           format: OutputFormat, width: Int?) throws {
+                           format: OutputFormat, width: Int?, base: ReportDatabase?) throws {
         let profile = try StackProfile.load(database: db, filter: filter)
+        let baseProfile = try base.map { try StackProfile.load(database: $0, filter: filter) }
         if folded {
-            write(profile.folded())
+            write(baseProfile.map { ReportDiff.folded(base: $0, new: profile) } ?? profile.folded())
             return
         }
         if let flamegraph {
             let command = runHeader.fields.first { $0.name == "command" }?.value ?? ""
             let events = runHeader.fields.filter { $0.name == "event" }.map(\.value).joined(separator: "; ")
-            let svg = FlameGraph(title: "tprof: \(command)", subtitle: "\(events) - \(profile.total) samples",
-                                 icicle: icicle).render(profile)
+            let kind = baseProfile == nil ? "" : " (differential: red grew, blue shrank against \(diff ?? ""))"
+            let svg = FlameGraph(title: "tprof: \(command)\(kind)", subtitle: "\(events) - \(profile.total) samples",
+                                 icicle: icicle).render(profile, base: baseProfile)
             do {
                 try Data(svg.utf8).write(to: URL(fileURLWithPath: flamegraph))
             } catch {

@@ -1,0 +1,58 @@
+import Foundation
+import TprofStore
+
+/// Comparisons of two runs, each normalised by its own total: a grouped report, folded stacks.
+public enum ReportDiff {
+    /// Joins two `SampleReport` results on their key columns: each key's share in both runs and the change in
+    /// percentage points, largest change first.
+    public static func compare(base: ResultTable, new: ResultTable) -> ResultTable {
+        let keyColumns = new.columns.filter { $0 != "percent" && $0 != "samples" }
+        func index(_ table: ResultTable) -> [[String]: (share: Double, samples: Int64)] {
+            var result: [[String]: (Double, Int64)] = [:]
+            for row in table.rows.indices {
+                let key = keyColumns.map { table.value($0, row: row)?.text ?? "" }
+                var share = 0.0
+                var samples: Int64 = 0
+                if case .real(let v)? = table.value("percent", row: row) { share = v }
+                if case .integer(let v)? = table.value("samples", row: row) { samples = v }
+                result[key] = (share, samples)
+            }
+            return result
+        }
+        let baseRows = index(base)
+        let newRows = index(new)
+        let keys = Set(baseRows.keys).union(newRows.keys)
+        let rows: [[SQLiteValue]] = keys.map { key in
+            let b = baseRows[key] ?? (0, 0)
+            let n = newRows[key] ?? (0, 0)
+            return key.map { SQLiteValue.text($0) } + [
+                .real(b.share), .real(n.share), .real(n.share - b.share), .integer(b.samples), .integer(n.samples),
+            ]
+        }
+        let changeColumn = keyColumns.count + 2
+        let sorted = rows.sorted { lhs, rhs in
+            guard case .real(let l) = lhs[changeColumn], case .real(let r) = rhs[changeColumn] else { return false }
+            if abs(l) != abs(r) { return abs(l) > abs(r) }
+            return lhs.map(\.text).joined(separator: "\u{0}") < rhs.map(\.text).joined(separator: "\u{0}")
+        }
+        return ResultTable(columns: keyColumns + ["base percent", "new percent", "change", "base samples",
+                                                  "new samples"], rows: sorted)
+    }
+
+    /// The two-count folded format of flamegraph.pl's difffolded: `stack base_count new_count`.
+    public static func folded(base: StackProfile, new: StackProfile) -> String {
+        func counts(_ profile: StackProfile) -> [String: Int64] {
+            var result: [String: Int64] = [:]
+            for line in profile.folded().split(separator: "\n") {
+                guard let space = line.lastIndex(of: " "), let count = Int64(line[line.index(after: space)...]) else {
+                    continue
+                }
+                result[String(line[..<space]), default: 0] += count
+            }
+            return result
+        }
+        let b = counts(base)
+        let n = counts(new)
+        return Set(b.keys).union(n.keys).sorted().map { "\($0) \(b[$0] ?? 0) \(n[$0] ?? 0)\n" }.joined()
+    }
+}
