@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C shims: the variadic perf_event_open syscall, ioctl request numbers, atomics on the
@@ -48,10 +49,17 @@ let package = Package(
         ),
         // Reports: SQL views of Schema/ plus grouping, filters and formatting.
         .target(name: "TprofReport", dependencies: ["TprofStore", "TprofSymbols"]),
+        // Output formats for other tools: pprof (profile.proto, gzipped) and speedscope.
+        .target(
+            name: "TprofExport",
+            dependencies: ["TprofReport", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(
             name: "tprof-report",
             dependencies: [
                 "TprofReport",
+                "TprofExport",
                 "TprofCapture",
                 "TprofCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -44,14 +44,15 @@ CREATE TABLE symbol_counts (
     mode INTEGER NOT NULL,
     stack_id INTEGER NOT NULL,
     address_id INTEGER NOT NULL,
-    samples INTEGER NOT NULL
+    samples INTEGER NOT NULL,
+    period INTEGER NOT NULL
 );
 CREATE INDEX symbol_counts_by_address ON symbol_counts (address_id);
 
 -- symbol_counts with every name: process, thread, event, mode, symbol, library, source line.
 CREATE VIEW symbol_groups AS
 SELECT c.pid, p.comm AS comm, c.tid, t.comm AS thread_comm, c.cpu, c.event, e.name AS event_name,
-       c.mode, m.name AS mode_name, c.samples, c.stack_id, a.id AS address_id, a.pc, a.name AS symbol,
+       c.mode, m.name AS mode_name, c.samples, c.period, c.stack_id, a.id AS address_id, a.pc, a.name AS symbol,
        a.symbol_offset, coalesce(d.path, '[unknown]') AS dso, d.kind AS dso_kind, a.file, a.line,
        CASE WHEN a.file IS NULL THEN NULL ELSE a.file || ':' || a.line END AS srcline, a.inlined
 FROM symbol_counts c

@@ -56,14 +56,14 @@ public struct SampleFilter: Equatable, Sendable {
     public init() {}
 
     /// True when a time range asks for the per-sample view instead of the grouped counts.
-    var needsSamples: Bool { since != nil || until != nil }
+    public var needsSamples: Bool { since != nil || until != nil }
 
     /// True when a filter needs the resolved symbols.
     var needsSymbols: Bool { symbol != nil || dso != nil }
 
     /// The WHERE clause over `sample_facts` or `sample_groups`, with its bindings; `schema` names the database
     /// whose `events` table event names are looked up in.
-    func whereClause(schema: String = "main") -> (sql: String, bindings: [SQLiteValue]) {
+    public func whereClause(schema: String = "main") -> (sql: String, bindings: [SQLiteValue]) {
         var terms: [String] = []
         var bindings: [SQLiteValue] = []
         func oneOf(_ column: String, _ values: [SQLiteValue]) {

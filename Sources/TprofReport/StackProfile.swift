@@ -14,6 +14,8 @@ public struct StackProfile {
     public struct Stack {
         public var pid: Int64
         public var comm: String
+        public var tid: Int64
+        public var threadComm: String
         /// Root first, leaf last.
         public var frames: [Frame]
         public var samples: Int64
@@ -32,14 +34,15 @@ public struct StackProfile {
         let (whereSQL, bindings) = filter.whereClause()
         let groups = try database.connection.prepare("""
             SELECT pid, coalesce(comm, thread_comm, '?'), coalesce(stack_id, 0), address_id, mode IN (1, 4),
-                   sum(samples)
-            FROM \(source) \(whereSQL) GROUP BY 1, 2, 3, 4, 5
+                   sum(samples), tid, coalesce(thread_comm, comm, '?')
+            FROM \(source) \(whereSQL) GROUP BY 1, 2, 3, 4, 5, 7, 8
             """)
         try groups.bind(bindings)
-        var rows: [(pid: Int64, comm: String, stack: Int64, address: Int64, kernel: Bool, samples: Int64)] = []
+        var rows: [(pid: Int64, comm: String, stack: Int64, address: Int64, kernel: Bool, samples: Int64, tid: Int64,
+                    threadComm: String)] = []
         while try groups.step() {
             rows.append((groups.int64(0), groups.text(1) ?? "?", groups.int64(2), groups.int64(3),
-                         groups.int64(4) != 0, groups.int64(5)))
+                         groups.int64(4) != 0, groups.int64(5), groups.int64(6), groups.text(7) ?? "?"))
         }
         var leafNames: [Int64: (name: String, dso: String)] = [:]
         let addresses = try database.connection.prepare("""
@@ -88,7 +91,8 @@ public struct StackProfile {
                 let leaf = leafNames[row.address] ?? ("?", "[unknown]")
                 frames = [Frame(name: leaf.name, kernel: row.kernel, dso: leaf.dso)]
             }
-            stacks.append(Stack(pid: row.pid, comm: row.comm, frames: frames, samples: row.samples))
+            stacks.append(Stack(pid: row.pid, comm: row.comm, tid: row.tid, threadComm: row.threadComm,
+                                frames: frames, samples: row.samples))
         }
         return StackProfile(stacks: stacks)
     }

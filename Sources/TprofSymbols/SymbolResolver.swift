@@ -106,8 +106,8 @@ public final class SymbolResolver {
             }
             progress?(pairs.count, pairs.count)
             try db.execute("""
-                INSERT INTO symbol_counts (pid, tid, cpu, event, mode, stack_id, address_id, samples)
-                SELECT c.pid, c.tid, c.cpu, c.event, c.mode, c.stack_id, a.id, c.samples
+                INSERT INTO symbol_counts (pid, tid, cpu, event, mode, stack_id, address_id, samples, period)
+                SELECT c.pid, c.tid, c.cpu, c.event, c.mode, c.stack_id, a.id, c.samples, c.period
                 FROM sample_counts c JOIN addresses a
                   ON a.pid = c.pid AND a.pc = c.pc AND a.valid_from = \(Self.unbounded.from)
                 """)
@@ -180,11 +180,12 @@ public final class SymbolResolver {
                                outcome: inout Outcome) throws {
         struct Key: Hashable { var pid: Int32; var tid: Int64; var cpu: Int64; var event: Int64; var mode: Int64
                                var stack: Int64; var pc: UInt64; var mapping: Int }
-        var counts: [Key: Int64] = [:]
+        var counts: [Key: (samples: Int64, period: Int64)] = [:]
         var spans: [String: (from: Int64, to: Int64, pid: Int32, pc: UInt64, mapping: MappingRecord?)] = [:]
         let pids = ambiguous.keys.map { String($0) }.joined(separator: ",")
         let scan = try db.prepare("""
-            SELECT pid, tid, cpu, event, mode, coalesce(stack_id, 0), pc, time FROM samples WHERE pid IN (\(pids))
+            SELECT pid, tid, cpu, event, mode, coalesce(stack_id, 0), pc, time, period FROM samples
+            WHERE pid IN (\(pids))
             """)
         while try scan.step() {
             let pid = Int32(truncatingIfNeeded: scan.int64(0))
@@ -200,7 +201,9 @@ public final class SymbolResolver {
             span.to = max(span.to, time + 1)
             spans[spanKey] = span
             counts[Key(pid: pid, tid: scan.int64(1), cpu: scan.int64(2), event: scan.int64(3), mode: scan.int64(4),
-                       stack: scan.int64(5), pc: pc, mapping: index), default: 0] += 1
+                       stack: scan.int64(5), pc: pc, mapping: index), default: (0, 0)].samples += 1
+            counts[Key(pid: pid, tid: scan.int64(1), cpu: scan.int64(2), event: scan.int64(3), mode: scan.int64(4),
+                       stack: scan.int64(5), pc: pc, mapping: index), default: (0, 0)].period &+= scan.int64(8)
         }
         var addressIDs: [String: Int64] = [:]
         for (key, span) in spans {
@@ -210,13 +213,14 @@ public final class SymbolResolver {
             outcome.timeDependent += 1
         }
         let insertCount = try db.prepare("""
-            INSERT INTO symbol_counts (pid, tid, cpu, event, mode, stack_id, address_id, samples)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO symbol_counts (pid, tid, cpu, event, mode, stack_id, address_id, samples, period)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for (key, samples) in counts {
+        for (key, sums) in counts {
             guard let id = addressIDs["\(key.pid):\(key.pc):\(key.mapping)"] else { continue }
             try insertCount.run([.integer(Int64(key.pid)), .integer(key.tid), .integer(key.cpu), .integer(key.event),
-                                 .integer(key.mode), .integer(key.stack), .integer(id), .integer(samples)])
+                                 .integer(key.mode), .integer(key.stack), .integer(id), .integer(sums.samples),
+                                 .integer(sums.period)])
         }
     }
 

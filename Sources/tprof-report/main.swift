@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TprofCapture
 import TprofCLI
+import TprofExport
 import TprofReport
 import TprofStore
 
@@ -94,6 +95,11 @@ struct Report: ParsableCommand {
                                valueName: "seconds"))
     var bucket: Double?
 
+    @Option(help: ArgumentHelp("Write a gzipped pprof profile (profile.proto) to this file.", valueName: "file"))
+    var pprof: String?
+    @Option(help: ArgumentHelp("Write a speedscope JSON profile to this file.", valueName: "file"))
+    var speedscope: String?
+
     @Flag(help: "Print the run's metadata alone.") var header = false
     @Flag(help: "Resolve the symbols again with the files available now (writes to the database).")
     var resymbolize = false
@@ -137,8 +143,11 @@ struct Report: ParsableCommand {
             throw ValidationError("--sql, --header, --stat and --resymbolize take no groupings or filters")
         }
         let callGraphModes = (callers != nil ? 1 : 0) + (callees != nil ? 1 : 0) + (tree ? 1 : 0) + (folded ? 1 : 0)
-            + (flamegraph != nil ? 1 : 0)
-        if callGraphModes > 1 { throw ValidationError("give only one of --callers, --callees, --tree, --folded, --flamegraph") }
+            + (flamegraph != nil ? 1 : 0) + (pprof != nil ? 1 : 0) + (speedscope != nil ? 1 : 0)
+        if callGraphModes > 1 {
+            throw ValidationError("give only one of --callers, --callees, --tree, --folded, --flamegraph, --pprof, "
+                + "--speedscope")
+        }
         if callGraphModes == 1 && (modes > 0 || !groupings.isEmpty || children) {
             throw ValidationError("--callers, --callees, --tree, --folded and --flamegraph take filters, not groupings")
         }
@@ -237,6 +246,18 @@ struct Report: ParsableCommand {
             filter.symbol = symbol
             filter.dso = dso
             let base = try diff.map(openBase)
+            if let pprof {
+                try writeFile(pprof, try PprofExport.gzippedData(database: db, filter: filter))
+                footer(runHeader)
+                return
+            }
+            if let speedscope {
+                let command = runHeader.fields.first { $0.name == "command" }?.value ?? database
+                let profile = try StackProfile.load(database: db, filter: filter)
+                try writeFile(speedscope, try SpeedscopeExport.json(profile, name: "tprof: \(command)"))
+                footer(runHeader)
+                return
+            }
             if callers != nil || callees != nil || tree || folded || flamegraph != nil || children {
                 try callGraph(db, filter: filter, header: runHeader, format: outputFormat, width: width, base: base)
                 footer(runHeader)
@@ -266,6 +287,16 @@ struct Report: ParsableCommand {
         } catch let error as SQLiteError {
             throw ToolFailure("\(database): \(error.message)")
         }
+    }
+
+    /// Writes an output file, with one line on stderr saying so.
+    private func writeFile(_ path: String, _ data: Data) throws {
+        do {
+            try data.write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw ToolFailure("cannot write \(path): \(error.localizedDescription)")
+        }
+        FileHandle.standardError.write(Data("tprof-report: wrote \(path) (\(data.count) bytes)\n".utf8))
     }
 
     /// Opens the --diff base run, checked like the main one.
