@@ -17,8 +17,12 @@ public final class BufferList {
 
         /// Call-chain entries one buffer holds (0 without call chains).
         public var frameCapacity: Int
+        /// Bytes of user registers and stack copies one buffer holds (0 without DWARF call graphs).
+        public var userDataCapacity: Int
 
-        public init(bufferCapacity: Int, limit: Int, sidebandLimit: Int = 1 << 20, frameCapacity: Int = 0) {
+        public init(bufferCapacity: Int, limit: Int, sidebandLimit: Int = 1 << 20, frameCapacity: Int = 0,
+                    userDataCapacity: Int = 0) {
+            self.userDataCapacity = max(0, userDataCapacity)
             self.frameCapacity = max(0, frameCapacity)
             self.bufferCapacity = max(1, bufferCapacity)
             self.limit = max(1, limit)
@@ -101,7 +105,8 @@ public final class BufferList {
         guard allocated < maxBuffers else { return nil }
         allocated += 1
         return SampleBuffer(cpu: 0, capacity: configuration.bufferCapacity,
-                            frameCapacity: configuration.frameCapacity)
+                            frameCapacity: configuration.frameCapacity,
+                            userDataCapacity: configuration.userDataCapacity)
     }
 
     /// Producers are done: the writer takes what is left and then sees an empty batch.

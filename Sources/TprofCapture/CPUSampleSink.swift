@@ -41,6 +41,18 @@ public final class CPUSampleSink {
         if buffer.isFull { handOff(now: now) }
     }
 
+    /// Adds one sample with its user registers and stack copy (and kernel call chain, if any).
+    public func add(_ sample: Sample, callchain: UnsafeRawBufferPointer?,
+                    userStack: (registers: UnsafeRawBufferPointer, stack: UnsafeRawBufferPointer), now: UInt64) {
+        pending.read += 1
+        guard let buffer = current ?? refill(now: now) else {
+            pending.overflow += 1
+            return
+        }
+        buffer.append(sample, callchain: callchain, userStack: userStack)
+        if buffer.isFull { handOff(now: now) }
+    }
+
     /// Queues a side-band record; it reaches the writer with the next hand-off.
     public func add(_ record: SidebandRecord) {
         pendingSideband.append(record)

@@ -83,10 +83,14 @@ public final class PerfEventBackend: SamplingBackend {
         public var flushInterval: UInt64
         /// Frame-pointer call chains of at most this many entries (`-g`); nil records none.
         public var maxStack: Int?
+        /// Bytes of user stack copied with each sample for DWARF unwinding (`--call-graph dwarf`); the kernel's
+        /// own chain is still recorded, without its user part.
+        public var userStackSize: Int?
 
         public init(events: [EventSpec], rate: SamplingRate, target: PerfTarget, cpus: [Int], ringPages: Int,
-                    flushInterval: UInt64, maxStack: Int? = nil) {
+                    flushInterval: UInt64, maxStack: Int? = nil, userStackSize: Int? = nil) {
             self.maxStack = maxStack
+            self.userStackSize = userStackSize
             self.events = events
             self.rate = rate
             self.target = target
@@ -184,7 +188,8 @@ public final class PerfEventBackend: SamplingBackend {
                         }
                     } else {
                         let ring = try PerfRing(fd: fd, cpu: cpu, event: UInt16(eventIndex),
-                                                callchain: configuration.maxStack != nil, dataSize: dataSize,
+                                                callchain: configuration.maxStack != nil,
+                                                userStack: configuration.userStackSize != nil, dataSize: dataSize,
                                                 pageSize: pageSize)
                         rings.append(ring)
                         leader = ring
@@ -213,6 +218,12 @@ public final class PerfEventBackend: SamplingBackend {
         if let maxStack = configuration.maxStack {
             attr.sample_type |= PerfRecordDecoder.callchainBit
             attr.sample_max_stack = UInt16(clamping: maxStack)
+        }
+        if let size = configuration.userStackSize {
+            attr.sample_type |= PerfRecordDecoder.userRegistersBit | PerfRecordDecoder.userStackBit
+            attr.sample_regs_user = PerfRecordDecoder.userRegisterMask
+            attr.sample_stack_user = UInt32(size)
+            attr.exclude_callchain_user = 1
         }
         attr.read_format = UInt64(PERF_FORMAT_TOTAL_TIME_ENABLED.rawValue | PERF_FORMAT_TOTAL_TIME_RUNNING.rawValue)
         attr.disabled = 1
@@ -364,10 +375,10 @@ final class PerfRing {
     private let mapLength: Int
     private let dataSize: Int
 
-    init(fd: Int32, cpu: Int, event: UInt16, callchain: Bool, dataSize: Int, pageSize: Int) throws {
+    init(fd: Int32, cpu: Int, event: UInt16, callchain: Bool, userStack: Bool, dataSize: Int, pageSize: Int) throws {
         self.fd = fd
         self.cpu = cpu
-        self.decoder = PerfRecordDecoder(event: event, callchain: callchain)
+        self.decoder = PerfRecordDecoder(event: event, callchain: callchain, userStack: userStack)
         self.dataSize = dataSize
         self.mapLength = dataSize + pageSize
         guard let mapped = mmap(nil, mapLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
@@ -393,7 +404,9 @@ final class PerfRing {
                                    tail: tail, head: head) { record in
             switch decoder.decode(record) {
             case .sample(let sample):
-                if let callchain = decoder.callchain(in: record) {
+                if let userStack = decoder.userStack(in: record) {
+                    sink.add(sample, callchain: decoder.callchain(in: record), userStack: userStack, now: now)
+                } else if let callchain = decoder.callchain(in: record) {
                     sink.add(sample, callchain: callchain, now: now)
                 } else {
                     sink.add(sample, now: now)

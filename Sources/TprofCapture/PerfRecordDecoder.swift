@@ -24,6 +24,13 @@ public struct PerfRecordDecoder {
     public static let sampleType: UInt64 = (1 << 0) | (1 << 1) | (1 << 2) | (1 << 7) | (1 << 8)
     /// PERF_SAMPLE_CALLCHAIN: `u64 nr; u64 ips[nr]` after the period.
     public static let callchainBit: UInt64 = 1 << 5
+    /// PERF_SAMPLE_REGS_USER and PERF_SAMPLE_STACK_USER, for DWARF unwinding after recording.
+    public static let userRegistersBit: UInt64 = 1 << 12
+    public static let userStackBit: UInt64 = 1 << 13
+    /// x86_64 user registers DWARF unwinding needs: ax bx cx dx si di bp sp ip (perf_regs 0-8) and r8-r15
+    /// (16-23), in the order the kernel writes them.
+    public static let userRegisterMask: UInt64 = 0x1ff | (0xff << 16)
+    public static let userRegisterCount = 17
     /// Bytes of a sample record body for `sampleType`: ip, pid/tid, time, cpu/res, period.
     static let sampleBodySize = 40
     /// Bytes of the `sample_id_all` trailer: pid/tid, time, cpu/res.
@@ -39,9 +46,41 @@ public struct PerfRecordDecoder {
     /// True when samples carry PERF_SAMPLE_CALLCHAIN.
     public var callchain: Bool
 
-    public init(event: UInt16, callchain: Bool = false) {
+    /// True when samples carry user registers and a copy of the user stack.
+    public var userStack: Bool
+
+    public init(event: UInt16, callchain: Bool = false, userStack: Bool = false) {
         self.event = event
         self.callchain = callchain
+        self.userStack = userStack
+    }
+
+    /// The user registers (17 u64, in `userRegisterMask` order) and the valid bytes of the user stack copy;
+    /// nil when the sample has none (a kernel thread, or no user context).
+    public func userStack(in record: UnsafeRawBufferPointer) -> (registers: UnsafeRawBufferPointer,
+                                                                 stack: UnsafeRawBufferPointer)? {
+        guard userStack else { return nil }
+        var offset = 8 + Self.sampleBodySize
+        if callchain {
+            guard record.count >= offset + 8 else { return nil }
+            offset += 8 + Int(min(record.u64(offset), UInt64(record.count))) * 8
+        }
+        guard record.count >= offset + 8 else { return nil }
+        let abi = record.u64(offset)
+        offset += 8
+        var registers = UnsafeRawBufferPointer(start: nil, count: 0)
+        if abi != 0 {
+            let length = Self.userRegisterCount * 8
+            guard record.count >= offset + length else { return nil }
+            registers = UnsafeRawBufferPointer(rebasing: record[offset..<(offset + length)])
+            offset += length
+        }
+        guard record.count >= offset + 8 else { return nil }
+        let size = Int(min(record.u64(offset), UInt64(record.count)))
+        offset += 8
+        guard size > 0, record.count >= offset + size + 8, abi != 0 else { return nil }
+        let dynamicSize = Int(min(record.u64(offset + size), UInt64(size)))
+        return (registers, UnsafeRawBufferPointer(rebasing: record[offset..<(offset + dynamicSize)]))
     }
 
     /// The call chain of a sample record, as raw u64 entries (context markers included); nil without one.

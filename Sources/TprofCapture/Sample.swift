@@ -34,6 +34,8 @@ public struct Sample: Equatable, Sendable {
     public var period: UInt64
     /// Call-chain entries of this sample in its buffer's `frames` (raw, context markers included); 0 without -g.
     public var frameCount: UInt16
+    /// Bytes of user registers and stack copy in its buffer's `userData` (DWARF call graphs); 0 otherwise.
+    public var userDataCount: UInt32 = 0
 
     public init(time: UInt64, pid: Int32, tid: Int32, cpu: UInt32, event: UInt16, mode: SampleMode,
                 pc: UInt64, period: UInt64, frameCount: UInt16 = 0) {

@@ -11,20 +11,29 @@ public final class SampleBuffer {
     public private(set) var frames: [UInt64] = []
     /// Call-chain entries the buffer holds before it counts as full.
     public let frameCapacity: Int
+    /// User registers then stack bytes of each sample that has them, in sample order (`Sample.userDataCount`).
+    public private(set) var userData: [UInt8] = []
+    /// Bytes of user data the buffer holds before it counts as full.
+    public let userDataCapacity: Int
     /// CLOCK_MONOTONIC time the buffer became its CPU's current buffer, for the flush interval.
     public internal(set) var installedAt: UInt64 = 0
 
-    public init(cpu: Int, capacity: Int, frameCapacity: Int = 0) {
+    public init(cpu: Int, capacity: Int, frameCapacity: Int = 0, userDataCapacity: Int = 0) {
         self.cpu = cpu
         self.capacity = max(1, capacity)
         self.frameCapacity = frameCapacity
+        self.userDataCapacity = userDataCapacity
+        userData.reserveCapacity(userDataCapacity)
         self.samples = []
         samples.reserveCapacity(self.capacity)
         frames.reserveCapacity(frameCapacity)
     }
 
     public var count: Int { samples.count }
-    public var isFull: Bool { samples.count >= capacity || (frameCapacity > 0 && frames.count >= frameCapacity) }
+    public var isFull: Bool {
+        samples.count >= capacity || (frameCapacity > 0 && frames.count >= frameCapacity)
+            || (userDataCapacity > 0 && userData.count >= userDataCapacity)
+    }
     public var isEmpty: Bool { samples.isEmpty }
 
     /// Appends a sample; the caller checks `isFull` first.
@@ -43,10 +52,25 @@ public final class SampleBuffer {
         samples.append(sample)
     }
 
+    /// Appends a sample with its (kernel) call chain and its user registers and stack copy.
+    public func append(_ sample: Sample, callchain: UnsafeRawBufferPointer?,
+                       userStack: (registers: UnsafeRawBufferPointer, stack: UnsafeRawBufferPointer)) {
+        var sample = sample
+        sample.userDataCount = UInt32(userStack.registers.count + userStack.stack.count)
+        userData.append(contentsOf: userStack.registers)
+        userData.append(contentsOf: userStack.stack)
+        if let callchain {
+            append(sample, callchain: callchain)
+        } else {
+            samples.append(sample)
+        }
+    }
+
     func install(cpu: Int, at time: UInt64) {
         self.cpu = cpu
         samples.removeAll(keepingCapacity: true)
         frames.removeAll(keepingCapacity: true)
+        userData.removeAll(keepingCapacity: true)
         installedAt = time
     }
 }

@@ -30,6 +30,12 @@ public struct RecordOptions {
     public var quiet: Bool
     /// Frame-pointer call chains of at most this many entries (`-g`, `--max-stack`); nil records none.
     public var maxStack: Int?
+    /// Bytes of user stack copied with each sample for DWARF unwinding (`--call-graph dwarf[,SIZE]`).
+    public var userStackSize: Int?
+    /// Keep the copied user stacks in the database after unwinding (`--keep-stacks`).
+    public var keepStacks = false
+    /// True when -m was given; otherwise DWARF call graphs get larger rings.
+    public var ringPagesGiven = true
     /// The whole tprof-record command line, stored in the run.
     public var commandLine: [String]
 
@@ -42,7 +48,12 @@ public struct RecordOptions {
     /// The list limit that keeps every buffer that can exist (queued, being written, or current on a CPU) within
     /// `bufferMemoryBudget`: between 2 and 256 buffers.
     public static func defaultBufferLimit(bufferSamples: Int, frameCapacity: Int, cpuCount: Int) -> Int {
-        let bufferBytes = bufferSamples * MemoryLayout<Sample>.stride + frameCapacity * 8
+        defaultBufferLimit(bufferBytes: bufferSamples * MemoryLayout<Sample>.stride + frameCapacity * 8,
+                           cpuCount: cpuCount)
+    }
+
+    /// The list limit for buffers of `bufferBytes` each.
+    public static func defaultBufferLimit(bufferBytes: Int, cpuCount: Int) -> Int {
         return max(2, min(256, bufferMemoryBudget / max(1, bufferBytes) - cpuCount))
     }
 

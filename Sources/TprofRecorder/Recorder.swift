@@ -14,6 +14,7 @@ public final class Recorder {
     private let host = HostInfo.current()
     private let stderr = StandardError()
     private var symbolOutcome: SymbolResolver.Outcome?
+    private var unwindOutcome: DwarfUnwinder.Outcome?
 
     public init(options: RecordOptions) {
         self.options = options
@@ -148,9 +149,11 @@ public final class Recorder {
             perfTarget = .systemWide
         }
         let flushInterval = UInt64(options.flushIntervalMs) * 1_000_000
+        // A user stack copy makes every sample kilobytes long: the rings must hold a flush interval of them.
+        let ringPages = options.userStackSize != nil && !options.ringPagesGiven ? 512 : options.ringPages
         let backend = PerfEventBackend(configuration: .init(
-            events: events, rate: options.rate, target: perfTarget, cpus: cpus, ringPages: options.ringPages,
-            flushInterval: flushInterval, maxStack: options.maxStack))
+            events: events, rate: options.rate, target: perfTarget, cpus: cpus, ringPages: ringPages,
+            flushInterval: flushInterval, maxStack: options.maxStack, userStackSize: options.userStackSize))
         do {
             try backend.open()
         } catch let error as PerfEventError {
@@ -163,21 +166,26 @@ public final class Recorder {
                 + "\(kernelSetting("kernel/perf_event_paranoid").map(String.init) ?? "unknown") and no CAP_PERFMON); "
                 + "recording user space only (events :u)")
         }
-        if backend.ringPagesMapped < options.ringPages {
+        if backend.ringPagesMapped < ringPages {
             stderr.line("tprof-record: the locked-memory limit (kernel.perf_event_mlock_kb, ulimit -l) allows "
-                + "\(backend.ringPagesMapped) ring pages per CPU, not \(options.ringPages); using \(backend.ringPagesMapped)")
+                + "\(backend.ringPagesMapped) ring pages per CPU, not \(ringPages); using \(backend.ringPagesMapped)")
         }
         if let eventNote, !options.quiet { stderr.line("tprof-record: \(eventNote)") }
 
         let frequency = backend.estimateFrequency()
-        let bufferSamples = options.bufferSamples
-            ?? min(16_384, max(1024, Int(frequency) * 2 * max(1, options.flushIntervalMs) / 1000))
+        let bufferSamples = options.bufferSamples ?? (options.userStackSize != nil ? 256
+            : min(16_384, max(1024, Int(frequency) * 2 * max(1, options.flushIntervalMs) / 1000)))
         // With call chains a buffer also fills when its frames do: room for 16 frames a sample on average.
         let frameCapacity = options.maxStack == nil ? 0 : bufferSamples * 16
+        let userDataCapacity = options.userStackSize.map {
+            bufferSamples * ($0 + PerfRecordDecoder.userRegisterCount * 8)
+        } ?? 0
         let bufferLimit = options.bufferLimit ?? RecordOptions.defaultBufferLimit(
-            bufferSamples: bufferSamples, frameCapacity: frameCapacity, cpuCount: cpus.count)
+            bufferBytes: bufferSamples * MemoryLayout<Sample>.stride + frameCapacity * 8 + userDataCapacity,
+            cpuCount: cpus.count)
         let list = BufferList(cpus: cpus, configuration: .init(
-            bufferCapacity: bufferSamples, limit: bufferLimit, frameCapacity: frameCapacity))
+            bufferCapacity: bufferSamples, limit: bufferLimit, frameCapacity: frameCapacity,
+            userDataCapacity: userDataCapacity))
 
         let startWall = Int64(Date().timeIntervalSince1970 * 1e9)
         let startMonotonic = monotonicNanoseconds()
@@ -198,7 +206,8 @@ public final class Recorder {
             kernelRelease: host.kernelRelease, machine: host.machine, cpuModel: host.cpuModel,
             cpuCount: host.onlineCPUs.count, maxSampleRate: kernelSetting("kernel/perf_event_max_sample_rate"),
             paranoid: kernelSetting("kernel/perf_event_paranoid"), userOnlyFallback: backend.fellBackToUserOnly,
-            ringPages: backend.ringPagesMapped, callGraph: options.maxStack == nil ? nil : "fp",
+            ringPages: backend.ringPagesMapped,
+            callGraph: options.userStackSize.map { "dwarf,\($0)" } ?? (options.maxStack == nil ? nil : "fp"),
             maxStack: options.maxStack, flushIntervalMs: options.flushIntervalMs, bufferSamples: bufferSamples,
             bufferLimit: bufferLimit, startTimeNs: startWall, startMonotonicNs: startMonotonic)
         let eventInfos = finalEvents.enumerated().map { index, spec in
@@ -207,8 +216,13 @@ public final class Recorder {
         let writer: SampleWriter
         do {
             try database.insertRun(run, events: eventInfos)
+            if options.userStackSize != nil && !options.keepStacks {
+                try openScratchStacks(database)
+            }
             writer = try SampleWriter(database: database, list: list, startMonotonic: startMonotonic,
-                                      eventCount: finalEvents.count)
+                                      eventCount: finalEvents.count,
+                                      userStacksSchema: options.userStackSize == nil ? nil
+                                          : (options.keepStacks ? "main" : Self.scratchSchema))
             switch options.target {
             case .pids(let pids): try writer.writeSideband(ProcSnapshot.records(for: pids, time: startMonotonic))
             case .systemWide:
@@ -335,8 +349,37 @@ public final class Recorder {
         }
     }
 
+    static let scratchSchema = "scratch"
+
+    /// The scratch file beside the database that holds copied user stacks until they are unwound: mode 0600,
+    /// since it holds raw stack memory of the profiled program.
+    private var scratchPath: String { options.output + "-stacks" }
+
+    private func openScratchStacks(_ database: RecordingDatabase) throws {
+        unlink(scratchPath)
+        let fd = retryingEINTR { open(scratchPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
+        guard fd >= 0 else { throw SystemError("open \(scratchPath)") }
+        close(fd)
+        try database.connection.prepare("ATTACH DATABASE ? AS \(Self.scratchSchema)").run([.text(scratchPath)])
+        try database.connection.execute("PRAGMA \(Self.scratchSchema).journal_mode = OFF")
+        try database.connection.execute(EmbeddedSchema.userStacksTable(schema: Self.scratchSchema))
+    }
+
+    /// Unwinds the copied user stacks, then drops them (unless --keep-stacks).
+    private func unwindUserStacks(_ database: SQLiteDatabase) throws {
+        let schema = options.keepStacks ? "main" : Self.scratchSchema
+        if isatty(STDERR_FILENO) == 1 && !options.quiet { stderr.write("\r[ tprof-record: unwinding stacks ]\u{1B}[K") }
+        unwindOutcome = try DwarfUnwinder.run(database: database, userStacksSchema: schema,
+                                              maxFrames: options.maxStack ?? 127)
+        if !options.keepStacks {
+            try database.execute("DETACH DATABASE \(Self.scratchSchema)")
+            unlink(scratchPath)
+        }
+    }
+
     /// Resolves every sampled address into the database, with a progress line on a terminal.
     private func resolveSymbols(_ database: SQLiteDatabase) throws {
+        if options.userStackSize != nil { try unwindUserStacks(database) }
         let showProgress = !options.quiet && isatty(STDERR_FILENO) == 1
         let resolver = try SymbolResolver(database: database, useRunningKernel: true)
         let outcome = try resolver.run { done, total in

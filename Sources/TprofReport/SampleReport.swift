@@ -135,7 +135,10 @@ public struct SampleReport {
         var branches: [String] = []
         for source in sources {
             let (whereSQL, whereBindings) = filter.whereClause(schema: source.schema)
-            branches.append("SELECT ? AS database, * FROM \(source.schema).\(view) \(whereSQL)")
+            // The main file's views may live in TEMP (a file of an older schema): an unqualified name finds them
+            // there, and the file's own views otherwise.
+            let qualified = source.schema == "main" ? view : "\(source.schema).\(view)"
+            branches.append("SELECT ? AS database, * FROM \(qualified) \(whereSQL)")
             bindings.append(.text(source.label))
             bindings.append(contentsOf: whereBindings)
         }

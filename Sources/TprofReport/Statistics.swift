@@ -21,13 +21,27 @@ public enum Statistics {
             """)
     }
 
-    /// The tprof-monitor style block of totals.
+    /// The tprof-monitor style block of totals, then how symbols resolved and how user stacks unwound.
     public static func text(database: ReportDatabase) throws -> String {
         let table = try self.table(database: database)
         guard let totalRow = table.rows.indices.last else { return "tprof statistics: no counters recorded\n" }
         var out = "tprof statistics:\n"
         for column in columns {
             out += "\t\(column) \(table.value(column, row: totalRow)?.text ?? "0")\n"
+        }
+        let tables = try database.names(of: "table")
+        if tables.contains("addresses") {
+            out += "symbols (distinct addresses, their samples):\n"
+            for row in try database.query("SELECT resolved, addresses, samples FROM symbol_stats").rows {
+                out += "\t\(row[0].text) \(row[1].text) addresses, \(row[2].text) samples\n"
+            }
+        }
+        if tables.contains("unwind_stats") {
+            let unwinding = try database.query("SELECT reason, samples FROM unwind_stats ORDER BY samples DESC")
+            if !unwinding.rows.isEmpty {
+                out += "DWARF unwinding (samples per outcome):\n"
+                for row in unwinding.rows { out += "\t\(row[0].text) \(row[1].text)\n" }
+            }
         }
         return out
     }

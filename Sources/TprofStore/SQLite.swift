@@ -146,6 +146,9 @@ public final class SQLiteDatabase {
         SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)))
     }
 
+    /// The rowid of the last row inserted on this connection.
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 }
@@ -194,6 +197,11 @@ public final class SQLiteStatement {
         sqlite3_bind_int64(handle, index, value)
     }
 
+    /// Binds bytes as a blob (copied by SQLite).
+    public func bind(_ index: Int32, blob: UnsafeRawBufferPointer) {
+        sqlite3_bind_blob(handle, index, blob.baseAddress, Int32(blob.count), transient)
+    }
+
     public func bind(_ index: Int32, _ value: SQLiteValue) {
         switch value {
         case .integer(let v): sqlite3_bind_int64(handle, index, v)
@@ -237,6 +245,11 @@ public final class SQLiteStatement {
     public func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
     public func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
     public func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+    /// The column's bytes, valid until the next step or reset.
+    public func blob(_ i: Int32) -> UnsafeRawBufferPointer {
+        let count = Int(sqlite3_column_bytes(handle, i))
+        return UnsafeRawBufferPointer(start: sqlite3_column_blob(handle, i), count: count)
+    }
     public func text(_ i: Int32) -> String? {
         guard let p = sqlite3_column_text(handle, i) else { return nil }
         return String(cString: p)

@@ -38,7 +38,7 @@ public final class SampleWriter {
     private let insertMmap: SQLiteStatement
     private let upsertCounters: SQLiteStatement
     private let upsertSampleCounts: SQLiteStatement
-    private let insertStackNode: SQLiteStatement
+    private let insertUserStack: SQLiteStatement?
     private let stacks = StackInterner()
 
     // Protected by `stateLock`: read by other threads for the live status and the summary.
@@ -49,7 +49,10 @@ public final class SampleWriter {
 
     /// - Parameters:
     ///   - startMonotonic: sample times are stored relative to it.
-    public init(database: RecordingDatabase, list: BufferList, startMonotonic: UInt64, eventCount: Int) throws {
+    /// - Parameter userStacksSchema: the database (`main` or an attached scratch file) whose `user_stacks` table
+    ///   receives the user registers and stack copies of DWARF call graphs.
+    public init(database: RecordingDatabase, list: BufferList, startMonotonic: UInt64, eventCount: Int,
+                userStacksSchema: String? = nil) throws {
         self.db = database.connection
         self.list = list
         self.startMonotonic = startMonotonic
@@ -93,8 +96,12 @@ public final class SampleWriter {
             ON CONFLICT (pid, tid, cpu, event, mode, pc, stack_id)
             DO UPDATE SET samples = samples + excluded.samples, period = period + excluded.period
             """)
-        insertStackNode = try db.prepare(
-            "INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES (?, ?, ?, ?, ?, ?)")
+        if let schema = userStacksSchema {
+            insertUserStack = try db.prepare(
+                "INSERT INTO \(schema).user_stacks (sample_id, registers, stack) VALUES (?, ?, ?)")
+        } else {
+            insertUserStack = nil
+        }
         upsertCounters = try db.prepare("""
             INSERT OR REPLACE INTO counters (cpu, read, written, sample, overflow, buf, emptybuf, dropbuf,
                 dropbuf_sample, kernel_lost, kernel_lost_samples, throttle, unthrottle, sideband_dropped, unwritten)
@@ -182,7 +189,8 @@ public final class SampleWriter {
             var perEvent = Array(repeating: UInt64(0), count: _samplesPerEvent.count)
             var rollup: [SampleGroup: (samples: Int64, period: Int64)] = [:]
             for buffer in batch.buffers {
-                try write(buffer.samples, frames: buffer.frames, perEvent: &perEvent, rollup: &rollup)
+                try write(buffer.samples, frames: buffer.frames, userData: buffer.userData, perEvent: &perEvent,
+                          rollup: &rollup)
             }
             for (group, sums) in rollup {
                 upsertSampleCounts.bind(1, Int64(group.pid))
@@ -196,14 +204,7 @@ public final class SampleWriter {
                 upsertSampleCounts.bind(9, sums.period)
                 try upsertSampleCounts.runBound()
             }
-            for node in stacks.takePending() {
-                try insertStackNode.run([
-                    .integer(node.id), .integer(node.key.parent), .integer(Int64(bitPattern: node.key.address)),
-                    .integer(Int64(node.key.flags & StackInterner.kernelFlag)),
-                    .integer(node.key.flags & StackInterner.returnAddressFlag != 0 ? 1 : 0),
-                    .integer(Int64(node.depth)),
-                ])
-            }
+            try stacks.writePending(to: db)
             for record in batch.sideband { try write(record) }
             var inBatch: [Int: UInt64] = [:]
             for buffer in batch.buffers { inBatch[buffer.cpu, default: 0] += UInt64(buffer.count) }
@@ -219,12 +220,13 @@ public final class SampleWriter {
         }
     }
 
-    private func write(_ samples: [Sample], frames: [UInt64], perEvent: inout [UInt64],
+    private func write(_ samples: [Sample], frames: [UInt64], userData: [UInt8], perEvent: inout [UInt64],
                        rollup: inout [SampleGroup: (samples: Int64, period: Int64)]) throws {
         let start = startMonotonic
         var index = 0
         let full = samples.count - samples.count % Self.rowsPerInsert
         var frameOffset = 0
+        var userOffset = 0
         while index < samples.count {
             let statement = index < full ? insertMany : insertOne
             let rows = index < full ? Self.rowsPerInsert : 1
@@ -254,6 +256,23 @@ public final class SampleWriter {
                 rollup[group, default: (0, 0)].period &+= Int64(bitPattern: s.period)
             }
             try statement.runBound()
+            if let insertUserStack, !userData.isEmpty {
+                // Rows of one INSERT get consecutive rowids, ending at the last one inserted.
+                let firstRowID = db.lastInsertRowID - Int64(rows) + 1
+                for row in 0..<rows {
+                    let count = Int(samples[index + row].userDataCount)
+                    guard count > 0, userOffset + count <= userData.count else { continue }
+                    let registerBytes = PerfRecordDecoder.userRegisterCount * 8
+                    try userData.withUnsafeBytes { bytes in
+                        let data = UnsafeRawBufferPointer(rebasing: bytes[userOffset..<(userOffset + count)])
+                        insertUserStack.bind(1, firstRowID + Int64(row))
+                        insertUserStack.bind(2, blob: UnsafeRawBufferPointer(rebasing: data[0..<min(registerBytes, count)]))
+                        insertUserStack.bind(3, blob: UnsafeRawBufferPointer(rebasing: data[min(registerBytes, count)...]))
+                        try insertUserStack.runBound()
+                    }
+                    userOffset += count
+                }
+            }
             index += rows
         }
     }

@@ -1,13 +1,14 @@
 /// Interns call chains into the prefix tree of the `stacks` table: each distinct stack is stored once, as a chain
 /// of nodes from its root, and a sample keeps only its leaf's id. Lives on the writer thread.
-final class StackInterner {
+public final class StackInterner {
     /// Frame flags stored in `stacks`.
     static let kernelFlag: UInt8 = 1
     static let returnAddressFlag: UInt8 = 2
 
     /// `PERF_CONTEXT_MAX`: call-chain entries at or above it are context markers, not addresses.
     static let contextMax = UInt64(bitPattern: -4095)
-    static let contextKernel = UInt64(bitPattern: -128)
+    public static let contextKernel = UInt64(bitPattern: -128)
+    public static let contextUser = UInt64(bitPattern: -512)
     static let contextGuestKernel = UInt64(bitPattern: -2176)
 
     struct NodeKey: Hashable {
@@ -33,11 +34,58 @@ final class StackInterner {
     private var scratch: [(address: UInt64, flags: UInt8)] = []
     private(set) var pending: [NewNode] = []
 
+    public init() {}
+
+    /// Loads the nodes already in the `stacks` table, so new chains extend the same tree.
+    public func load(from db: SQLiteDatabase) throws {
+        let rows = try db.prepare("SELECT id, parent_id, address, kernel, return_address, depth FROM stacks ORDER BY id")
+        while try rows.step() {
+            let id = rows.int64(0)
+            guard id == Int64(parents.count + 1) else { continue }
+            var nodeFlags: UInt8 = rows.int64(3) != 0 ? Self.kernelFlag : 0
+            if rows.int64(4) != 0 { nodeFlags |= Self.returnAddressFlag }
+            let key = NodeKey(parent: rows.int64(1), address: UInt64(bitPattern: rows.int64(2)), flags: nodeFlags)
+            ids[key] = id
+            parents.append(key.parent)
+            addresses.append(key.address)
+            flags.append(nodeFlags)
+            depths.append(Int(rows.int64(5)))
+        }
+    }
+
+    /// Inserts the nodes created since the last call into `stacks`.
+    public func writePending(to db: SQLiteDatabase) throws {
+        guard !pending.isEmpty else { return }
+        let insert = try db.prepare(
+            "INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES (?, ?, ?, ?, ?, ?)")
+        for node in takePending() {
+            try insert.run([
+                .integer(node.id), .integer(node.key.parent), .integer(Int64(bitPattern: node.key.address)),
+                .integer(Int64(node.key.flags & Self.kernelFlag)),
+                .integer(node.key.flags & Self.returnAddressFlag != 0 ? 1 : 0), .integer(Int64(node.depth)),
+            ])
+        }
+    }
+
+    /// The raw kernel part of a stored stack, leaf first with its context marker, for joining with user frames.
+    public func kernelChain(leaf: Int64) -> [UInt64] {
+        var chain: [UInt64] = []
+        var node = leaf
+        var steps = 0
+        while node > 0, Int(node) <= parents.count, steps < 4096 {
+            let index = Int(node - 1)
+            if flags[index] & Self.kernelFlag != 0 { chain.append(addresses[index]) }
+            node = parents[index]
+            steps += 1
+        }
+        return chain.isEmpty ? [] : [Self.contextKernel] + chain
+    }
+
     /// Distinct stack nodes so far.
     var count: Int { parents.count }
 
     /// The leaf id for a raw call chain (leaf first, with context markers), or nil when it has no frames.
-    func intern(_ raw: ArraySlice<UInt64>) -> Int64? {
+    public func intern(_ raw: ArraySlice<UInt64>) -> Int64? {
         // Most chains repeat: look the raw entries up by a cheap hash and check the candidate against the tree.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for entry in raw { hash = (hash ^ entry) &* 0x100_0000_01b3 }

@@ -59,6 +59,26 @@ struct AddressSpaces {
         return mapping(pid: parent.pid, address: address, time: parent.time, depth: depth + 1)
     }
 
+    /// The file mappings of `pid` at the end of the run: its own since its last exec, else inherited at fork.
+    func fileMappings(of pid: Int32) -> [MappingRecord] {
+        var result: [MappingRecord] = []
+        var current: Int32? = pid
+        var time = Int64.max
+        var depth = 0
+        while let p = current, depth < 64 {
+            let lastExec = execTimes[p]?.last(where: { $0 <= time }) ?? Int64.min
+            for record in mappings[p] ?? [] where record.time <= time && record.time >= lastExec
+                && record.filename.hasPrefix("/") && !result.contains(where: { $0.sameMapping(as: record) }) {
+                result.append(record)
+            }
+            guard lastExec == Int64.min, let parent = parents[p] else { break }
+            current = parent.pid
+            time = parent.time
+            depth += 1
+        }
+        return result
+    }
+
     /// Every distinct mapping that could cover `address` in `pid` at some time: more than one means the answer
     /// depends on the sample's time (an exec, or memory unmapped and mapped again).
     func candidates(pid: Int32, address: UInt64) -> [MappingRecord] {

@@ -158,7 +158,9 @@ public final class SymbolResolver {
                     id = existing
                 } else {
                     let resolution: Resolution
-                    if frame.kernel || lookup >= 0xffff_8000_0000_0000 {
+                    if frame.address == 0 {
+                        resolution = Resolution(name: "[truncated]")
+                    } else if frame.kernel || lookup >= 0xffff_8000_0000_0000 {
                         resolution = try resolveKernel(lookup)
                     } else {
                         // A frame has no time of its own here: the mapping at the end of the run is used.

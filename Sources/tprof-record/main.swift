@@ -59,7 +59,10 @@ struct Record: ParsableCommand {
 
     @Option(name: [.customShort("m"), .customLong("mmap-pages")],
             help: ArgumentHelp("Data pages per perf ring buffer, a power of two.", valueName: "pages"))
-    var ringPages = 128
+    var ringPagesOption: Int?
+
+    /// Data pages per ring: -m, else 128 (512 with --call-graph dwarf, chosen by the recorder).
+    var ringPages: Int { ringPagesOption ?? 128 }
 
     @Option(help: ArgumentHelp("Hand a CPU's buffer to the writer at least this often.", valueName: "ms"))
     var flushInterval = 125
@@ -75,8 +78,13 @@ struct Record: ParsableCommand {
     var callGraphShort = false
 
     @Option(name: .customLong("call-graph"),
-            help: ArgumentHelp("Record call chains: 'fp' (frame pointers).", valueName: "mode"))
+            help: ArgumentHelp("Record call chains: 'fp' (frame pointers), or 'dwarf[,SIZE]' (copy SIZE bytes of "
+                                   + "user stack, default 8192, at most 65528, and unwind them after recording).",
+                               valueName: "mode"))
     var callGraph: String?
+
+    @Flag(help: "With --call-graph dwarf: keep the copied user stacks in the database after unwinding.")
+    var keepStacks = false
 
     @Option(help: ArgumentHelp("Call chains of at most this many frames (default 127).", valueName: "n"))
     var maxStack: Int?
@@ -108,15 +116,26 @@ struct Record: ParsableCommand {
         if let bufferSamples, !(1...10_000_000).contains(bufferSamples) {
             throw ValidationError("bad value \(bufferSamples) for --buffer-samples: it must be 1 to 10000000")
         }
-        if let callGraph, callGraph != "fp" {
-            throw ValidationError("unknown call-graph mode '\(callGraph)': use fp")
+        if let callGraph, callGraph != "fp", userStackSize == nil {
+            throw ValidationError("unknown call-graph mode '\(callGraph)': use fp or dwarf[,SIZE] with SIZE 8 to 65528")
         }
+        if keepStacks && userStackSize == nil { throw ValidationError("--keep-stacks goes with --call-graph dwarf") }
         if let maxStack, !(1...1024).contains(maxStack) {
             throw ValidationError("bad value \(maxStack) for --max-stack: it must be 1 to 1024")
         }
         if let bufferLimit, !(1...100_000).contains(bufferLimit) {
             throw ValidationError("bad value \(bufferLimit) for --buffer-limit: it must be 1 to 100000")
         }
+    }
+
+    /// The SIZE of `--call-graph dwarf[,SIZE]`, rounded up to 8 bytes; nil for other modes or a bad size.
+    var userStackSize: Int? {
+        guard let callGraph else { return nil }
+        let parts = callGraph.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.first == "dwarf" else { return nil }
+        guard parts.count == 2 else { return 8192 }
+        guard let size = Int(parts[1]), (8...65528).contains(size) else { return nil }
+        return (size + 7) / 8 * 8
     }
 
     func run() throws {
@@ -144,12 +163,15 @@ struct Record: ParsableCommand {
             do { cpus = try CPUList.parse(cpuList) } catch { throw ValidationError("\(error)") }
         }
         let names = events.flatMap { $0.split(separator: ",").map(String.init) }
-        let options = RecordOptions(
+        var options = RecordOptions(
             output: output, force: force, events: names, frequency: frequency, period: period, target: target,
             cpus: cpus, duration: duration, flushIntervalMs: flushInterval, bufferSamples: bufferSamples,
             bufferLimit: bufferLimit, ringPages: ringPages, quiet: quiet,
             maxStack: callGraphShort || callGraph != nil || maxStack != nil ? (maxStack ?? 127) : nil,
             commandLine: CommandLine.arguments)
+        options.userStackSize = userStackSize
+        options.keepStacks = keepStacks
+        options.ringPagesGiven = ringPagesOption != nil
         let status = Recorder(options: options).run()
         if status != 0 { throw ExitCode(status) }
     }

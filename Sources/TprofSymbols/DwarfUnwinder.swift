@@ -1,0 +1,181 @@
+import CElf
+import Foundation
+import Glibc
+import TprofCapture
+import TprofStore
+
+/// Unwinds the user stacks copied with each sample (`--call-graph dwarf`) after recording, with elfutils' libdwfl
+/// and the CFI (.eh_frame, .debug_frame) of the mapped files; kernel frames still come from the kernel's chain.
+/// Unwound stacks go into the same `stacks` tree as frame-pointer ones, so every report works unchanged.
+public enum DwarfUnwinder {
+    /// What unwinding did: samples per outcome ("complete" or the reason it stopped).
+    public struct Outcome {
+        public var outcomes: [String: Int] = [:]
+        public var samples: Int { outcomes.values.reduce(0, +) }
+    }
+
+    /// Unwinds every row of `schema.user_stacks`, points each sample at its full stack, rebuilds `sample_counts`
+    /// and records `unwind_stats`, in one transaction.
+    public static func run(database db: SQLiteDatabase, userStacksSchema schema: String,
+                           maxFrames: Int = 127) throws -> Outcome {
+        var outcome = Outcome()
+        try db.execute("BEGIN")
+        do {
+            let spaces = try AddressSpaces(database: db)
+            let interner = StackInterner()
+            try interner.load(from: db)
+            var sessions: [Int32: UnwindSession] = [:]
+            let rows = try db.prepare("""
+                SELECT u.sample_id, s.pid, coalesce(s.stack_id, 0), u.registers, u.stack
+                FROM \(schema).user_stacks u JOIN samples s ON s.rowid = u.sample_id
+                """)
+            let update = try db.prepare("UPDATE samples SET stack_id = ? WHERE rowid = ?")
+            while try rows.step() {
+                let pid = Int32(truncatingIfNeeded: rows.int64(1))
+                let session: UnwindSession
+                if let existing = sessions[pid] {
+                    session = existing
+                } else {
+                    session = UnwindSession(pid: pid, mappings: spaces.fileMappings(of: pid))
+                    sessions[pid] = session
+                }
+                let registers = rows.blob(3)
+                let stack = rows.blob(4)
+                let (frames, failure) = session.unwind(registers: registers, stack: stack, maxFrames: maxFrames)
+                outcome.outcomes[failure ?? "complete", default: 0] += 1
+                var raw = interner.kernelChain(leaf: rows.int64(2))
+                if !frames.isEmpty { raw += [StackInterner.contextUser] + frames }
+                // A stack that stopped early ends in a [truncated] frame (address 0) at its root.
+                if failure != nil && !frames.isEmpty { raw.append(0) }
+                guard let leaf = interner.intern(raw[...]) else { continue }
+                try update.run([.integer(leaf), .integer(rows.int64(0))])
+            }
+            try interner.writePending(to: db)
+            let stats = try db.prepare("""
+                INSERT INTO unwind_stats (reason, samples) VALUES (?, ?)
+                ON CONFLICT (reason) DO UPDATE SET samples = samples + excluded.samples
+                """)
+            for (reason, count) in outcome.outcomes { try stats.run([.text(reason), .integer(Int64(count))]) }
+            try db.execute("""
+                DELETE FROM sample_counts;
+                INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, stack_id, samples, period)
+                SELECT pid, tid, cpu, event, mode, pc, coalesce(stack_id, 0), count(*), sum(period)
+                FROM samples GROUP BY pid, tid, cpu, event, mode, pc, coalesce(stack_id, 0);
+                """)
+            try db.execute("COMMIT")
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+        return outcome
+    }
+}
+
+/// One process's libdwfl session: its modules reported once, the per-sample registers and stack swapped in.
+final class UnwindSession {
+    let pid: Int32
+    private var dwfl: OpaquePointer?
+    private var attached = false
+    /// The current sample's registers in DWARF order (rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip).
+    var dwarfRegisters = [Dwarf_Word](repeating: 0, count: 17)
+    var stack = UnsafeRawBufferPointer(start: nil, count: 0)
+    var stackPointer: UInt64 = 0
+    var frames: [UInt64] = []
+    var maxFrames = 127
+
+    private static let callbacks: UnsafeMutablePointer<Dwfl_Callbacks> = {
+        let pointer = UnsafeMutablePointer<Dwfl_Callbacks>.allocate(capacity: 1)
+        pointer.initialize(to: Dwfl_Callbacks(
+            find_elf: dwfl_build_id_find_elf, find_debuginfo: dwfl_standard_find_debuginfo,
+            section_address: dwfl_offline_section_address, debuginfo_path: nil))
+        return pointer
+    }()
+
+    private static let threadCallbacks: UnsafeMutablePointer<Dwfl_Thread_Callbacks> = {
+        let pointer = UnsafeMutablePointer<Dwfl_Thread_Callbacks>.allocate(capacity: 1)
+        var callbacks = Dwfl_Thread_Callbacks()
+        callbacks.next_thread = { _, arg, threadArg in
+            guard let arg, let threadArg, threadArg.pointee == nil else { return 0 }
+            threadArg.pointee = arg
+            return Unmanaged<UnwindSession>.fromOpaque(arg).takeUnretainedValue().pid
+        }
+        callbacks.memory_read = { _, address, result, arg in
+            guard let arg, let result else { return false }
+            let session = Unmanaged<UnwindSession>.fromOpaque(arg).takeUnretainedValue()
+            guard address >= session.stackPointer else { return false }
+            let offset = Int(address - session.stackPointer)
+            guard offset + 8 <= session.stack.count else { return false }
+            result.pointee = session.stack.loadUnaligned(fromByteOffset: offset, as: Dwarf_Word.self)
+            return true
+        }
+        callbacks.set_initial_registers = { thread, arg in
+            guard let arg, let thread else { return false }
+            let session = Unmanaged<UnwindSession>.fromOpaque(arg).takeUnretainedValue()
+            return session.dwarfRegisters.withUnsafeBufferPointer { registers in
+                guard let base = registers.baseAddress else { return false }
+                return dwfl_thread_state_registers(thread, 0, 17, base)
+            }
+        }
+        pointer.initialize(to: callbacks)
+        return pointer
+    }()
+
+    init(pid: Int32, mappings: [MappingRecord]) {
+        self.pid = pid
+        dwfl = dwfl_begin(Self.callbacks)
+        guard let dwfl else { return }
+        dwfl_report_begin(dwfl)
+        var reported = Set<String>()
+        for mapping in mappings.sorted(by: { $0.start < $1.start }) {
+            var path = mapping.filename
+            if path.hasSuffix(" (deleted)") { path = String(path.dropLast(" (deleted)".count)) }
+            guard !reported.contains(path), access(path, R_OK) == 0 else { continue }
+            reported.insert(path)
+            _ = dwfl_report_elf(dwfl, (path as NSString).lastPathComponent, path, -1,
+                                Dwarf_Addr(mapping.start &- mapping.pageOffset), false)
+        }
+        dwfl_report_end(dwfl, nil, nil)
+    }
+
+    deinit {
+        if let dwfl { dwfl_end(dwfl) }
+    }
+
+    /// Unwinds one sample: user frames from its pc outwards, and why unwinding stopped early, if it did.
+    func unwind(registers: UnsafeRawBufferPointer, stack: UnsafeRawBufferPointer,
+                maxFrames: Int) -> (frames: [UInt64], failure: String?) {
+        guard let dwfl else { return ([], "libdwfl could not start") }
+        guard registers.count >= 17 * 8 else { return ([], "no user registers") }
+        // perf's order: ax bx cx dx si di bp sp ip r8-r15. DWARF's: rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip.
+        let perf = (0..<17).map { registers.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+        dwarfRegisters = [perf[0], perf[3], perf[2], perf[1], perf[4], perf[5], perf[6], perf[7]]
+            + Array(perf[9...16]) + [perf[8]]
+        stackPointer = perf[7]
+        self.stack = stack
+        self.maxFrames = maxFrames
+        frames = []
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        if !attached {
+            guard dwfl_attach_state(dwfl, nil, pid, Self.threadCallbacks, context) else {
+                return ([perf[8]], "cannot attach: " + String(cString: dwfl_errmsg(-1)))
+            }
+            attached = true
+        }
+        let result = dwfl_getthread_frames(dwfl, pid, { state, arg in
+            guard let arg, let state else { return Int32(DWARF_CB_ABORT) }
+            let session = Unmanaged<UnwindSession>.fromOpaque(arg).takeUnretainedValue()
+            var pc: Dwarf_Addr = 0
+            var activation = false
+            guard dwfl_frame_pc(state, &pc, &activation) else { return Int32(DWARF_CB_ABORT) }
+            session.frames.append(pc)
+            return Int32(session.frames.count >= session.maxFrames ? DWARF_CB_ABORT : DWARF_CB_OK)
+        }, context)
+        if frames.isEmpty { frames = [perf[8]] }
+        if result != 0 && frames.count < maxFrames {
+            let message = String(cString: dwfl_errmsg(-1))
+            // Reaching the outermost frame ends cleanly; anything else left the stack partial.
+            return (frames, message.isEmpty ? "unwinding stopped" : message)
+        }
+        return (frames, nil)
+    }
+}
