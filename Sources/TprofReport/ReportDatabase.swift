@@ -38,9 +38,7 @@ public final class ReportDatabase {
             // A finished recording has no -wal (or rollback -journal) beside it: it is opened immutable, so reading
             // it creates no -wal and -shm files and works in a directory the user may not write. A file that is
             // still being recorded, or whose recorder was killed, has its -wal: SQLite's locking then reads it too.
-            let finished = !FileManager.default.fileExists(atPath: path + "-wal")
-                && !FileManager.default.fileExists(atPath: path + "-journal")
-            connection = try SQLiteDatabase(path: path, mode: finished ? .immutable : .readOnly)
+            connection = try SQLiteDatabase(path: path, mode: ReportDatabase.isFinished(path) ? .immutable : .readOnly)
             let applicationID = try connection.scalarInt("PRAGMA application_id") ?? 0
             guard applicationID == Int64(tprofApplicationID) else {
                 throw ReportError("\(path) is not a tprof database (an SQLite file written by another program)")
@@ -62,6 +60,23 @@ public final class ReportDatabase {
         } catch {
             throw ReportError("\(path) is damaged: \(error)")
         }
+    }
+
+    /// A finished recording has no -wal (or rollback -journal) beside it.
+    static func isFinished(_ path: String) -> Bool {
+        !FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-journal")
+    }
+
+    /// Checks another database and attaches it read-only (immutable when finished) as `schema`, for reports over
+    /// several runs. Its own views are used, so it must have them.
+    public func attach(path: String, as schema: String) throws {
+        let other = try ReportDatabase(path: path)
+        guard other.schemaVersion >= 2 else {
+            throw ReportError("\(path) has schema version \(other.schemaVersion), too old to report together with "
+                + "others; report on it alone")
+        }
+        let uri = SQLiteDatabase.uri(path, query: ReportDatabase.isFinished(path) ? "immutable=1" : "mode=ro")
+        try connection.prepare("ATTACH DATABASE ? AS \(schema)").run([.text(uri)])
     }
 
     private static func hasSQLiteHeader(_ path: String) -> Bool {

@@ -39,10 +39,16 @@ public final class SQLiteDatabase {
         switch mode {
         case .readWrite: flags = SQLITE_OPEN_READWRITE
         case .create: flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-        case .readOnly: flags = SQLITE_OPEN_READONLY
+        case .readOnly: flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
         case .immutable: flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
         }
-        let name = mode == .immutable ? SQLiteDatabase.immutableURI(path) : path
+        // Read-only connections take URIs, so files attached to them can be opened read-only or immutable too.
+        let name: String
+        switch mode {
+        case .immutable: name = SQLiteDatabase.uri(path, query: "immutable=1")
+        case .readOnly: name = SQLiteDatabase.uri(path, query: "mode=ro")
+        default: name = path
+        }
         let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -56,8 +62,8 @@ public final class SQLiteDatabase {
 
     deinit { sqlite3_close_v2(handle) }
 
-    /// `file:PATH?immutable=1`, with every byte of the path but unreserved ones and '/' percent-encoded.
-    static func immutableURI(_ path: String) -> String {
+    /// `file:PATH?QUERY`, with every byte of the path but unreserved ones and '/' percent-encoded.
+    public static func uri(_ path: String, query: String) -> String {
         var encoded = ""
         for byte in path.utf8 {
             switch byte {
@@ -70,7 +76,7 @@ public final class SQLiteDatabase {
             }
         }
         // An absolute path gets an empty authority (file:///...), so a path starting with // is not read as a host.
-        return (path.hasPrefix("/") ? "file://" : "file:") + encoded + "?immutable=1"
+        return (path.hasPrefix("/") ? "file://" : "file:") + encoded + "?" + query
     }
 
     /// Runs one or more statements that return no rows.

@@ -133,6 +133,11 @@ struct Report: ParsableCommand {
 
     func validate() throws {
         if databases.isEmpty { throw ValidationError("give the database to report on, such as run.db") }
+        for (flag, values) in [("--pid", pids), ("--tid", tids), ("--comm", comms), ("--cpu", cpus), ("--event", events)]
+        where values.contains(where: { $0.isEmpty }) {
+            throw ValidationError("empty value for \(flag)")
+        }
+        if symbol == "" || dso == "" { throw ValidationError("empty value for --symbol or --dso") }
         guard OutputFormat(rawValue: format) != nil else {
             throw ValidationError("unknown format '\(format)': use table, csv or json")
         }
@@ -313,13 +318,12 @@ struct Report: ParsableCommand {
         guard databases.count > 1 else { return [("main", database)] }
         var sources: [(schema: String, label: String)] = [("main", database)]
         for (index, path) in databases.enumerated().dropFirst() {
+            let schema = "db\(index + 1)"
             do {
-                _ = try ReportDatabase(path: path)
+                try db.attach(path: path, as: schema)
             } catch let error as ReportError {
                 throw ToolFailure(error.message)
             }
-            let schema = "db\(index + 1)"
-            try db.connection.prepare("ATTACH DATABASE ? AS \(schema)").run([.text(path)])
             sources.append((schema, path))
         }
         return sources
