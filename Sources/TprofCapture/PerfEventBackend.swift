@@ -107,8 +107,6 @@ public final class PerfEventBackend: SamplingBackend {
     public private(set) var fellBackToUserOnly = false
     /// Data pages per ring actually mapped (fewer than asked when the mlock limit was hit).
     public private(set) var ringPagesMapped = 0
-    /// Set when the kernel does not accept `build_id` in MMAP2 records and maj/min/ino are recorded instead.
-    public private(set) var buildIDsInMmap = true
 
     private var rings: [PerfRing] = []
     /// Every opened fd with its event index, for enable/disable and the final totals.
@@ -142,16 +140,12 @@ public final class PerfEventBackend: SamplingBackend {
             } catch let error as SystemError where error.operation == "mmap" && (error.errno == EPERM || error.errno == ENOMEM) && pages > 1 {
                 closeAll()
                 pages /= 2
-            } catch PerfEventError.permissionDenied(let event, let paranoid, let systemWide)
+            } catch PerfEventError.permissionDenied(_, _, let systemWide)
                         where !systemWide && !fellBackToUserOnly
                         && configuration.events.contains(where: { !$0.excludeKernel }) {
                 closeAll()
-                _ = (event, paranoid)
                 fellBackToUserOnly = true
                 configuration.events = configuration.events.map { $0.excludeKernel ? $0 : $0.userOnly }
-            } catch PerfEventError.open(_, _, EINVAL) where buildIDsInMmap {
-                closeAll()
-                buildIDsInMmap = false
             } catch {
                 closeAll()
                 throw error
@@ -250,7 +244,9 @@ public final class PerfEventBackend: SamplingBackend {
             attr.comm = 1
             attr.comm_exec = 1
             attr.task = 1
-            attr.build_id = buildIDsInMmap ? 1 : 0
+            // Not attr.build_id: kernels up to at least 6.18 leave its flag set on the MMAP2 record they share
+            // with every other session, and a concurrent perf then misreads device numbers as a build id and
+            // crashes. Build ids are read from the files when symbols are resolved.
         }
         return attr
     }

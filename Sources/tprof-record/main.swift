@@ -100,7 +100,16 @@ struct Record: ParsableCommand {
 
     mutating func validate() throws {
         // A passthrough argument captures everything after the first unknown input, --help and -h included.
+        // The command argument captures everything from the first unknown word on, the parser's own built-in
+        // flags included: answer those here.
         if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest(self) }
+        if command.first == "--experimental-dump-help" { throw CleanExit.message(Self._dumpHelp()) }
+        if command.first == "--generate-completion-script" {
+            guard command.count == 2, let shell = CompletionShell(rawValue: command[1]) else {
+                throw ValidationError("--generate-completion-script takes bash, zsh or fish")
+            }
+            throw CleanExit.message(Self.completionScript(for: shell))
+        }
         if command.first == "--" { command.removeFirst() }
         if listEvents { return }
         let targets = (command.isEmpty ? 0 : 1) + (pids == nil ? 0 : 1) + (systemWide ? 1 : 0)
