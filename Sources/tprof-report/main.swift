@@ -295,13 +295,13 @@ struct Report: ParsableCommand {
     }
 
     /// Writes an output file, with one line on stderr saying so.
-    private func writeFile(_ path: String, _ data: Data) throws {
+    private func writeFile(_ path: String, _ data: Data, detail: String? = nil) throws {
         do {
             try data.write(to: URL(fileURLWithPath: path))
         } catch {
             throw ToolFailure("cannot write \(path): \(error.localizedDescription)")
         }
-        FileHandle.standardError.write(Data("tprof-report: wrote \(path) (\(data.count) bytes)\n".utf8))
+        FileHandle.standardError.write(Data("tprof-report: wrote \(path) (\(detail ?? "\(data.count) bytes"))\n".utf8))
     }
 
     /// Opens the --diff base run, checked like the main one.
@@ -339,13 +339,7 @@ struct Report: ParsableCommand {
         let table = try chart.table(database: db)
         if let timelineSvg {
             let command = runHeader.fields.first { $0.name == "command" }?.value ?? ""
-            do {
-                try Data(chart.svg(table, title: "tprof timeline: \(command)").utf8)
-                    .write(to: URL(fileURLWithPath: timelineSvg))
-            } catch {
-                throw ToolFailure("cannot write \(timelineSvg): \(error.localizedDescription)")
-            }
-            FileHandle.standardError.write(Data("tprof-report: wrote \(timelineSvg)\n".utf8))
+            try writeFile(timelineSvg, Data(chart.svg(table, title: "tprof timeline: \(command)").utf8))
             if !timeline { return }
         }
         if format == .table { write(runHeader.headerText(path: database) + "\n") }
@@ -367,12 +361,7 @@ struct Report: ParsableCommand {
             let kind = baseProfile == nil ? "" : " (differential: red grew, blue shrank against \(diff ?? ""))"
             let svg = FlameGraph(title: "tprof: \(command)\(kind)", subtitle: "\(events) - \(profile.total) samples",
                                  icicle: icicle).render(profile, base: baseProfile)
-            do {
-                try Data(svg.utf8).write(to: URL(fileURLWithPath: flamegraph))
-            } catch {
-                throw ToolFailure("cannot write \(flamegraph): \(error.localizedDescription)")
-            }
-            FileHandle.standardError.write(Data("tprof-report: wrote \(flamegraph) (\(profile.total) samples)\n".utf8))
+            try writeFile(flamegraph, Data(svg.utf8), detail: "\(profile.total) samples")
             return
         }
         if format == .table { write(runHeader.headerText(path: database) + "\n") }
