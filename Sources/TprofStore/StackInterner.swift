@@ -94,19 +94,9 @@ public final class StackInterner {
             for leaf in candidates where matches(leaf: leaf, raw: raw) { return leaf }
         }
         scratch.removeAll(keepingCapacity: true)
-        var kernel = false
-        var firstInContext = true
-        for entry in raw {
-            if entry >= Self.contextMax {
-                kernel = entry == Self.contextKernel || entry == Self.contextGuestKernel
-                firstInContext = true
-                continue
-            }
-            // After the first frame of a context, entries are return addresses: they point after the call.
-            var frameFlags: UInt8 = kernel ? Self.kernelFlag : 0
-            if !firstInContext { frameFlags |= Self.returnAddressFlag }
-            scratch.append((entry, frameFlags))
-            firstInContext = false
+        _ = Self.forEachFrame(raw) { address, frameFlags in
+            scratch.append((address, frameFlags))
+            return true
         }
         guard !scratch.isEmpty else { return nil }
         var parent: Int64 = 0
@@ -133,23 +123,35 @@ public final class StackInterner {
     /// True when the chain from `leaf` to the root is exactly the raw entries.
     private func matches(leaf: Int64, raw: ArraySlice<UInt64>) -> Bool {
         var node = leaf
+        let complete = Self.forEachFrame(raw) { address, frameFlags in
+            guard node > 0 else { return false }
+            let index = Int(node - 1)
+            guard addresses[index] == address && flags[index] == frameFlags else { return false }
+            node = parents[index]
+            return true
+        }
+        return complete && node == 0 && leaf > 0
+    }
+
+    /// Calls `body` with each frame of a raw chain, leaf first, with its flags: context markers switch between
+    /// kernel and user, and after the first frame of a context the entries are return addresses (they point
+    /// after the call). Stops, returning false, when `body` does.
+    @inline(__always)
+    private static func forEachFrame(_ raw: ArraySlice<UInt64>, _ body: (UInt64, UInt8) -> Bool) -> Bool {
         var kernel = false
         var firstInContext = true
         for entry in raw {
-            if entry >= Self.contextMax {
-                kernel = entry == Self.contextKernel || entry == Self.contextGuestKernel
+            if entry >= contextMax {
+                kernel = entry == contextKernel || entry == contextGuestKernel
                 firstInContext = true
                 continue
             }
-            var frameFlags: UInt8 = kernel ? Self.kernelFlag : 0
-            if !firstInContext { frameFlags |= Self.returnAddressFlag }
+            var frameFlags: UInt8 = kernel ? kernelFlag : 0
+            if !firstInContext { frameFlags |= returnAddressFlag }
             firstInContext = false
-            guard node > 0 else { return false }
-            let index = Int(node - 1)
-            if addresses[index] != entry || flags[index] != frameFlags { return false }
-            node = parents[index]
+            if !body(entry, frameFlags) { return false }
         }
-        return node == 0 && leaf > 0
+        return true
     }
 
     /// Hands the nodes created since the last call to the writer.

@@ -179,13 +179,7 @@ final class ElfImage {
 
     /// The symbol containing a link-time address: within its size, or (size 0) up to the next symbol.
     func symbol(at address: UInt64) -> ElfSymbol? {
-        var low = 0
-        var high = symbols.count
-        while low < high {
-            let middle = (low + high) / 2
-            if symbols[middle].address <= address { low = middle + 1 } else { high = middle }
-        }
-        var index = low - 1
+        guard var index = symbols.lastIndex(atOrBelow: address, key: \.address) else { return nil }
         while index >= 0 {
             let candidate = symbols[index]
             if candidate.size > 0 {

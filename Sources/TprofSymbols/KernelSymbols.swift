@@ -35,13 +35,7 @@ final class KernelSymbols {
 
     /// The symbol an address falls in: the last one at or below it (a kernel symbol runs to the next one).
     func lookup(_ address: UInt64) -> Entry? {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].address <= address { low = middle + 1 } else { high = middle }
-        }
-        return low > 0 ? entries[low - 1] : nil
+        entries.lastIndex(atOrBelow: address, key: \.address).map { entries[$0] }
     }
 }
 
