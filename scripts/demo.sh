@@ -9,5 +9,7 @@ bin=$(swift build -c release --show-bin-path)
 scripts/install-docs.sh
 mkdir -p .build/examples
 gcc -O1 -g -fno-omit-frame-pointer -fno-inline -o .build/examples/spin Examples/spin/spin.c
-"$bin/tprof-record" -F 999 -o spin.db --force -- .build/examples/spin 3.5
+"$bin/tprof-record" -F 999 -g -o spin.db --force -- .build/examples/spin 3.5
 "$bin/tprof-report" spin.db --by-pid
+"$bin/tprof-report" spin.db --by-symbol --limit 10 | sed -n '/^percent/,$p'
+echo "More: $bin/tprof-report spin.db --tree, --flamegraph fg.svg, --stat; sqlite3 spin.db 'SELECT * FROM by_process'"
