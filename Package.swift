@@ -69,6 +69,8 @@ let package = Package(
             name: "tprof-bench",
             dependencies: [
                 "TprofRecorder",
+                "TprofCapture",
+                "TprofStore",
                 "TprofCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "TprofStoreTests", dependencies: ["TprofStore", "TprofRecorder", "TprofTestSupport"]),
         .testTarget(name: "TprofRecordTests", dependencies: ["TprofStore", "TprofTestSupport"]),
         .testTarget(name: "TprofSymbolsTests", dependencies: ["TprofSymbols", "TprofStore", "TprofTestSupport"]),
+        .testTarget(name: "TprofCallGraphTests", dependencies: ["TprofReport", "TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofReportTests",
             dependencies: ["TprofReport", "TprofRecorder", "TprofStore", "TprofTestSupport"]

@@ -131,6 +131,9 @@ public enum PprofExport {
             var label = Perftools_Profiles_Label()
             label.key = string(key)
             label.num = number
+            // pprof drops a numeric label whose num and num_unit are both 0 (proto3 leaves zeros out, so it
+            // cannot tell them from absent): cpu 0, pid 0 and tid 0 would lose their label without a unit.
+            label.numUnit = string(key)
             return label
         }
 

@@ -25,12 +25,13 @@ public struct FlameGraph {
         let baseRoot = base?.tree(inverted: false, byProcess: true)
         let baseTotal = Double(max(1, baseRoot?.samples ?? 1))
         let total = max(1, root.samples)
+        // Walked with an explicit stack, not recursion: a damaged file's call chains can be thousands deep.
         var maxDepth = 0
-        func measure(_ node: StackProfile.TreeNode, _ depth: Int) {
+        var toMeasure: [(node: StackProfile.TreeNode, depth: Int)] = [(root, 0)]
+        while let (node, depth) = toMeasure.popLast() {
             maxDepth = max(maxDepth, depth)
-            for child in node.children.values { measure(child, depth + 1) }
+            for child in node.children.values { toMeasure.append((child, depth + 1)) }
         }
-        measure(root, 0)
         let top = 60.0
         let height = top + Double(maxDepth + 1) * frameHeight + 30
         var frames = ""
@@ -55,13 +56,20 @@ public struct FlameGraph {
                 + "<rect x=\"\(fmt(x))\" y=\"\(fmt(y(depth)))\" width=\"\(fmt(w))\" height=\"\(fmt(frameHeight - 1))\" "
                 + "rx=\"2\" fill=\"\(fill)\"/>"
                 + "<text x=\"\(fmt(x + 3))\" y=\"\(fmt(y(depth) + frameHeight - 5))\">\(name.xmlEscaped)</text></g>\n"
+        }
+        // Pre-order, children most samples first, as a recursive walk would emit them.
+        var toEmit: [(node: StackProfile.TreeNode, depth: Int, start: Int64, baseNode: StackProfile.TreeNode?)] =
+            [(root, 0, 0, baseRoot)]
+        while let (node, depth, start, baseNode) = toEmit.popLast() {
+            emit(node, depth: depth, start: start, baseNode: baseNode)
             var offset = start
+            var children: [(node: StackProfile.TreeNode, depth: Int, start: Int64, baseNode: StackProfile.TreeNode?)] = []
             for child in node.sortedChildren {
-                emit(child, depth: depth + 1, start: offset, baseNode: child.frame.flatMap { baseNode?.children[$0] })
+                children.append((child, depth + 1, offset, child.frame.flatMap { baseNode?.children[$0] }))
                 offset += child.samples
             }
+            toEmit.append(contentsOf: children.reversed())
         }
-        emit(root, depth: 0, start: 0, baseNode: baseRoot)
         return """
             <?xml version="1.0" standalone="no"?>
             <svg version="1.1" width="\(fmt(width))" height="\(fmt(height))" viewBox="0 0 \(fmt(width)) \(fmt(height))" \

@@ -40,9 +40,17 @@ public struct StackProfile {
         try groups.bind(bindings)
         var rows: [(pid: Int64, comm: String, stack: Int64, address: Int64, kernel: Bool, samples: Int64, tid: Int64,
                     threadComm: String)] = []
+        // Counts are checked here, once: every sum of them later (totals, tree nodes, shares) then fits in Int64.
+        var total: Int64 = 0
         while try groups.step() {
+            let samples = groups.int64(5)
+            let (sum, overflow) = total.addingReportingOverflow(samples)
+            guard samples >= 0, !overflow else {
+                throw ReportError("\(database.path) is damaged: its call-chain sample counts are negative or too large")
+            }
+            total = sum
             rows.append((groups.int64(0), groups.text(1) ?? "?", groups.int64(2), groups.int64(3),
-                         groups.int64(4) != 0, groups.int64(5), groups.int64(6), groups.text(7) ?? "?"))
+                         groups.int64(4) != 0, samples, groups.int64(6), groups.text(7) ?? "?"))
         }
         var leafNames: [Int64: (name: String, dso: String)] = [:]
         let addresses = try database.connection.prepare("""

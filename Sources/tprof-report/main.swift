@@ -291,6 +291,8 @@ struct Report: ParsableCommand {
             footer(runHeader)
         } catch let error as SQLiteError {
             throw ToolFailure("\(database): \(error.message)")
+        } catch let error as ReportError {
+            throw ToolFailure(error.message)
         }
     }
 
