@@ -292,7 +292,8 @@ public final class Recorder {
         if !options.quiet {
             Summary(output: options.output, fileSize: database.fileSize, statistics: statistics,
                     events: finalEvents, eventTotals: backend.eventTotals, samplesPerEvent: writer.samplesPerEvent,
-                    rate: options.rate, duration: Double(end - startMonotonic) / 1e9).print(to: stderr)
+                    rate: options.rate, duration: Double(end - startMonotonic) / 1e9, symbols: symbolOutcome,
+                    unwinding: unwindOutcome).print(to: stderr)
         }
         return exitCode
     }

@@ -1,5 +1,6 @@
 import Foundation
 import TprofCapture
+import TprofSymbols
 
 /// The banner printed when recording ends, like perf's, with a loud warning when anything was lost.
 struct Summary {
@@ -11,6 +12,8 @@ struct Summary {
     var samplesPerEvent: [UInt64]
     var rate: SamplingRate
     var duration: Double
+    var symbols: SymbolResolver.Outcome?
+    var unwinding: DwarfUnwinder.Outcome?
 
     func print(to stderr: StandardError) {
         let total = statistics.reduce(CaptureCounters()) { $0 + $1.counters }
@@ -30,6 +33,15 @@ struct Summary {
             case .period(let period): requested = "period \(period)"
             }
             stderr.line("[ tprof-record: event \(event.name): \(samples) samples, \(requested), \(achieved) achieved ]")
+        }
+        if let symbols {
+            stderr.line("[ tprof-record: resolved \(symbols.addresses) addresses (\(symbols.withSymbol) to symbols, "
+                + "\(symbols.libraryOnly) to a library only, \(symbols.unknown) unknown) in "
+                + String(format: "%.2f s ]", symbols.seconds))
+        }
+        if let unwinding {
+            let complete = unwinding.outcomes["complete"] ?? 0
+            stderr.line("[ tprof-record: unwound \(unwinding.samples) user stacks, \(complete) to their root ]")
         }
         let dropped = total.dropped + unwritten
         if dropped > 0 || total.kernelDropped > 0 || total.throttle > 0 || total.sidebandDropped > 0 {
