@@ -90,6 +90,8 @@ let package = Package(
             name: "TprofReportTests",
             dependencies: ["TprofReport", "TprofRecorder", "TprofStore", "TprofTestSupport"]
         ),
+        .testTarget(name: "TprofExportTests", dependencies: ["TprofExport", "TprofReport", "TprofRecorder", "TprofStore", "TprofTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "TprofUnwindTests", dependencies: ["TprofStore", "TprofTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -4,7 +4,7 @@ import SwiftProtobuf
 import TprofReport
 import TprofStore
 
-/// pprof's profile.proto, gzipped: sample types (samples/count and the event's period), locations leaf first with
+/// pprof's profile.proto, gzipped: sample types (samples/count and each event's period), locations leaf first with
 /// their lines and inline frames, functions with names and files, mappings with build ids, and the labels pid,
 /// tid, comm and cpu on every sample.
 public enum PprofExport {
@@ -16,19 +16,28 @@ public enum PprofExport {
         var eventNames: [Int64: String] = [:]
         var requestedPeriod: Int64 = 0
         var requestedFrequency: Int64 = 0
+        func unitOf(_ event: String) -> String { ["cpu-clock", "task-clock"].contains(event) ? "nanoseconds" : "count" }
+        // samples/count, then one value per event: the periods of different events (nanoseconds of cpu-clock, page
+        // faults, cycles, ...) are not added up in one column.
+        var sampleTypes = [builder.valueType("samples", "count")]
+        var eventColumns: [Int64: Int] = [:]
         let events = try db.prepare(
             "SELECT id, base_name, coalesce(requested_period, 0), coalesce(requested_frequency, 0) FROM events ORDER BY id")
         while try events.step() {
-            eventNames[events.int64(0)] = events.text(1) ?? "event"
+            let name = events.text(1) ?? "event"
+            eventNames[events.int64(0)] = name
+            eventColumns[events.int64(0)] = sampleTypes.count
+            sampleTypes.append(builder.valueType(name, unitOf(name)))
             if events.int64(0) == 0 {
-                eventName = events.text(1) ?? "event"
+                eventName = name
                 requestedPeriod = events.int64(2)
                 requestedFrequency = events.int64(3)
             }
         }
-        let unit = ["cpu-clock", "task-clock"].contains(eventName) ? "nanoseconds" : "count"
+        if sampleTypes.count == 1 { sampleTypes.append(builder.valueType(eventName, unitOf(eventName))) }
+        let unit = unitOf(eventName)
         var profile = Perftools_Profiles_Profile()
-        profile.sampleType = [builder.valueType("samples", "count"), builder.valueType(eventName, unit)]
+        profile.sampleType = sampleTypes
         profile.periodType = builder.valueType(eventName, unit)
         if requestedPeriod > 0 {
             profile.period = requestedPeriod
@@ -57,7 +66,9 @@ public enum PprofExport {
             let addressIDs = groups.int64(5) != 0
                 ? frames.addressIDs(pid: pid, leaf: groups.int64(5)) : [groups.int64(6)]
             sample.locationID = addressIDs.compactMap { builder.locationIDs[$0] }
-            sample.value = [groups.int64(7), groups.int64(8)]
+            sample.value = [Int64](repeating: 0, count: sampleTypes.count)
+            sample.value[0] = groups.int64(7)
+            sample.value[eventColumns[groups.int64(4)] ?? 1] = groups.int64(8)
             sample.label = [
                 builder.label("pid", number: pid), builder.label("tid", number: groups.int64(2)),
                 builder.label("comm", text: groups.text(1) ?? "?"), builder.label("cpu", number: groups.int64(3)),

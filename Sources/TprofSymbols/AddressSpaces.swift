@@ -59,21 +59,30 @@ struct AddressSpaces {
         return mapping(pid: parent.pid, address: address, time: parent.time, depth: depth + 1)
     }
 
-    /// The file mappings of `pid` at the end of the run: its own since its last exec, else inherited at fork.
-    func fileMappings(of pid: Int32) -> [MappingRecord] {
+    /// When the address space `pid` had at `time` began: its last exec at or before `time`, Int64.min before any.
+    func addressSpaceStart(pid: Int32, time: Int64) -> Int64 {
+        execTimes[pid]?.last(where: { $0 <= time }) ?? Int64.min
+    }
+
+    /// The file mappings of the address space `pid` had at `time` (by default the last one): its own mappings from
+    /// the exec that began it up to the next exec, else (before any exec) also those inherited at fork.
+    func fileMappings(of pid: Int32, at time: Int64 = Int64.max) -> [MappingRecord] {
         var result: [MappingRecord] = []
         var current: Int32? = pid
-        var time = Int64.max
+        var time = time
+        // Records of a later exec's image belong to another address space.
+        var limit = execTimes[pid]?.first(where: { $0 > time }).map { $0 - 1 } ?? Int64.max
         var depth = 0
         while let p = current, depth < 64 {
             let lastExec = execTimes[p]?.last(where: { $0 <= time }) ?? Int64.min
-            for record in mappings[p] ?? [] where record.time <= time && record.time >= lastExec
+            for record in mappings[p] ?? [] where record.time <= limit && record.time >= lastExec
                 && record.filename.hasPrefix("/") && !result.contains(where: { $0.sameMapping(as: record) }) {
                 result.append(record)
             }
             guard lastExec == Int64.min, let parent = parents[p] else { break }
             current = parent.pid
             time = parent.time
+            limit = parent.time
             depth += 1
         }
         return result

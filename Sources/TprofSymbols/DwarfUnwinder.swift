@@ -24,20 +24,25 @@ public enum DwarfUnwinder {
             let spaces = try AddressSpaces(database: db)
             let interner = StackInterner()
             try interner.load(from: db)
-            var sessions: [Int32: UnwindSession] = [:]
+            // One session per address space: a process that execs gets a new one, so samples from before the
+            // exec are unwound with the files that were mapped then.
+            struct SpaceKey: Hashable { var pid: Int32; var start: Int64 }
+            var sessions: [SpaceKey: UnwindSession] = [:]
             let rows = try db.prepare("""
-                SELECT u.sample_id, s.pid, coalesce(s.stack_id, 0), u.registers, u.stack
+                SELECT u.sample_id, s.pid, coalesce(s.stack_id, 0), u.registers, u.stack, s.time
                 FROM \(schema).user_stacks u JOIN samples s ON s.rowid = u.sample_id
                 """)
             let update = try db.prepare("UPDATE samples SET stack_id = ? WHERE rowid = ?")
             while try rows.step() {
                 let pid = Int32(truncatingIfNeeded: rows.int64(1))
+                let time = rows.int64(5)
+                let key = SpaceKey(pid: pid, start: spaces.addressSpaceStart(pid: pid, time: time))
                 let session: UnwindSession
-                if let existing = sessions[pid] {
+                if let existing = sessions[key] {
                     session = existing
                 } else {
-                    session = UnwindSession(pid: pid, mappings: spaces.fileMappings(of: pid))
-                    sessions[pid] = session
+                    session = UnwindSession(pid: pid, mappings: spaces.fileMappings(of: pid, at: time))
+                    sessions[key] = session
                 }
                 let registers = rows.blob(3)
                 let stack = rows.blob(4)

@@ -163,8 +163,12 @@ public final class SymbolResolver {
                     } else if frame.kernel || lookup >= 0xffff_8000_0000_0000 {
                         resolution = try resolveKernel(lookup)
                     } else {
-                        // A frame has no time of its own here: the mapping at the end of the run is used.
-                        let mapping = spaces.mapping(pid: pid, address: lookup, time: Int64.max)
+                        // A frame has no time of its own here: an address that only one mapping ever covered is
+                        // resolved in it (a frame from before an exec too), any other in the mapping at the end of
+                        // the run.
+                        let candidates = spaces.candidates(pid: pid, address: lookup)
+                        let mapping = candidates.count == 1
+                            ? candidates[0] : spaces.mapping(pid: pid, address: lookup, time: Int64.max)
                         resolution = try resolveUser(pid: pid, pc: lookup, mapping: mapping)
                     }
                     id = try insert(resolution, pid: pid, pc: lookup, valid: Self.unbounded, outcome: &outcome)

@@ -1,0 +1,51 @@
+import Foundation
+import TprofTestSupport
+import XCTest
+
+/// Shell completion scripts and the machine-readable help of both tools.
+final class CompletionTests: XCTestCase {
+    private func run(_ tool: Tool, _ arguments: [String]) throws -> ProcessResult {
+        let result = try tool.run(arguments)
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 0, result.summary)
+        XCTAssertTrue(result.stderr.isEmpty, result.summary)
+        return result
+    }
+
+    func testCompletionScripts() throws {
+        let bash = try run(.record, ["--generate-completion-script", "bash"]).stdout
+        XCTAssertTrue(bash.hasPrefix("#!/bin/bash"), String(bash.prefix(200)))
+        XCTAssertTrue(bash.contains("complete ") && bash.contains("tprof-record"), "no complete command")
+        XCTAssertTrue(bash.contains("--call-graph") && bash.contains("--keep-stacks"), "options missing")
+
+        let zsh = try run(.report, ["--generate-completion-script", "zsh"]).stdout
+        XCTAssertTrue(zsh.hasPrefix("#compdef tprof-report"), String(zsh.prefix(200)))
+        XCTAssertTrue(zsh.contains("--pprof") && zsh.contains("--speedscope") && zsh.contains("--timeline"))
+
+        let fish = try run(.record, ["--generate-completion-script", "fish"]).stdout
+        XCTAssertTrue(fish.contains("complete -c 'tprof-record'"), String(fish.prefix(300)))
+        let reportBash = try run(.report, ["--generate-completion-script", "bash"]).stdout
+        XCTAssertTrue(reportBash.contains("tprof-report") && reportBash.contains("--diff"))
+
+        // An unknown shell is one clear line.
+        for tool in [Tool.record, Tool.report] {
+            assertOneLineError(try tool.run(["--generate-completion-script", "tcsh"]), contains: "'tcsh'")
+        }
+    }
+
+    func testDumpHelpIsJSON() throws {
+        for tool in [Tool.record, Tool.report] {
+            let text = try run(tool, ["--experimental-dump-help"]).stdout
+            let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            let root = try XCTUnwrap(object as? [String: Any])
+            let command = try XCTUnwrap(root["command"] as? [String: Any])
+            XCTAssertEqual(command["commandName"] as? String, tool.rawValue)
+            let arguments = try XCTUnwrap(command["arguments"] as? [[String: Any]])
+            XCTAssertFalse(arguments.isEmpty)
+            let names = arguments.compactMap { argument -> String? in
+                (argument["names"] as? [[String: Any]])?.first?["name"] as? String
+            }
+            XCTAssertTrue(names.contains(tool == .record ? "call-graph" : "pprof"), "\(names)")
+        }
+    }
+}

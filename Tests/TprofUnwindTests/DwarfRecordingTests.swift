@@ -1,0 +1,120 @@
+import Foundation
+import TprofStore
+import TprofTestSupport
+import XCTest
+
+/// What a `--call-graph dwarf` recording leaves behind: unwinding outcomes, no scratch file and no stack copies
+/// (unless `--keep-stacks`), every sample accounted for; and the options it takes.
+final class DwarfRecordingTests: XCTestCase {
+    func testStatShowsTheUnwindingOutcomes() throws {
+        let database = try DwarfAgainstPerfTests.dwarfRecording()
+        let result = try Tool.report.run([database, "--stat"])
+        XCTAssertEqual(result.status, 0, result.summary)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let heading = try XCTUnwrap(lines.firstIndex(of: "DWARF unwinding (samples per outcome):"), result.stdout)
+        let complete = try XCTUnwrap(lines[(heading + 1)...].first { $0.hasPrefix("\tcomplete ") },
+                                     "no 'complete N' line:\n\(result.stdout)")
+        let completed = try XCTUnwrap(Int64(complete.dropFirst("\tcomplete ".count)), complete)
+
+        let db = try Database(path: database)
+        let samples = try db.scalarInt("SELECT count(*) FROM samples")
+        XCTAssertEqual(try db.scalarInt("SELECT samples FROM unwind_stats WHERE reason = 'complete'"), completed)
+        XCTAssertGreaterThan(try db.scalarInt("SELECT count(*) FROM unwind_stats"), 0)
+        // Every sample of the command had its user stack unwound, nearly all to the root.
+        XCTAssertEqual(try db.scalarInt("SELECT sum(samples) FROM unwind_stats"), samples)
+        XCTAssertGreaterThan(Double(completed) / Double(samples), 0.95, "\(completed) of \(samples) complete")
+        print("dwarf unwinding outcomes: \(try db.rows("SELECT reason, samples FROM unwind_stats"))")
+        XCTAssertEqual(try db.scalarText("SELECT call_graph FROM run"), "dwarf,8192")
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM samples WHERE stack_id IS NULL OR stack_id = 0"), 0)
+    }
+
+    func testStackCopiesAreDroppedAfterUnwinding() throws {
+        let database = try DwarfAgainstPerfTests.dwarfRecording()
+        assertNoFile(database + "-stacks")
+        assertNoFile(database + "-stacks-journal")
+        let db = try Database(path: database)
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM user_stacks"), 0)
+        let attached = try db.rows("PRAGMA database_list").compactMap { row -> String? in
+            if case .text(let name) = row[1] { return name }
+            return nil
+        }
+        XCTAssertEqual(attached, ["main"])
+    }
+
+    func testKeepStacksKeepsTheCopies() throws {
+        let workbench = try UnwindWorkbench.shared()
+        // dwarf,4096 is accepted; a size that is not a multiple of 8 is rounded up.
+        let database = try workbench.record("keep.db", options: ["-F", "999", "--call-graph", "dwarf,4093",
+                                                                 "--keep-stacks"],
+                                            program: workbench.program, arguments: ["0.3"])
+        assertNoFile(database + "-stacks")
+        let db = try Database(path: database)
+        XCTAssertEqual(try db.scalarText("SELECT call_graph FROM run"), "dwarf,4096")
+        let samples = try db.scalarInt("SELECT count(*) FROM samples")
+        let kept = try db.scalarInt("SELECT count(*) FROM user_stacks")
+        XCTAssertGreaterThan(kept, 100)
+        XCTAssertEqual(kept, samples)
+        // 17 registers of 8 bytes; at most 4096 bytes of stack; every copy belongs to a sample.
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM user_stacks WHERE length(registers) != 136"), 0)
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM user_stacks WHERE length(stack) = 0 OR length(stack) > 4096"), 0)
+        XCTAssertEqual(try db.scalarInt("""
+            SELECT count(*) FROM user_stacks WHERE sample_id NOT IN (SELECT rowid FROM samples)
+            """), 0)
+        XCTAssertEqual(try db.scalarInt("SELECT typeof(stack) = 'blob' FROM user_stacks LIMIT 1"), 1)
+        // The kept copies were unwound all the same.
+        let stacks = try UnwindWorkbench.folded(database)
+        XCTAssertGreaterThan(stacks.share { $0.containsRun(["main", "outer", "mid", "leaf"]) }, 40)
+    }
+
+    func testCallGraphOptionsAreChecked() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-unwind-options")
+        let output = directory.file("refused.db")
+        for mode in ["dwarf,5", "dwarf,999999", "bogus", "dwarf,", "dwarf,abc"] {
+            let result = try Tool.record.run(["-q", "--call-graph", mode, "-o", output, "--", "/bin/true"])
+            assertOneLineError(result, contains: "'\(mode)'", "dwarf[,SIZE]")
+            assertNoFile(output)
+        }
+        for options in [["--keep-stacks"], ["-g", "--keep-stacks"], ["--call-graph", "fp", "--keep-stacks"]] {
+            let result = try Tool.record.run(["-q"] + options + ["-o", output, "--", "/bin/true"])
+            assertOneLineError(result, contains: "--keep-stacks goes with --call-graph dwarf")
+            assertNoFile(output)
+        }
+        // The smallest and largest sizes are accepted.
+        for mode in ["dwarf,8", "dwarf,65528"] {
+            let result = try Tool.record.run(["-q", "-e", "cpu-clock", "--call-graph", mode, "-o", output, "--force",
+                                              "--", "/bin/true"])
+            assertNoCrash(result)
+            XCTAssertEqual(result.status, 0, result.summary)
+            XCTAssertEqual(try Database(path: output).scalarText("SELECT call_graph FROM run"), mode)
+        }
+    }
+
+    func testEverySampleIsWrittenOrCountedAt4000Hz() throws {
+        let workbench = try UnwindWorkbench.shared()
+        let database = try workbench.record("busy.db", options: ["-F", "4000", "--call-graph", "dwarf"],
+                                            program: workbench.program, arguments: ["1"])
+        let db = try Database(path: database)
+        let rows = try db.rows("SELECT cpu, read, written, overflow, dropbuf_sample, unwritten FROM counters")
+        XCTAssertFalse(rows.isEmpty)
+        var written: Int64 = 0
+        for row in rows {
+            let values = row.map { value -> Int64 in
+                if case .integer(let number) = value { return number }
+                return -1
+            }
+            XCTAssertEqual(values[1], values[2] + values[3] + values[4] + values[5],
+                           "cpu \(values[0]): read != written + overflow + dropbuf_sample + unwritten (\(values))")
+            written += values[2]
+        }
+        let samples = try db.scalarInt("SELECT count(*) FROM samples")
+        XCTAssertEqual(samples, written, "samples in the database vs written")
+        XCTAssertGreaterThan(samples, 2000, "4000 Hz for 1 s of CPU")
+        XCTAssertEqual(try db.scalarInt("SELECT sum(samples) FROM unwind_stats"), samples)
+        let lost = try db.rows("""
+            SELECT sum(overflow), sum(dropbuf_sample), sum(unwritten), sum(kernel_lost_samples), sum(kernel_lost)
+            FROM counters
+            """)
+        print("dwarf at 4000 Hz: \(samples) samples written, lost (overflow, dropbuf_sample, unwritten, "
+            + "kernel_lost_samples, kernel_lost): \(lost)")
+    }
+}
