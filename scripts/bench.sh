@@ -1,41 +1,41 @@
 #!/usr/bin/env bash
-# Benchmarks (not tests): builds in release mode and prints markdown tables.
-#  1. the capture pipeline: synthetic samples through per-CPU buffers, buffer list and writer;
-#  2. report latency on a synthetic database of 10 million samples.
-# Usage: scripts/bench.sh [samples-for-report-db]
+# Benchmarks (not tests): tprof against perf on this machine, in one run, as markdown tables on stdout
+# (progress on stderr). Installs what it needs, builds in release mode, compiles Examples/spin, then runs
+# scripts/bench.py: overhead on fixed work, pipeline throughput against SQLite's insert ceiling, time to a
+# queryable database, report latency, file size, accuracy and memory, and a table of the targets of issue 7.
+# Run it as root (perf -a, the kernel's maximum sample rate) on an otherwise quiet machine: about 15 minutes.
+#
+# Usage: scripts/bench.sh [--quick] [--repeats N] [--scratch-path DIR] [more scripts/bench.py options]
+#   --quick              a smoke run of a few minutes: shorter runs, 1 repetition (numbers not worth keeping)
+#   --repeats N          repetitions of each comparison (default 3); medians are reported
+#   --scratch-path DIR   swift build's build folder (default .build)
+#   scripts/bench.py --help lists the rest (--only SECTION..., durations, sizes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
-swift build -c release >/dev/null
-bin=$(swift build -c release --show-bin-path)
+build=()
+args=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --scratch-path) build=(--scratch-path "$2"); shift 2 ;;
+        --scratch-path=*) build=(--scratch-path "${1#*=}"); shift ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+
+scripts/install-deps.sh >&2
+# perf's export-to-sqlite.py (section 3) needs PySide2's QtSql.
+if ! dpkg-query -W -f='${Status}' python3-pyside2.qtsql 2>/dev/null | grep -q "install ok installed"; then
+    echo "installing: python3-pyside2.qtsql" >&2
+    if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pyside2.qtsql >/dev/null
+fi
+
+swift build -c release "${build[@]}" >&2
+bin=$(swift build -c release "${build[@]}" --show-bin-path)
 work=$(mktemp -d /tmp/tprof-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-samples=${1:-10000000}
-
-echo "## Machine"
-echo
-echo "$(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB, Linux $(uname -r), $(date -u +%Y-%m-%d)"
-echo
-echo "## Pipeline throughput"
-echo
-"$bin/tprof-bench" pipeline --directory "$work"
-echo
-echo "## Report latency on $samples synthetic samples"
-echo
-"$bin/tprof-bench" make-db -o "$work/big.db" --samples "$samples" >/dev/null
-size=$(stat -c %s "$work/big.db")
-echo "Database: $size bytes, $((size / samples)) bytes per sample."
-echo
-echo "| report | run 1 (s) | run 2 (s) | run 3 (s) | median (s) |"
-echo "|---|---:|---:|---:|---:|"
-for args in "--by-pid" "--by-comm" "--by-cpu" "--by-tid --by-mode" "--by-pid --since 1 --until 2"; do
-    times=()
-    for _ in 1 2 3; do
-        start=$(date +%s.%N)
-        "$bin/tprof-report" "$work/big.db" $args >/dev/null
-        end=$(date +%s.%N)
-        times+=("$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }')")
-    done
-    median=$(printf '%s\n' "${times[@]}" | sort -n | sed -n 2p)
-    echo "| \`$args\` | ${times[0]} | ${times[1]} | ${times[2]} | $median |"
-done
+gcc -O1 -g -fno-omit-frame-pointer -fno-inline -o "$work/spin" Examples/spin/spin.c
+# Debian's python3, whose sqlite3 module is the system SQLite's (a python3 earlier on the PATH may not be).
+/usr/bin/python3 scripts/bench.py --bin "$bin" --spin "$work/spin" --work "$work" ${args[@]+"${args[@]}"}
