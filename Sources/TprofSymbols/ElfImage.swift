@@ -3,10 +3,15 @@ import Foundation
 import Glibc
 
 /// A function symbol of an ELF file: file (link-time) address, size, raw name.
+///
+/// The name points into the ELF image's string table, which stays mapped while its `ElfImage` lives: a large
+/// binary has hundreds of thousands of symbols, and only the few that samples hit become Strings.
 struct ElfSymbol {
     var address: UInt64
     var size: UInt64
-    var name: String
+    var namePointer: UnsafePointer<CChar>
+
+    var name: String { String(cString: namePointer) }
 }
 
 /// Where an ELF image's symbols came from, stored with the dso.
@@ -123,7 +128,7 @@ final class ElfImage {
             guard type == UInt8(STT_FUNC) || type == UInt8(STT_GNU_IFUNC),
                   symbol.st_shndx != UInt16(SHN_UNDEF), symbol.st_value != 0,
                   let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
-            result.append(ElfSymbol(address: symbol.st_value, size: symbol.st_size, name: String(cString: name)))
+            result.append(ElfSymbol(address: symbol.st_value, size: symbol.st_size, namePointer: UnsafePointer(name)))
         }
         return result
     }

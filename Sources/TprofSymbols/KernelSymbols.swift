@@ -2,6 +2,8 @@ import Foundation
 import TprofCapture
 
 /// A snapshot of /proc/kallsyms: text symbols with their module, sorted by address.
+///
+/// The file has over 100,000 lines; they are parsed as bytes and a name becomes a String only when looked up.
 final class KernelSymbols {
     struct Entry {
         var address: UInt64
@@ -10,32 +12,75 @@ final class KernelSymbols {
         var module: String?
     }
 
-    private(set) var entries: [Entry] = []
+    private struct Slot {
+        var address: UInt64
+        var name: Range<Int>
+        var module: Range<Int>?
+    }
+
+    private var text: [UInt8] = []
+    private var slots: [Slot] = []
+
+    /// Symbols read.
+    var count: Int { slots.count }
 
     /// Reads `/proc/kallsyms` (or another file in its format); empty when unreadable or all addresses are 0
     /// (kernel.kptr_restrict hides them).
     init(path: String = "/proc/kallsyms") {
-        guard let text = readSmallFile(path) else { return }
-        var entries: [Entry] = []
-        entries.reserveCapacity(200_000)
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true)
-            guard fields.count >= 3, let address = UInt64(fields[0], radix: 16), address != 0 else { continue }
-            let type = fields[1]
-            guard type == "t" || type == "T" || type == "w" || type == "W" else { continue }
-            var module: String?
-            if fields.count == 4 {
-                module = fields[3].trimmingCharacters(in: CharacterSet(charactersIn: "[] \t"))
-            }
-            entries.append(Entry(address: address, name: String(fields[2]), module: module))
+        guard let contents = readSmallFile(path) else { return }
+        text = Array(contents.utf8)
+        slots.reserveCapacity(200_000)
+        var position = 0
+        let end = text.count
+        while position < end {
+            var lineEnd = position
+            while lineEnd < end && text[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            if let slot = parseLine(position..<lineEnd) { slots.append(slot) }
+            position = lineEnd + 1
         }
-        entries.sort { $0.address < $1.address }
-        self.entries = entries
+        slots.sort { $0.address < $1.address }
+    }
+
+    /// `ADDRESS TYPE NAME [\tMODULE]` with text types t, T, w, W only.
+    private func parseLine(_ line: Range<Int>) -> Slot? {
+        var address: UInt64 = 0
+        var index = line.lowerBound
+        while index < line.upperBound, let digit = hexValue(text[index]) {
+            address = address &<< 4 | digit
+            index += 1
+        }
+        guard address != 0, index + 3 < line.upperBound, text[index] == UInt8(ascii: " ") else { return nil }
+        let type = text[index + 1]
+        guard type == UInt8(ascii: "t") || type == UInt8(ascii: "T") || type == UInt8(ascii: "w")
+                || type == UInt8(ascii: "W"), text[index + 2] == UInt8(ascii: " ") else { return nil }
+        let nameStart = index + 3
+        var nameEnd = nameStart
+        while nameEnd < line.upperBound && text[nameEnd] != UInt8(ascii: "\t") && text[nameEnd] != UInt8(ascii: " ") {
+            nameEnd += 1
+        }
+        var module: Range<Int>?
+        if let open = text[nameEnd..<line.upperBound].firstIndex(of: UInt8(ascii: "[")),
+           let close = text[open..<line.upperBound].firstIndex(of: UInt8(ascii: "]")) {
+            module = (open + 1)..<close
+        }
+        return Slot(address: address, name: nameStart..<nameEnd, module: module)
+    }
+
+    private func hexValue(_ byte: UInt8) -> UInt64? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt64(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt64(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt64(byte - UInt8(ascii: "A") + 10)
+        default: return nil
+        }
     }
 
     /// The symbol an address falls in: the last one at or below it (a kernel symbol runs to the next one).
     func lookup(_ address: UInt64) -> Entry? {
-        entries.lastIndex(atOrBelow: address, key: \.address).map { entries[$0] }
+        guard let index = slots.lastIndex(atOrBelow: address, key: \.address) else { return nil }
+        let slot = slots[index]
+        return Entry(address: slot.address, name: String(decoding: text[slot.name], as: UTF8.self),
+                     module: slot.module.map { String(decoding: text[$0], as: UTF8.self) })
     }
 }
 

@@ -18,7 +18,9 @@ public final class SymbolResolver {
     }
 
     private let db: SQLiteDatabase
-    private let kernel: KernelSymbols
+    /// Read on the first kernel address: a recording without any needs no kallsyms.
+    private lazy var kernel = useRunningKernel ? KernelSymbols() : KernelSymbols(path: "/dev/null")
+    private let useRunningKernel: Bool
     /// Kernel names from an earlier resolution, kept when the running kernel is not the recorded one.
     private var previousKernelNames: [UInt64: (name: String, dso: String)] = [:]
     private var images: [String: ElfImage?] = [:]
@@ -50,7 +52,7 @@ public final class SymbolResolver {
     ///   already in the file are kept.
     public init(database: SQLiteDatabase, useRunningKernel: Bool) throws {
         db = database
-        kernel = useRunningKernel ? KernelSymbols() : KernelSymbols(path: "/dev/null")
+        self.useRunningKernel = useRunningKernel
         insertDso = try db.prepare("INSERT INTO dsos (path, build_id, kind, symbol_source) VALUES (?, ?, ?, ?)")
         insertSymbol = try db.prepare(
             "INSERT INTO symbols (dso_id, name, raw_name, address, size) VALUES (?, ?, ?, ?, ?)")
