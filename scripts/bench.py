@@ -92,6 +92,8 @@ def run(cmd, check=True, **kwargs):
     return p, end - start, start, end
 
 
+SPIN_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Examples", "spin", "spin.c")
+
 SPIN_LINE = re.compile(r"spin: wall ([\d.]+) s, cpu ([\d.]+) s, ended at monotonic ([\d.]+)")
 
 
@@ -254,7 +256,8 @@ class Suite:
         out()
         sections = [("overhead", self.overhead), ("pipeline", self.pipeline),
                     ("time to a queryable database", self.time_to_database), ("report latency", self.report_latency),
-                    ("size", self.size), ("accuracy", self.accuracy), ("memory", self.memory)]
+                    ("size", self.size), ("accuracy", self.accuracy), ("dwarf call graphs", self.dwarf),
+                    ("symbols", self.symbols), ("memory", self.memory)]
         chosen = [(name, section) for name, section in sections if not a.only or name.split()[0] in a.only]
         if any(name == "memory" for name, _ in chosen):
             self.start_background(a.long_seconds or (30 if self.quick else 600))
@@ -605,6 +608,100 @@ class Suite:
             p_per, t_per = per[label]
             self.target(f"Size: database bytes/sample no larger than perf.data's ({label}, whole files)",
                         f"{f(t_per, 1)} vs {f(p_per, 1)}", t_per is not None and p_per is not None and t_per <= p_per)
+
+    # -- DWARF call graphs (issue 9)
+
+    def dwarf(self):
+        out("## DWARF call graphs: overhead and bytes per sample")
+        out()
+        iterations = self.calibrate(1.0 if self.quick else 2.0)
+        out(f"`spin -n {iterations}` alone, under `perf record -e cpu-clock -F 999 --call-graph dwarf` and under "
+            f"`tprof-record -e cpu-clock -F 999 --call-graph dwarf` (both copy 8192 bytes of user stack a sample), in "
+            f"turn. perf keeps the stack copies in perf.data and unwinds at report time; tprof unwinds when recording "
+            f"ends and keeps only the stacks (its post-processing is in the command wall time).")
+        out()
+        configs = [
+            ("alone", lambda i: [self.spin, "-n", str(iterations)]),
+            ("perf", lambda i: ["perf", "record", "-e", "cpu-clock", "-F", "999", "--call-graph", "dwarf", "-o",
+                                self.path(f"dwarf-{i}.data"), "--", self.spin, "-n", str(iterations)]),
+            ("tprof", lambda i: [self.record, "-e", "cpu-clock", "-F", "999", "--call-graph", "dwarf", "-o",
+                                 self.path(f"dwarf-{i}.db"), "--", self.spin, "-n", str(iterations)]),
+        ]
+        results = {name: {"wall": [], "command": [], "bytes": []} for name, _ in configs}
+        for i in range(self.repeats):
+            for name, cmd in configs:
+                log(f"dwarf {i + 1}/{self.repeats}: {name}")
+                remove(self.path(f"dwarf-{i}.data"), self.path(f"dwarf-{i}.db"))
+                p, wall, _, _ = run(cmd(i))
+                w, _, _ = spin_times(p.stdout)
+                results[name]["wall"].append(w)
+                results[name]["command"].append(wall)
+                if name == "perf":
+                    n = perf_samples(p.stderr)
+                    results[name]["bytes"].append(file_bytes(self.path(f"dwarf-{i}.data")) / n if n else None)
+                elif name == "tprof":
+                    db = self.path(f"dwarf-{i}.db")
+                    n = db_query(db, "SELECT count(*) FROM samples")
+                    results[name]["bytes"].append(file_bytes(db) / n if n else None)
+        alone = median(results["alone"]["wall"])
+        rows = []
+        for name, label in (("alone", "alone"), ("perf", "`perf record --call-graph dwarf`"),
+                            ("tprof", "`tprof-record --call-graph dwarf`")):
+            r = results[name]
+            rows.append([label, runs(r["wall"], 3), runs(r["command"], 3),
+                         "" if name == "alone" else f"×{f(ratio(median(r['wall']), alone), 3)}",
+                         "" if name == "alone" else f(median([b for b in r["bytes"] if b]), 0)])
+        table(["run", "workload wall (s)", "command wall (s)", "slowdown, workload wall", "bytes/sample in the file"],
+              rows)
+        t_slow = ratio(median(results["tprof"]["wall"]), alone)
+        p_slow = ratio(median(results["perf"]["wall"]), alone)
+        self.target("DWARF overhead: tprof-record's slowdown no more than perf record's (--call-graph dwarf, 999 Hz)",
+                    f"tprof ×{f(t_slow, 3)}, perf ×{f(p_slow, 3)}",
+                    t_slow is not None and p_slow is not None and t_slow <= p_slow)
+        t_bytes = median([b for b in results["tprof"]["bytes"] if b])
+        p_bytes = median([b for b in results["perf"]["bytes"] if b])
+        self.target("DWARF size: database bytes/sample no larger than perf.data's (--call-graph dwarf)",
+                    f"{f(t_bytes, 0)} vs {f(p_bytes, 0)}", t_bytes is not None and p_bytes is not None
+                    and t_bytes <= p_bytes)
+
+    # -- symbol resolution (issue 4)
+
+    def symbols(self):
+        out("## Symbol resolution after a system-wide recording")
+        out()
+        out("`tprof-record -a -d D` while a compiler runs in a loop (gcc and g++ on small sources: many processes, "
+            "many libraries), for several D. The recorder's summary gives the distinct (process, address) pairs it "
+            "resolved and the seconds it took (ELF symbol tables, DWARF lines, kallsyms).")
+        out()
+        source = self.path("compile-me.cc")
+        with open(source, "w") as handle:
+            handle.write("#include <map>\n#include <string>\n#include <vector>\n"
+                         "int main() { std::map<std::string, std::vector<int>> m; m[\"a\"].push_back(1); "
+                         "return (int)m.size(); }\n")
+        loop = subprocess.Popen(["bash", "-c", f"while true; do g++ -O1 -c {source} -o {self.path('x.o')}; "
+                                 f"gcc -O1 -c {SPIN_SOURCE} -o {self.path('y.o')}; done"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        rows = []
+        pattern = re.compile(r"resolved (\d+) addresses \((\d+) to symbols.*in ([\d.]+) s")
+        try:
+            for seconds in ((1, 3) if self.quick else (2, 5, 10)):
+                db = self.path(f"symbols-{seconds}.db")
+                remove(db)
+                log(f"symbols: -a -d {seconds}")
+                p, wall, _, _ = run([self.record, "-e", "cpu-clock", "-a", "-d", str(seconds), "-o", db])
+                m = pattern.search(p.stderr)
+                if not m:
+                    raise RuntimeError("tprof-record printed no resolution line")
+                addresses, symbols, took = int(m.group(1)), int(m.group(2)), float(m.group(3))
+                dsos = db_query(db, "SELECT count(*) FROM dsos")
+                pids = db_query(db, "SELECT count(DISTINCT pid) FROM addresses")
+                rows.append([str(seconds), str(pids), str(dsos), str(addresses), str(symbols), f(took, 2),
+                             f(took / addresses * 1e6, 0) if addresses else "", f(wall - seconds, 2)])
+        finally:
+            loop.kill()
+            loop.wait()
+        table(["-d (s)", "processes", "libraries", "distinct addresses", "to symbols", "resolution (s)",
+               "µs per address", "recorder's time after -d (s)"], rows)
 
     # -- 7. accuracy
 
