@@ -92,6 +92,7 @@ let package = Package(
         ),
         .testTarget(name: "TprofExportTests", dependencies: ["TprofExport", "TprofReport", "TprofRecorder", "TprofStore", "TprofTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "TprofUnwindTests", dependencies: ["TprofStore", "TprofTestSupport"]),
+        .testTarget(name: "TprofFaultTests", dependencies: ["TprofStore", "TprofRecorder", "TprofCapture", "TprofTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -18,6 +18,11 @@ public final class SampleBuffer {
     /// CLOCK_MONOTONIC time the buffer became its CPU's current buffer, for the flush interval.
     public internal(set) var installedAt: UInt64 = 0
 
+    /// Call-chain entries one sample can bring beyond `frameCapacity`: the buffer counts as full only once it is
+    /// reached, so the last chain appended may overshoot by a whole chain (at most --max-stack's 1024 frames plus
+    /// the kernel's context markers).
+    public static let frameSlack = 1024 + 64
+
     public init(cpu: Int, capacity: Int, frameCapacity: Int = 0, userDataCapacity: Int = 0) {
         self.cpu = cpu
         self.capacity = max(1, capacity)
@@ -26,7 +31,9 @@ public final class SampleBuffer {
         userData.reserveCapacity(userDataCapacity)
         self.samples = []
         samples.reserveCapacity(self.capacity)
-        frames.reserveCapacity(frameCapacity)
+        // Reserved with the slack: an append past the reserved storage would double it, and with it the memory
+        // the buffer budget allows for.
+        frames.reserveCapacity(frameCapacity > 0 ? frameCapacity + Self.frameSlack : 0)
     }
 
     public var count: Int { samples.count }

@@ -127,6 +127,8 @@ public final class Recorder {
             database = try RecordingDatabase(creating: options.output, force: options.force)
         } catch let error as OutputError {
             throw RecordError(error.description)
+        } catch {
+            throw RecordError("cannot create \(options.output): \(error)")
         }
         var command: HeldCommand?
         var started = false

@@ -28,7 +28,7 @@ public enum Grouping: String, CaseIterable, Sendable {
     }
 
     /// True for groupings that need the resolved symbols.
-    var needsSymbols: Bool {
+    public var needsSymbols: Bool {
         switch self {
         case .dso, .symbol, .line, .address: return true
         default: return false
@@ -94,8 +94,10 @@ public struct SampleFilter: Equatable, Sendable {
             bindings.append(.text(symbol))
         }
         if let dso {
-            terms.append("(dso = ? OR dso LIKE '%/' || ?)")
-            bindings.append(contentsOf: [.text(dso), .text(dso)])
+            // The path, or a path ending in /NAME, compared as text: LIKE would read % and _ in NAME as wildcards
+            // (and ignore case).
+            terms.append("(dso = ? OR substr(dso, -length(?) - 1) = '/' || ?)")
+            bindings.append(contentsOf: [.text(dso), .text(dso), .text(dso)])
         }
         return (terms.isEmpty ? "" : "WHERE " + terms.joined(separator: " AND "), bindings)
     }

@@ -137,17 +137,25 @@ public final class RecordingDatabase {
         }
         close(fd)
         do {
-            connection = try SQLiteDatabase(path: path, mode: .readWrite)
-            try connection.execute("""
-                PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = NORMAL;
-                PRAGMA application_id = \(tprofApplicationID);
-                """)
-            try RecordingDatabase.applySchema(to: connection)
+            connection = try RecordingDatabase.initialize(path)
         } catch {
-            unlink(path)
+            // The connection is closed by now; SQLite may have left a -wal and a -shm beside the file (a disk too
+            // full for the schema, for example).
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
             throw error
         }
+    }
+
+    /// Opens the new empty file, in WAL mode, with the whole schema; when this throws the connection is closed.
+    private static func initialize(_ path: String) throws -> SQLiteDatabase {
+        let connection = try SQLiteDatabase(path: path, mode: .readWrite)
+        try connection.execute("""
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            PRAGMA application_id = \(tprofApplicationID);
+            """)
+        try RecordingDatabase.applySchema(to: connection)
+        return connection
     }
 
     /// Creates every table of `Schema/` in one transaction and sets `user_version`.

@@ -126,6 +126,13 @@ struct Report: ParsableCommand {
         return result
     }
 
+    /// True when the report is built from resolved symbols.
+    var needsSymbols: Bool {
+        groupings.contains(where: \.needsSymbols) || symbol != nil || dso != nil
+            || callers != nil || callees != nil || tree || folded || flamegraph != nil || pprof != nil
+            || speedscope != nil || children
+    }
+
     var hasFilters: Bool {
         !pids.isEmpty || !tids.isEmpty || !comms.isEmpty || !cpus.isEmpty || kernel || user || !events.isEmpty
             || since != nil || until != nil || limit != nil || percentLimit != nil || symbol != nil || dso != nil
@@ -237,6 +244,13 @@ struct Report: ParsableCommand {
             guard runHeader.samples > 0 else {
                 throw ToolFailure("\(database) holds no samples")
             }
+            // Addresses are resolved when recording ends: a recorder that was killed left samples without symbols,
+            // which every symbol-based report would show as nothing at all.
+            if needsSymbols, try db.connection.scalarInt("SELECT EXISTS (SELECT 1 FROM symbol_counts)") == 0 {
+                throw ToolFailure("\(database) has no resolved symbols yet (tprof-record resolves them when it "
+                    + "finishes; it was killed or is still running): run 'tprof-report --resymbolize \(database)' once it "
+                    + "is not running")
+            }
             var filter = SampleFilter()
             filter.pids = try numbers(pids, flag: "--pid")
             filter.tids = try numbers(tids, flag: "--tid")
@@ -259,6 +273,7 @@ struct Report: ParsableCommand {
             if let speedscope {
                 let command = runHeader.fields.first { $0.name == "command" }?.value ?? database
                 let profile = try StackProfile.load(database: db, filter: filter)
+                if profile.stacks.isEmpty { try nothingToShow(runHeader) }
                 try writeFile(speedscope, try SpeedscopeExport.json(profile, name: "tprof: \(command)"))
                 footer(runHeader)
                 return
@@ -285,15 +300,25 @@ struct Report: ParsableCommand {
                 report.sources = try attachOthers(to: db)
                 table = try report.run(on: db)
             }
+            if table.rows.isEmpty { try nothingToShow(runHeader) }
             if outputFormat == .table { write(runHeader.headerText(path: database) + "\n") }
             write(outputFormat.render(table, width: width))
-            if table.rows.isEmpty { FileHandle.standardError.write(Data("tprof-report: no samples match\n".utf8)) }
             footer(runHeader)
         } catch let error as SQLiteError {
             throw ToolFailure("\(database): \(error.message)")
         } catch let error as ReportError {
             throw ToolFailure(error.message)
         }
+    }
+
+    /// A report with nothing in it: a note when the filters chose no sample; without filters the samples the file
+    /// counts cannot be read back (its tables disagree: damage), which is an error rather than an empty report.
+    private func nothingToShow(_ runHeader: RunHeader) throws {
+        guard hasFilters else {
+            throw ToolFailure("\(database) is damaged: it counts \(runHeader.samples) samples, but none of them can be "
+                + "read back for this report")
+        }
+        FileHandle.standardError.write(Data("tprof-report: no samples match\n".utf8))
     }
 
     /// Writes an output file, with one line on stderr saying so.
@@ -339,6 +364,7 @@ struct Report: ParsableCommand {
         let span = (until ?? duration) - (since ?? 0)
         let chart = Timeline(series: series, bucket: bucket ?? Timeline.bucket(forDuration: span), filter: filter)
         let table = try chart.table(database: db)
+        if table.rows.isEmpty { try nothingToShow(runHeader) }
         if let timelineSvg {
             let command = runHeader.fields.first { $0.name == "command" }?.value ?? ""
             try writeFile(timelineSvg, Data(chart.svg(table, title: "tprof timeline: \(command)").utf8))
@@ -352,6 +378,7 @@ struct Report: ParsableCommand {
     private func callGraph(_ db: ReportDatabase, filter: SampleFilter, header runHeader: RunHeader,
                            format: OutputFormat, width: Int?, base: ReportDatabase?) throws {
         let profile = try StackProfile.load(database: db, filter: filter)
+        if profile.stacks.isEmpty && callers == nil && callees == nil { try nothingToShow(runHeader) }
         let baseProfile = try base.map { try StackProfile.load(database: $0, filter: filter) }
         if folded {
             write(baseProfile.map { ReportDiff.folded(base: $0, new: profile) } ?? profile.folded())
