@@ -10,9 +10,10 @@ public struct ToolFailure: Error, CustomStringConvertible {
 
 /// Runs a command so that every error is one line on stderr: `tool: message`, with a non-zero exit.
 public enum CommandLineTool {
-    public static func main<Command: ParsableCommand>(_ type: Command.Type, name: String) -> Never {
+    public static func main<Command: ParsableCommand>(_ type: Command.Type, name: String,
+                                                      arguments: [String]? = nil) -> Never {
         do {
-            var command = try type.parseAsRoot()
+            var command = try type.parseAsRoot(arguments)
             try command.run()
             exit(0)
         } catch let code as ExitCode {

@@ -87,9 +87,11 @@ struct Report: ParsableCommand {
                                    + "two-count format, with --flamegraph a differential flame graph.",
                                valueName: "base.db"))
     var diff: String?
-    @Flag(help: "Samples per time bucket per process (per CPU with --by-cpu, per symbol with --by-symbol).")
+    @Flag(help: ArgumentHelp("Samples per time bucket per process (per CPU with --by-cpu, per symbol with "
+                             + "--by-symbol); '--timeline FILE.svg' draws the chart instead."))
     var timeline = false
-    @Option(help: ArgumentHelp("Write the timeline as an SVG chart to this file.", valueName: "file.svg"))
+    @Option(help: ArgumentHelp("Write the timeline as an SVG chart to this file (also '--timeline FILE.svg').",
+                               valueName: "file.svg"))
     var timelineSvg: String?
     @Option(help: ArgumentHelp("Timeline bucket width (default: about 50 buckets over the run).",
                                valueName: "seconds"))
@@ -435,4 +437,22 @@ struct Report: ParsableCommand {
     }
 }
 
-CommandLineTool.main(Report.self, name: "tprof-report")
+/// `--timeline FILE.svg` writes the chart and `--timeline` alone prints the table; the argument parser has no
+/// option with an optional value, so the first form is read as `--timeline-svg FILE.svg`.
+func timelineArguments(_ arguments: [String]) -> [String] {
+    var result: [String] = []
+    var index = 0
+    while index < arguments.count {
+        if arguments[index] == "--timeline", index + 1 < arguments.count, arguments[index + 1].hasSuffix(".svg") {
+            result += ["--timeline-svg", arguments[index + 1]]
+            index += 2
+        } else {
+            result.append(arguments[index])
+            index += 1
+        }
+    }
+    return result
+}
+
+CommandLineTool.main(Report.self, name: "tprof-report",
+                     arguments: timelineArguments(Array(CommandLine.arguments.dropFirst())))
