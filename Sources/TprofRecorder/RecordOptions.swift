@@ -43,7 +43,7 @@ public struct RecordOptions {
 
     /// Bytes the sample buffers may take at most when --buffer-limit is not given, so tprof-record's memory stays
     /// bounded however long it runs and whatever the rate.
-    public static let bufferMemoryBudget = 48 << 20
+    public static let bufferMemoryBudget = 32 << 20
 
     /// The list limit that keeps every buffer that can exist (queued, being written, or current on a CPU) within
     /// `bufferMemoryBudget`: between 2 and 256 buffers.

@@ -71,7 +71,7 @@ struct Record: ParsableCommand {
     var bufferSamples: Int?
 
     @Option(help: ArgumentHelp("Completed buffers queued for the writer before buffers are dropped "
-                                   + "(default: as many as fit in 48 MB).", valueName: "n"))
+                                   + "(default: as many as fit in 32 MB).", valueName: "n"))
     var bufferLimit: Int?
 
     @Flag(name: .customShort("g"), help: "Record call chains (frame pointers), as --call-graph fp.")
