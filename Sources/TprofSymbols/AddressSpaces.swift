@@ -88,6 +88,27 @@ struct AddressSpaces {
         return result
     }
 
+    /// The times at which the mapping covering `address` in `pid` can change: the records of its candidate
+    /// mappings, the process's execs and its fork. Between two of them `mapping(pid:address:time:)` is constant.
+    func changeTimes(pid: Int32, address: UInt64) -> [Int64] {
+        var times = Set(candidateRecords(pid: pid, address: address).map(\.time))
+        times.formUnion(execTimes[pid] ?? [])
+        if let fork = parents[pid]?.time { times.insert(fork) }
+        return times.sorted()
+    }
+
+    private func candidateRecords(pid: Int32, address: UInt64) -> [MappingRecord] {
+        var found: [MappingRecord] = []
+        var current: Int32? = pid
+        var depth = 0
+        while let p = current, depth < 64 {
+            found += (mappings[p] ?? []).filter { $0.start <= address && address < $0.end }
+            current = parents[p]?.pid
+            depth += 1
+        }
+        return found
+    }
+
     /// Every distinct mapping that could cover `address` in `pid` at some time: more than one means the answer
     /// depends on the sample's time (an exec, or memory unmapped and mapped again).
     func candidates(pid: Int32, address: UInt64) -> [MappingRecord] {

@@ -188,8 +188,22 @@ public final class SymbolResolver {
                                outcome: inout Outcome) throws {
         struct Key: Hashable { var pid: Int32; var tid: Int64; var cpu: Int64; var event: Int64; var mode: Int64
                                var stack: Int64; var pc: UInt64; var mapping: Int }
+        struct SpanKey: Hashable { var pid: Int32; var pc: UInt64; var mapping: Int }
+        struct PairKey: Hashable { var pid: Int32; var pc: UInt64 }
+        /// Per address: its candidate mappings, the times its mapping can change, and the mapping found for each
+        /// interval between them, so each of possibly millions of samples costs a binary search.
+        final class Pair {
+            let candidates: [MappingRecord]
+            let changes: [Int64]
+            var mappingOfInterval: [Int: Int] = [:]
+            init(candidates: [MappingRecord], changes: [Int64]) {
+                self.candidates = candidates
+                self.changes = changes
+            }
+        }
+        var pairs: [PairKey: Pair] = [:]
         var counts: [Key: (samples: Int64, period: Int64)] = [:]
-        var spans: [String: (from: Int64, to: Int64, pid: Int32, pc: UInt64, mapping: MappingRecord?)] = [:]
+        var spans: [SpanKey: (from: Int64, to: Int64, mapping: MappingRecord?)] = [:]
         let pids = ambiguous.keys.map { String($0) }.joined(separator: ",")
         let scan = try db.prepare("""
             SELECT pid, tid, cpu, event, mode, coalesce(stack_id, 0), pc, time, period FROM samples
@@ -200,23 +214,38 @@ public final class SymbolResolver {
             let pc = UInt64(bitPattern: scan.int64(6))
             guard ambiguous[pid]?.contains(pc) == true else { continue }
             let time = scan.int64(7)
-            let mapping = spaces.mapping(pid: pid, address: pc, time: time)
-            let candidates = spaces.candidates(pid: pid, address: pc)
-            let index = mapping.flatMap { m in candidates.firstIndex { $0.sameMapping(as: m) } } ?? -1
-            let spanKey = "\(pid):\(pc):\(index)"
-            var span = spans[spanKey] ?? (time, time + 1, pid, pc, mapping)
+            let pairKey = PairKey(pid: pid, pc: pc)
+            let pair = pairs[pairKey] ?? Pair(candidates: spaces.candidates(pid: pid, address: pc),
+                                              changes: spaces.changeTimes(pid: pid, address: pc))
+            pairs[pairKey] = pair
+            var low = 0
+            var high = pair.changes.count
+            while low < high {
+                let middle = (low + high) / 2
+                if pair.changes[middle] <= time { low = middle + 1 } else { high = middle }
+            }
+            let index: Int
+            if let known = pair.mappingOfInterval[low] {
+                index = known
+            } else {
+                let mapping = spaces.mapping(pid: pid, address: pc, time: time)
+                index = mapping.flatMap { m in pair.candidates.firstIndex { $0.sameMapping(as: m) } } ?? -1
+                pair.mappingOfInterval[low] = index
+            }
+            let spanKey = SpanKey(pid: pid, pc: pc, mapping: index)
+            var span = spans[spanKey] ?? (time, time + 1, index >= 0 ? pair.candidates[index] : nil)
             span.from = min(span.from, time)
             span.to = max(span.to, time + 1)
             spans[spanKey] = span
-            counts[Key(pid: pid, tid: scan.int64(1), cpu: scan.int64(2), event: scan.int64(3), mode: scan.int64(4),
-                       stack: scan.int64(5), pc: pc, mapping: index), default: (0, 0)].samples += 1
-            counts[Key(pid: pid, tid: scan.int64(1), cpu: scan.int64(2), event: scan.int64(3), mode: scan.int64(4),
-                       stack: scan.int64(5), pc: pc, mapping: index), default: (0, 0)].period &+= scan.int64(8)
+            let key = Key(pid: pid, tid: scan.int64(1), cpu: scan.int64(2), event: scan.int64(3), mode: scan.int64(4),
+                          stack: scan.int64(5), pc: pc, mapping: index)
+            counts[key, default: (0, 0)].samples += 1
+            counts[key, default: (0, 0)].period &+= scan.int64(8)
         }
-        var addressIDs: [String: Int64] = [:]
+        var addressIDs: [SpanKey: Int64] = [:]
         for (key, span) in spans {
-            let resolution = try resolveUser(pid: span.pid, pc: span.pc, mapping: span.mapping)
-            addressIDs[key] = try insert(resolution, pid: span.pid, pc: span.pc, valid: (span.from, span.to),
+            let resolution = try resolveUser(pid: key.pid, pc: key.pc, mapping: span.mapping)
+            addressIDs[key] = try insert(resolution, pid: key.pid, pc: key.pc, valid: (span.from, span.to),
                                          outcome: &outcome)
             outcome.timeDependent += 1
         }
@@ -225,7 +254,7 @@ public final class SymbolResolver {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         for (key, sums) in counts {
-            guard let id = addressIDs["\(key.pid):\(key.pc):\(key.mapping)"] else { continue }
+            guard let id = addressIDs[SpanKey(pid: key.pid, pc: key.pc, mapping: key.mapping)] else { continue }
             try insertCount.run([.integer(Int64(key.pid)), .integer(key.tid), .integer(key.cpu), .integer(key.event),
                                  .integer(key.mode), .integer(key.stack), .integer(id), .integer(sums.samples),
                                  .integer(sums.period)])
