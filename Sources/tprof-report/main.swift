@@ -10,14 +10,19 @@ import TprofStore
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tprof-report",
-        abstract: "Report on a tprof database: samples by process, thread, command, CPU, mode or event.",
+        abstract: "Report on a tprof database: samples by process, thread, command, CPU, mode, event, symbol, "
+            + "library or source line; call graphs, flame graphs, exports, diffs.",
         discussion: """
-            Groupings combine: '--by-pid --by-cpu' counts samples per process and CPU. Filters apply to every
-            grouping. The database is opened read-only and may still be being recorded.
+            Groupings combine: '--by-pid --by-cpu' counts samples per process and CPU. Filters apply to every \
+            report. The database is opened read-only and may still be being recorded.
 
             Examples:
               tprof-report run.db --by-pid
-              tprof-report run.db --by-comm --by-mode --user --since 1 --until 3
+              tprof-report run.db --by-symbol --children --user --since 1 --until 3
+              tprof-report run.db --tree --depth 6
+              tprof-report run.db --flamegraph fg.svg
+              tprof-report run.db --pprof run.pb.gz
+              tprof-report new.db --diff base.db --by-symbol
               tprof-report run.db --stat
               tprof-report run.db --sql 'SELECT * FROM by_process LIMIT 5' --format csv
             """)
