@@ -97,18 +97,10 @@ final class CallGraphWorkbench {
     let directory: TemporaryDirectory
     let program: String
 
-    nonisolated(unsafe) private static var cached: Result<CallGraphWorkbench, Error>?
+    private static let fixture = SharedFixture(make: { try CallGraphWorkbench() }, cleanUp: { $0.directory.remove() })
 
     static func shared() throws -> CallGraphWorkbench {
-        if cached == nil {
-            cached = Result { try CallGraphWorkbench() }
-            atexit { CallGraphWorkbench.removeFiles() }
-        }
-        return try cached!.get()
-    }
-
-    private static func removeFiles() {
-        if case .success(let workbench)? = cached { workbench.directory.remove() }
+        try fixture.value()
     }
 
     private init() throws {
@@ -142,11 +134,10 @@ final class CallGraphRecording {
     let parentSamples: Int64
     let helperSamples: Int64
 
-    nonisolated(unsafe) private static var cached: Result<CallGraphRecording, Error>?
+    private static let fixture = SharedFixture(make: { try CallGraphRecording() })
 
     static func shared() throws -> CallGraphRecording {
-        if cached == nil { cached = Result { try CallGraphRecording() } }
-        return try cached!.get()
+        try fixture.value()
     }
 
     private init() throws {
@@ -218,37 +209,6 @@ func parseFolded(_ text: String, file: StaticString = #filePath, line: UInt = #l
 }
 
 func sum(_ stacks: [FoldedStack]) -> Int64 { stacks.reduce(0) { $0 + $1.count } }
-
-/// RFC 4180 CSV as `--format csv` writes it: a header line, then rows, each as a dictionary by column name.
-func parseCSV(_ text: String) -> [[String: String]] {
-    var rows: [[String]] = []
-    var field = "", row: [String] = [], quoted = false
-    var characters = text.makeIterator()
-    var pending: Character?
-    while let c = pending ?? characters.next() {
-        pending = nil
-        if quoted {
-            if c == "\"" {
-                let next = characters.next()
-                if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
-            } else {
-                field.append(c)
-            }
-        } else if c == "\"" {
-            quoted = true
-        } else if c == "," {
-            row.append(field); field = ""
-        } else if c == "\n" {
-            row.append(field); field = ""
-            rows.append(row); row = []
-        } else {
-            field.append(c)
-        }
-    }
-    if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
-    guard let header = rows.first else { return [] }
-    return rows.dropFirst().map { Dictionary(uniqueKeysWithValues: zip(header, $0).map { ($0, $1) }) }
-}
 
 /// One line of `--tree`: share of all samples, samples, nesting level and name (kernel frames end in ` [k]`).
 struct TreeLine {

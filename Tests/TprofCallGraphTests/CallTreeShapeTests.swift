@@ -42,7 +42,7 @@ final class CallTreeShapeTests: XCTestCase {
         let recording = try CallGraphRecording.shared()
         guard let text = report(recording.path, ["--callers", "leaf", "--format", "csv"]),
               let folded = report(recording.path, ["--folded"]) else { return }
-        let rows = parseCSV(text)
+        let rows = csvRecords(text)
         var samples: [String: Int64] = [:]
         var shares: [String: Double] = [:]
         for row in rows {
@@ -71,7 +71,7 @@ final class CallTreeShapeTests: XCTestCase {
         let recording = try CallGraphRecording.shared()
         guard let text = report(recording.path, ["--callees", "main", "--format", "csv"]) else { return }
         var samples: [String: Int64] = [:]
-        for row in parseCSV(text) { if let callee = row["callee"] { samples[callee] = Int64(row["samples"] ?? "") } }
+        for row in csvRecords(text) { if let callee = row["callee"] { samples[callee] = Int64(row["samples"] ?? "") } }
         for callee in ["outer", "other", "rec", "helper_start"] {
             XCTAssertGreaterThan(samples[callee] ?? 0, 0, "main's callee \(callee) is missing\n\(text)")
         }
@@ -90,7 +90,7 @@ final class CallTreeShapeTests: XCTestCase {
         guard let text = report(recording.path, ["--tree"]),
               let csv = report(recording.path, ["--by-symbol", "--children", "--format", "csv"]) else { return }
         let lines = parseTree(text)
-        let inclusive = Dictionary(parseCSV(csv).compactMap { row -> (String, Double)? in
+        let inclusive = Dictionary(csvRecords(csv).compactMap { row -> (String, Double)? in
             guard let symbol = row["symbol"], let share = Double(row["children"] ?? "") else { return nil }
             return (symbol, share)
         }, uniquingKeysWith: { first, _ in first })
@@ -148,7 +148,7 @@ final class CallTreeShapeTests: XCTestCase {
         let recording = try CallGraphRecording.shared()
         guard let csv = report(recording.path, ["--by-symbol", "--children", "--format", "csv"]),
               let folded = report(recording.path, ["--folded"]) else { return }
-        let rows = parseCSV(csv)
+        let rows = csvRecords(csv)
         guard let rec = rows.first(where: { $0["symbol"] == "rec" }),
               let share = Double(rec["children"] ?? ""), let samples = Int64(rec["samples"] ?? ""),
               let selfShare = Double(rec["self"] ?? "") else {

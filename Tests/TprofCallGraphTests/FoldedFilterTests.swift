@@ -107,7 +107,7 @@ final class FoldedFilterTests: XCTestCase {
                     evidence: text)
         // Call-graph reports still work: leaf has no recorded caller.
         if let callers = report(path, ["--callers", "leaf", "--format", "csv"]) {
-            XCTAssertEqual(parseCSV(callers).map { $0["caller"] ?? "" }, ["(root)"], callers)
+            XCTAssertEqual(csvRecords(callers).map { $0["caller"] ?? "" }, ["(root)"], callers)
         }
     }
 }

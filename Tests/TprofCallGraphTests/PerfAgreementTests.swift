@@ -26,7 +26,7 @@ final class PerfAgreementTests: XCTestCase {
 
         guard let csv = report(recording.path, ["--by-symbol", "--children", "--format", "csv"]) else { return }
         var tprofShares: [String: Double] = [:]
-        for row in parseCSV(csv) where row["k"] == "[.]" {
+        for row in csvRecords(csv) where row["k"] == "[.]" {
             if let symbol = row["symbol"], let share = Double(row["children"] ?? "") { tprofShares[symbol] = share }
         }
         let evidence = "perf report --children:\n\(perfReport.stdout.split(separator: "\n").prefix(25).joined(separator: "\n"))"

@@ -98,18 +98,10 @@ final class ExportWorkbench {
                                                        kernelEvery: 0, events: 2, pidBase: 1000, stackDepth: 8,
                                                        distinctStacks: 50)
 
-    nonisolated(unsafe) private static var cached: Result<ExportWorkbench, Error>?
+    private static let fixture = SharedFixture(make: { try ExportWorkbench() }, cleanUp: { $0.directory.remove() })
 
     static func shared() throws -> ExportWorkbench {
-        if cached == nil {
-            cached = Result { try ExportWorkbench() }
-            atexit { ExportWorkbench.removeFiles() }
-        }
-        return try cached!.get()
-    }
-
-    private static func removeFiles() {
-        if case .success(let workbench)? = cached { workbench.directory.remove() }
+        try fixture.value()
     }
 
     private init() throws {
@@ -172,51 +164,14 @@ enum ExportTools {
 
     /// RFC 4180 CSV: the header and the rows.
     static func parseCSV(_ text: String) -> (header: [String], rows: [[String]]) {
-        var records: [[String]] = []
-        var record: [String] = []
-        var field = ""
-        var quoted = false
-        var characters = Array(text)[...]
-        while let character = characters.popFirst() {
-            if quoted {
-                if character == "\"" {
-                    if characters.first == "\"" {
-                        field.append("\"")
-                        characters.removeFirst()
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    field.append(character)
-                }
-            } else if character == "\"" {
-                quoted = true
-            } else if character == "," {
-                record.append(field)
-                field = ""
-            } else if character == "\n" {
-                record.append(field)
-                records.append(record)
-                record = []
-                field = ""
-            } else {
-                field.append(character)
-            }
-        }
-        if !field.isEmpty || !record.isEmpty {
-            record.append(field)
-            records.append(record)
-        }
+        let records = TprofTestSupport.parseCSV(text)
         guard let header = records.first else { return ([], []) }
         return (header, Array(records.dropFirst()))
     }
 
     /// A CSV report as dictionaries from column name to value.
     static func csvRows(_ text: String) -> [[String: String]] {
-        let (header, rows) = parseCSV(text)
-        return rows.map { row in
-            Dictionary(uniqueKeysWithValues: zip(header, row).map { ($0, $1) })
-        }
+        csvRecords(text)
     }
 
     /// The lines `stack count` (or `stack base new`) of folded output, split at the spaces after the stack.

@@ -9,10 +9,10 @@ import TprofTestSupport
 /// a paced synthetic recording with known contents, a synthetic recording that dropped samples, and a real
 /// recording (`tprof-record`) of a C program whose two children burn CPU in a 2:1 ratio.
 final class Fixtures {
-    private static let built: Result<Fixtures, Error> = Result { try Fixtures() }
+    private static let fixture = SharedFixture(make: { try Fixtures() }, cleanUp: { $0.directory.remove() })
 
     /// The fixtures; throws (failing the calling test) when they could not be built.
-    static func get() throws -> Fixtures { try built.get() }
+    static func get() throws -> Fixtures { try fixture.value() }
 
     /// The synthetic recordings' shape: 4 processes of 2 threads, every 5th sample in the kernel, 2 events.
     static let shape = SyntheticBackend.Shape(processes: 4, threadsPerProcess: 2, distinctPCs: 64, kernelEvery: 5,
@@ -33,9 +33,6 @@ final class Fixtures {
 
     private init() throws {
         directory = try TemporaryDirectory(prefix: "tprof-report-fixtures")
-        let cleanupPath = directory.path
-        Fixtures.cleanupPath = cleanupPath
-        atexit { if let path = Fixtures.cleanupPath { try? FileManager.default.removeItem(atPath: path) } }
 
         synthetic = directory.file("synthetic.db")
         let paced = try SyntheticRecording(output: synthetic, cpus: Fixtures.cpus,
@@ -57,8 +54,6 @@ final class Fixtures {
         real = directory.file("real.db")
         realRun = try RealRecording(output: real, in: directory)
     }
-
-    private static var cleanupPath: String?
 
     /// Sample counts per (pid, tid, cpu, event, mode) that the synthetic backend generates for `shape`: its
     /// formula, applied to each CPU's `samplesPerCPU` samples.
@@ -238,49 +233,6 @@ struct FileState: Equatable {
         let directory = (path as NSString).deletingLastPathComponent
         neighbours = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
     }
-}
-
-// MARK: CSV
-
-/// Parses RFC 4180 CSV: fields separated by commas, quoted fields with doubled quotes, CRLF or LF line ends.
-func parseCSV(_ text: String) -> [[String]] {
-    var rows: [[String]] = []
-    var row: [String] = []
-    var field = ""
-    var quoted = false
-    var characters = Array(text)[...]
-    while let c = characters.popFirst() {
-        if quoted {
-            if c == "\"" {
-                if characters.first == "\"" {
-                    field.append("\"")
-                    characters.removeFirst()
-                } else {
-                    quoted = false
-                }
-            } else {
-                field.append(c)
-            }
-            continue
-        }
-        switch c {
-        case "\"": quoted = true
-        case ",":
-            row.append(field)
-            field = ""
-        case "\n", "\r\n":
-            row.append(field)
-            rows.append(row)
-            row = []
-            field = ""
-        default: field.append(c)
-        }
-    }
-    if !field.isEmpty || !row.isEmpty {
-        row.append(field)
-        rows.append(row)
-    }
-    return rows
 }
 
 /// The directory of `Examples/queries` in the source tree.

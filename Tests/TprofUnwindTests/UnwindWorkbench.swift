@@ -250,19 +250,11 @@ final class UnwindWorkbench {
     /// The C program that execs another one half-way.
     let execProgram: String
 
-    nonisolated(unsafe) private static var cached: Result<UnwindWorkbench, Error>?
+    private static let fixture = SharedFixture(make: { try UnwindWorkbench() }, cleanUp: { $0.directory.remove() })
     nonisolated(unsafe) private static var recordings: [String: Result<String, Error>] = [:]
 
     static func shared() throws -> UnwindWorkbench {
-        if cached == nil {
-            cached = Result { try UnwindWorkbench() }
-            atexit { UnwindWorkbench.removeFiles() }
-        }
-        return try cached!.get()
-    }
-
-    private static func removeFiles() {
-        if case .success(let workbench)? = cached { workbench.directory.remove() }
+        try fixture.value()
     }
 
     private init() throws {
