@@ -281,7 +281,7 @@ public final class Recorder {
                 status: status, reason: reason, endTimeNs: Int64(Date().timeIntervalSince1970 * 1e9),
                 durationNs: Int64(end - startMonotonic), exitStatus: command?.exit?.status,
                 exitSignal: command?.exit?.signal, eventTotals: backend.eventTotals),
-                samplesPerEvent: writer.samplesPerEvent, resolveSymbols: resolveSymbols)
+                samplesPerEvent: writer.samplesPerEvent, resolveSymbols: unwindAndResolveSymbols)
         } catch {
             finishError = error
             try? database.markFailed(reason: "cannot finish the database: \(error)")
@@ -380,8 +380,9 @@ public final class Recorder {
         }
     }
 
-    /// Resolves every sampled address into the database, with a progress line on a terminal.
-    private func resolveSymbols(_ database: SQLiteDatabase) throws {
+    /// Unwinds copied user stacks (DWARF call graphs), then resolves every sampled address into the database,
+    /// with a progress line on a terminal.
+    private func unwindAndResolveSymbols(_ database: SQLiteDatabase) throws {
         if options.userStackSize != nil { try unwindUserStacks(database) }
         let showProgress = !options.quiet && isatty(STDERR_FILENO) == 1
         let resolver = try SymbolResolver(database: database, useRunningKernel: true)
