@@ -128,9 +128,11 @@ final class ElfImage {
             var symbol = GElf_Sym()
             guard gelf_getsym(data, Int32(index), &symbol) != nil else { break }
             let type = symbol.st_info & 0xf
+            // An unnamed symbol names nothing: its addresses keep their file+offset name.
             guard type == UInt8(STT_FUNC) || type == UInt8(STT_GNU_IFUNC),
                   symbol.st_shndx != UInt16(SHN_UNDEF), symbol.st_value != 0,
-                  let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
+                  let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)), name.pointee != 0
+            else { continue }
             result.append(ElfSymbol(address: symbol.st_value, size: symbol.st_size, namePointer: UnsafePointer(name)))
         }
         return result
