@@ -9,8 +9,8 @@ public struct RingBufferReader {
         public var tail: UInt64
         /// Records handed to the body.
         public var records: Int
-        /// True when a malformed header (size below 8, not a multiple of 8, larger than the ring, or past `head`),
-        /// or a head more than the ring's size ahead of the tail, made the reader skip to `head`.
+        /// True when a malformed header (size below 8, not a multiple of 8, or past `head`), or a head more than the
+        /// ring's size ahead of the tail, made the reader skip to `head`.
         public var malformed: Bool
         /// Bytes skipped from the malformed header up to `head`: whatever records they held are lost unread.
         public var skippedBytes: UInt64 = 0
@@ -39,7 +39,7 @@ public struct RingBufferReader {
             guard available >= 8 else { return skipped() }
             let offset = Int(position & mask)
             let recordSize = UInt64(readUInt16(data: data, size: size, offset: (offset + 6) & Int(mask)))
-            guard recordSize >= 8, recordSize % 8 == 0, recordSize <= available, recordSize <= UInt64(size) else {
+            guard recordSize >= 8, recordSize % 8 == 0, recordSize <= available else {
                 return skipped()
             }
             let length = Int(recordSize)
