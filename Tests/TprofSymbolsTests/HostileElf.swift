@@ -13,6 +13,18 @@ struct ElfVariant {
 struct HostileElf {
     let original: [UInt8]
 
+    /// A real program with symbols, a build id note and a `.gnu_debuglink`, compiled once.
+    static let program = SharedFixture<(directory: TemporaryDirectory, path: String)>(make: {
+        let directory = try TemporaryDirectory(prefix: "tprof-hostile-elf")
+        let path = try compileC(source: Workload.spinSource, name: "spin", flags: ["-Wl,--build-id"], in: directory)
+        let debug = path + ".debug"
+        for arguments in [["--only-keep-debug", path, debug], ["--add-gnu-debuglink=" + debug, path]] {
+            let result = try ChildProcess.run("/usr/bin/objcopy", arguments, timeout: 60)
+            guard result.status == 0 else { throw TestSupportError("objcopy failed\n\(result.summary)") }
+        }
+        return (directory, path)
+    }, cleanUp: { $0.directory.remove() })
+
     /// Field offsets in the ELF64 structures.
     enum Field: String, CaseIterable {
         case phOffset, phVaddr, phFileSize, phMemSize

@@ -10,18 +10,6 @@ import XCTest
 /// symbol layer in this process, so a trap kills the test. Each must give a result (perhaps unresolved names),
 /// never a trap or a hang.
 final class HostileElfTests: XCTestCase {
-    /// A real program with symbols, a build id note and a `.gnu_debuglink`, compiled once.
-    private static let program = SharedFixture<(directory: TemporaryDirectory, path: String)>(make: {
-        let directory = try TemporaryDirectory(prefix: "tprof-hostile-elf")
-        let path = try compileC(source: Workload.spinSource, name: "spin", flags: ["-Wl,--build-id"], in: directory)
-        let debug = path + ".debug"
-        for arguments in [["--only-keep-debug", path, debug], ["--add-gnu-debuglink=" + debug, path]] {
-            let result = try ChildProcess.run("/usr/bin/objcopy", arguments, timeout: 60)
-            guard result.status == 0 else { throw TestSupportError("objcopy failed\n\(result.summary)") }
-        }
-        return (directory, path)
-    }, cleanUp: { $0.directory.remove() })
-
     /// Longest any one file may take: far above the milliseconds a file takes, far below a hang.
     private let secondsPerFile = 10.0
 
@@ -48,7 +36,7 @@ final class HostileElfTests: XCTestCase {
     }
 
     func testTheUncorruptedProgramResolvesItsFunctions() throws {
-        let image = try XCTUnwrap(ElfImage(path: try Self.program.value().path))
+        let image = try XCTUnwrap(ElfImage(path: try HostileElf.program.value().path))
 
         let names = Set(image.symbols.map(\.name))
         XCTAssertTrue(names.isSuperset(of: ["hot_a", "hot_b", "main"]), "symbols: \(names.sorted())")
@@ -57,7 +45,7 @@ final class HostileElfTests: XCTestCase {
     }
 
     func testCorruptedElfFilesGiveAResultWithoutTrapOrHang() throws {
-        let program = try Self.program.value()
+        let program = try HostileElf.program.value()
         let elf = try HostileElf(path: program.path)
         let variants = elf.variants()
         XCTAssertGreaterThan(variants.count, 300)
@@ -81,7 +69,7 @@ final class HostileElfTests: XCTestCase {
     /// The resolver's entry point over a recording whose samples fall in every corrupted file (one process each):
     /// every sampled address gets a row and a name.
     func testResolverNamesEverySampleInCorruptedFiles() throws {
-        let program = try Self.program.value()
+        let program = try HostileElf.program.value()
         let original = try XCTUnwrap(ElfImage(path: program.path))
         let hot = try XCTUnwrap(original.symbols.first { $0.name == "hot_a" })
         let segment = try XCTUnwrap(original.loadSegments.first { hot.address >= $0.vaddr
