@@ -33,7 +33,8 @@ final class ElfImage {
     private(set) var loadSegments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
     private(set) var symbols: [ElfSymbol] = []
     private(set) var symbolSource: SymbolSource = .none
-    private var debugLink: String?
+    /// The file name `.gnu_debuglink` names, when it names a plain file name properly.
+    private(set) var debugLink: String?
 
     static let initialized: Bool = elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE)
 
