@@ -58,11 +58,22 @@ public final class CPUSampleSink {
         pendingSideband.append(record)
     }
 
-    /// Counts kernel-side losses and throttling reported in the ring buffer.
-    public func countKernelLost(_ lost: UInt64) { pending.kernelLost += lost }
-    public func countKernelLostSamples(_ lost: UInt64) { pending.kernelLostSamples += lost }
+    /// Counts kernel-side losses and throttling reported in the ring buffer; the kernel's counts saturate.
+    public func countKernelLost(_ lost: UInt64) { pending.kernelLost = saturatingSum(pending.kernelLost, lost) }
+    public func countKernelLostSamples(_ lost: UInt64) {
+        pending.kernelLostSamples = saturatingSum(pending.kernelLostSamples, lost)
+    }
     public func countThrottle() { pending.throttle += 1 }
     public func countUnthrottle() { pending.unthrottle += 1 }
+
+    /// Counts a ring record of a type tprof does not use.
+    public func countIgnoredRecord() { pending.ignoredRecords += 1 }
+
+    /// Counts an undecodable ring record and the bytes skipped after it.
+    public func countMalformedRecord(skippedBytes: UInt64 = 0) {
+        pending.malformedRecords += 1
+        pending.malformedBytes = saturatingSum(pending.malformedBytes, skippedBytes)
+    }
 
     /// Hands the buffer on when the flush interval has passed since it was installed.
     public func tick(now: UInt64) {

@@ -26,6 +26,13 @@ public struct CaptureCounters: Equatable, Sendable {
     public var unthrottle: UInt64 = 0
     /// Side-band records (comm, fork, exit, mmap) dropped because their queue was full.
     public var sidebandDropped: UInt64 = 0
+    /// Well-formed ring records of types tprof does not use (neither samples, side-band, losses nor throttling).
+    public var ignoredRecords: UInt64 = 0
+    /// Ring records that could not be decoded: a header whose size is impossible (the reader then skips to the
+    /// kernel's head), or a body too short for its type.
+    public var malformedRecords: UInt64 = 0
+    /// Bytes of the ring skipped after a malformed header, unread: the records they held count nowhere else.
+    public var malformedBytes: UInt64 = 0
 
     public init() {}
 
@@ -33,22 +40,26 @@ public struct CaptureCounters: Equatable, Sendable {
     public var dropped: UInt64 { overflow + dropbufSample }
 
     /// Samples the kernel lost before tprof could read them.
-    public var kernelDropped: UInt64 { kernelLost + kernelLostSamples }
+    public var kernelDropped: UInt64 { saturatingSum(kernelLost, kernelLostSamples) }
 
+    /// The field-by-field sum; a count the kernel reported (lost records carry any u64) saturates rather than trap.
     public static func + (a: CaptureCounters, b: CaptureCounters) -> CaptureCounters {
-        var sum = CaptureCounters()
-        sum.read = a.read + b.read
-        sum.sample = a.sample + b.sample
-        sum.overflow = a.overflow + b.overflow
-        sum.buf = a.buf + b.buf
-        sum.emptybuf = a.emptybuf + b.emptybuf
-        sum.dropbuf = a.dropbuf + b.dropbuf
-        sum.dropbufSample = a.dropbufSample + b.dropbufSample
-        sum.kernelLost = a.kernelLost + b.kernelLost
-        sum.kernelLostSamples = a.kernelLostSamples + b.kernelLostSamples
-        sum.throttle = a.throttle + b.throttle
-        sum.unthrottle = a.unthrottle + b.unthrottle
-        sum.sidebandDropped = a.sidebandDropped + b.sidebandDropped
+        var sum = a
+        for field in fields { sum[keyPath: field] = saturatingSum(a[keyPath: field], b[keyPath: field]) }
         return sum
     }
+
+    /// Every counter.
+    static let fields: [WritableKeyPath<CaptureCounters, UInt64>] = [
+        \.read, \.sample, \.overflow, \.buf, \.emptybuf, \.dropbuf, \.dropbufSample, \.kernelLost,
+        \.kernelLostSamples, \.throttle, \.unthrottle, \.sidebandDropped, \.ignoredRecords, \.malformedRecords,
+        \.malformedBytes,
+    ]
+}
+
+/// `a + b`, or UInt64.max when that does not fit.
+@inline(__always)
+func saturatingSum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? .max : sum
 }

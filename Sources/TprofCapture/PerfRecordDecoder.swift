@@ -12,8 +12,10 @@ public enum PerfRecord: Equatable {
     case lostSamples(UInt64)
     case throttle
     case unthrottle
-    /// A record type tprof does not store, or one too short to decode.
+    /// A well-formed record of a type tprof does not use.
     case ignored(type: UInt32)
+    /// A record too short for the layout of its type (or for a header): not decoded, counted.
+    case malformed(type: UInt32)
 }
 
 /// Decodes records written with the sample layout tprof asks for:
@@ -95,24 +97,24 @@ public struct PerfRecordDecoder {
 
     /// Decodes one whole record, header included.
     public func decode(_ record: UnsafeRawBufferPointer) -> PerfRecord {
-        guard record.count >= 8 else { return .ignored(type: 0) }
+        guard record.count >= 8 else { return .malformed(type: 0) }
         let type = record.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
         let misc = record.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
         let body = UnsafeRawBufferPointer(rebasing: record[8...])
         switch PerfRecordType(rawValue: type) {
         case .sample:
-            guard body.count >= Self.sampleBodySize else { return .ignored(type: type) }
+            guard body.count >= Self.sampleBodySize else { return .malformed(type: type) }
             let mode = SampleMode(rawValue: UInt8(misc & Self.cpuModeMask)) ?? .unknown
             return .sample(Sample(
                 time: body.u64(16), pid: body.i32(8), tid: body.i32(12), cpu: body.u32(24), event: event,
                 mode: mode, pc: body.u64(0), period: body.u64(32)))
         case .comm:
-            guard body.count >= 8 + Self.sampleIDSize else { return .ignored(type: type) }
+            guard body.count >= 8 + Self.sampleIDSize else { return .malformed(type: type) }
             let name = body.cString(from: 8, end: body.count - Self.sampleIDSize)
             return .sideband(.comm(time: trailerTime(body), pid: body.i32(0), tid: body.i32(4), name: name,
                                    exec: misc & Self.commExec != 0, source: .kernel))
         case .fork, .exit:
-            guard body.count >= 24 + Self.sampleIDSize else { return .ignored(type: type) }
+            guard body.count >= 24 + Self.sampleIDSize else { return .malformed(type: type) }
             let time = body.u64(16)
             if type == PerfRecordType.fork.rawValue {
                 return .sideband(.fork(time: time, pid: body.i32(0), ppid: body.i32(4), tid: body.i32(8),
@@ -121,12 +123,12 @@ public struct PerfRecordDecoder {
             return .sideband(.exit(time: time, pid: body.i32(0), ppid: body.i32(4), tid: body.i32(8),
                                    ptid: body.i32(12)))
         case .mmap2:
-            return decodeMmap2(body, misc: misc) ?? .ignored(type: type)
+            return decodeMmap2(body, misc: misc) ?? .malformed(type: type)
         case .lost:
-            guard body.count >= 16 else { return .ignored(type: type) }
+            guard body.count >= 16 else { return .malformed(type: type) }
             return .lost(body.u64(8))
         case .lostSamples:
-            guard body.count >= 8 else { return .ignored(type: type) }
+            guard body.count >= 8 else { return .malformed(type: type) }
             return .lostSamples(body.u64(0))
         case .throttle:
             return .throttle

@@ -9,8 +9,11 @@ public struct RingBufferReader {
         public var tail: UInt64
         /// Records handed to the body.
         public var records: Int
-        /// True when a malformed header (size < 8 or past `head`) made the reader skip to `head`.
+        /// True when a malformed header (size below 8, not a multiple of 8, or past `head`), or a head more than the
+        /// ring's size ahead of the tail, made the reader skip to `head`.
         public var malformed: Bool
+        /// Bytes skipped from the malformed header up to `head`: whatever records they held are lost unread.
+        public var skippedBytes: UInt64 = 0
     }
 
     private var scratch: [UInt8] = []
@@ -26,13 +29,18 @@ public struct RingBufferReader {
         let mask = UInt64(size - 1)
         var position = tail
         var records = 0
+        func skipped() -> Drained {
+            Drained(tail: head, records: records, malformed: true, skippedBytes: head - position)
+        }
+        // The kernel never writes more than the ring holds ahead of the tail: anything else is not a ring to read.
+        if head > tail && head - tail > UInt64(size) { return skipped() }
         while position < head {
             let available = head - position
-            guard available >= 8 else { return Drained(tail: head, records: records, malformed: true) }
+            guard available >= 8 else { return skipped() }
             let offset = Int(position & mask)
             let recordSize = UInt64(readUInt16(data: data, size: size, offset: (offset + 6) & Int(mask)))
-            guard recordSize >= 8, recordSize <= available else {
-                return Drained(tail: head, records: records, malformed: true)
+            guard recordSize >= 8, recordSize % 8 == 0, recordSize <= available else {
+                return skipped()
             }
             let length = Int(recordSize)
             if offset + length <= size {

@@ -44,7 +44,8 @@ struct Summary {
             stderr.line("[ tprof-record: unwound \(unwinding.samples) user stacks, \(complete) to their root ]")
         }
         let dropped = total.dropped + unwritten
-        if dropped > 0 || total.kernelDropped > 0 || total.throttle > 0 || total.sidebandDropped > 0 {
+        if dropped > 0 || total.kernelDropped > 0 || total.throttle > 0 || total.sidebandDropped > 0
+            || total.malformedRecords > 0 {
             var parts: [String] = []
             if total.kernelDropped > 0 { parts.append("\(total.kernelDropped) lost by the kernel (ring buffer full)") }
             if total.dropbufSample > 0 {
@@ -54,6 +55,9 @@ struct Summary {
             if unwritten > 0 { parts.append("\(unwritten) not written (database error)") }
             if total.throttle > 0 { parts.append("sampling throttled \(total.throttle) times by the kernel") }
             if total.sidebandDropped > 0 { parts.append("\(total.sidebandDropped) side-band records dropped") }
+            if total.malformedRecords > 0 {
+                parts.append("\(total.malformedRecords) malformed ring records (\(total.malformedBytes) bytes skipped)")
+            }
             let advice = total.dropped + total.kernelDropped + total.throttle > 0
                 ? "; try a lower -F, a larger -m or --buffer-limit" : ""
             stderr.line("tprof-record: WARNING: samples were lost: " + parts.joined(separator: "; ")

@@ -104,8 +104,9 @@ public final class SampleWriter {
         }
         upsertCounters = try db.prepare("""
             INSERT OR REPLACE INTO counters (cpu, read, written, sample, overflow, buf, emptybuf, dropbuf,
-                dropbuf_sample, kernel_lost, kernel_lost_samples, throttle, unthrottle, sideband_dropped, unwritten)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                dropbuf_sample, kernel_lost, kernel_lost_samples, throttle, unthrottle, sideband_dropped, unwritten,
+                ignored_records, malformed_records, malformed_bytes)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
     }
 
@@ -319,13 +320,11 @@ public final class SampleWriter {
         for stats in list.statistics() {
             let c = stats.counters
             let written = stats.written + alsoWritten[stats.cpu, default: 0]
-            try upsertCounters.run([
-                .integer(Int64(stats.cpu)), .integer(Int64(c.read)), .integer(Int64(written)),
-                .integer(Int64(c.sample)), .integer(Int64(c.overflow)), .integer(Int64(c.buf)),
-                .integer(Int64(c.emptybuf)), .integer(Int64(c.dropbuf)), .integer(Int64(c.dropbufSample)),
-                .integer(Int64(c.kernelLost)), .integer(Int64(c.kernelLostSamples)), .integer(Int64(c.throttle)),
-                .integer(Int64(c.unthrottle)), .integer(Int64(c.sidebandDropped)), .integer(Int64(stats.unwritten)),
-            ])
+            // Clamped: the kernel's loss counts can be any u64, and SQLite integers stop at Int64.max.
+            let values = [UInt64(stats.cpu), c.read, written, c.sample, c.overflow, c.buf, c.emptybuf, c.dropbuf,
+                          c.dropbufSample, c.kernelLost, c.kernelLostSamples, c.throttle, c.unthrottle,
+                          c.sidebandDropped, stats.unwritten, c.ignoredRecords, c.malformedRecords, c.malformedBytes]
+            try upsertCounters.run(values.map { .integer(Int64(clamping: $0)) })
         }
     }
 }

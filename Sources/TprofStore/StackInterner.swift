@@ -44,12 +44,15 @@ public final class StackInterner {
             guard id == Int64(parents.count + 1) else { continue }
             var nodeFlags: UInt8 = rows.int64(3) != 0 ? Self.kernelFlag : 0
             if rows.int64(4) != 0 { nodeFlags |= Self.returnAddressFlag }
-            let key = NodeKey(parent: rows.int64(1), address: UInt64(bitPattern: rows.int64(2)), flags: nodeFlags)
-            ids[key] = id
-            parents.append(key.parent)
+            // A parent is always interned before its children. A row that says otherwise (a damaged file) keeps
+            // its id but is never matched, so every walk up the tree stays inside it and ends.
+            let parent = rows.int64(1)
+            let key = NodeKey(parent: parent, address: UInt64(bitPattern: rows.int64(2)), flags: nodeFlags)
+            if parent >= 0 && parent < id { ids[key] = id }
+            parents.append(parent >= 0 && parent < id ? parent : 0)
             addresses.append(key.address)
             flags.append(nodeFlags)
-            depths.append(Int(rows.int64(5)))
+            depths.append(Int(max(0, min(rows.int64(5), Int64(Int32.max)))))
         }
     }
 

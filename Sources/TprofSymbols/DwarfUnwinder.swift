@@ -107,9 +107,7 @@ final class UnwindSession {
         callbacks.memory_read = { _, address, result, arg in
             guard let arg, let result else { return false }
             let session = Unmanaged<UnwindSession>.fromOpaque(arg).takeUnretainedValue()
-            guard address >= session.stackPointer else { return false }
-            let offset = Int(address - session.stackPointer)
-            guard offset + 8 <= session.stack.count else { return false }
+            guard let offset = session.stackOffset(of: address) else { return false }
             result.pointee = session.stack.loadUnaligned(fromByteOffset: offset, as: Dwarf_Word.self)
             return true
         }
@@ -134,7 +132,9 @@ final class UnwindSession {
         for mapping in mappings.sorted(by: { $0.start < $1.start }) {
             var path = mapping.filename
             if path.hasSuffix(" (deleted)") { path = String(path.dropLast(" (deleted)".count)) }
-            guard !reported.contains(path), access(path, R_OK) == 0 else { continue }
+            // Only a regular file: libdwfl's own open of a FIFO put in the binary's place would never return.
+            guard !reported.contains(path), let fd = openRegularFile(path) else { continue }
+            close(fd)
             reported.insert(path)
             _ = dwfl_report_elf(dwfl, (path as NSString).lastPathComponent, path, -1,
                                 Dwarf_Addr(mapping.start &- mapping.pageOffset), false)
@@ -144,6 +144,15 @@ final class UnwindSession {
 
     deinit {
         if let dwfl { dwfl_end(dwfl) }
+    }
+
+    /// Where the 8 bytes at `address` lie in the stack copy, or nil when they are not all inside it. The stack
+    /// pointer and the addresses libdwfl asks for come from the profiled program: any UInt64 at all.
+    func stackOffset(of address: UInt64) -> Int? {
+        guard address >= stackPointer else { return nil }
+        let distance = address - stackPointer
+        guard stack.count >= 8, distance <= UInt64(stack.count - 8) else { return nil }
+        return Int(distance)
     }
 
     /// Unwinds one sample: user frames from its pc outwards, and why unwinding stopped early, if it did.

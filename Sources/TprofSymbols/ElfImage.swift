@@ -1,6 +1,7 @@
 import CElf
 import Foundation
 import Glibc
+import TprofCapture
 
 /// A function symbol of an ELF file: file (link-time) address, size, raw name.
 ///
@@ -32,15 +33,14 @@ final class ElfImage {
     private(set) var loadSegments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
     private(set) var symbols: [ElfSymbol] = []
     private(set) var symbolSource: SymbolSource = .none
-    private var debugLink: String?
+    /// The file name `.gnu_debuglink` names, when it names a plain file name properly.
+    private(set) var debugLink: String?
 
     static let initialized: Bool = elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE)
 
-    /// Opens a file on disk; nil when it is missing or not ELF.
+    /// Opens a file on disk; nil when it is missing, not a regular file, or not ELF.
     init?(path: String, searchDebugFiles: Bool = true) {
-        guard ElfImage.initialized else { return nil }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
+        guard ElfImage.initialized, let fd = openRegularFile(path) else { return nil }
         guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(elf) == ELF_K_ELF else {
             close(fd)
             return nil
@@ -72,9 +72,11 @@ final class ElfImage {
     private func load() {
         var count = 0
         if elf_getphdrnum(elf, &count) == 0 {
-            for index in 0..<count {
+            // The count is the file's claim; libelf refuses an index past the headers it could read, and so does
+            // every later index.
+            for index in 0..<min(count, Int(Int32.max)) {
                 var header = GElf_Phdr()
-                guard gelf_getphdr(elf, Int32(index), &header) != nil else { continue }
+                guard gelf_getphdr(elf, Int32(index), &header) != nil else { break }
                 if header.p_type == UInt32(PT_LOAD) {
                     loadSegments.append((header.p_offset, header.p_vaddr, header.p_filesz))
                 }
@@ -98,9 +100,8 @@ final class ElfImage {
                 if buildID == nil { buildID = readBuildID(section: current) }
             case UInt32(SHT_PROGBITS):
                 if let name = elf_strptr(elf, stringIndex, Int(header.sh_name)),
-                   String(cString: name) == ".gnu_debuglink",
-                   let data = elf_getdata(current, nil), let bytes = data.pointee.d_buf {
-                    debugLink = String(cString: bytes.assumingMemoryBound(to: CChar.self))
+                   strcmp(name, ".gnu_debuglink") == 0 {
+                    debugLink = readDebugLink(section: current)
                 }
             default:
                 break
@@ -117,38 +118,61 @@ final class ElfImage {
     }
 
     private func readSymbols(section: OpaquePointer, header: GElf_Shdr) -> [ElfSymbol] {
-        guard let data = elf_getdata(section, nil), header.sh_entsize > 0 else { return [] }
-        let count = Int(header.sh_size / header.sh_entsize)
+        // The count comes from the bytes libelf read, in the class's own symbol size: sh_size and sh_entsize are
+        // the file's claims.
+        let symbolSize = gelf_fsize(elf, ELF_T_SYM, 1, UInt32(EV_CURRENT))
+        guard let data = elf_getdata(section, nil), symbolSize > 0 else { return [] }
+        let count = min(data.pointee.d_size / symbolSize, Int(Int32.max))
         var result: [ElfSymbol] = []
         result.reserveCapacity(count)
         for index in 0..<count {
             var symbol = GElf_Sym()
-            guard gelf_getsym(data, Int32(index), &symbol) != nil else { continue }
+            guard gelf_getsym(data, Int32(index), &symbol) != nil else { break }
             let type = symbol.st_info & 0xf
+            // An unnamed symbol names nothing: its addresses keep their file+offset name.
             guard type == UInt8(STT_FUNC) || type == UInt8(STT_GNU_IFUNC),
                   symbol.st_shndx != UInt16(SHN_UNDEF), symbol.st_value != 0,
-                  let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)) else { continue }
+                  let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)), name.pointee != 0
+            else { continue }
             result.append(ElfSymbol(address: symbol.st_value, size: symbol.st_size, namePointer: UnsafePointer(name)))
         }
         return result
     }
 
+    /// Longest build id taken from a note: GNU ld writes 20 bytes (sha1), at most 64 with --build-id=0x...
+    static let maximumBuildIDBytes = 64
+
     private func readBuildID(section: OpaquePointer) -> String? {
         guard let data = elf_getdata(section, nil), let bytes = data.pointee.d_buf else { return nil }
+        let section = UnsafeRawBufferPointer(start: bytes, count: data.pointee.d_size)
         var offset = 0
-        while offset < data.pointee.d_size {
+        while offset < section.count {
             var note = GElf_Nhdr()
             var nameOffset = 0
             var descOffset = 0
             let next = gelf_getnote(data, offset, &note, &nameOffset, &descOffset)
-            if next == 0 { break }
-            if note.n_type == UInt32(NT_GNU_BUILD_ID) && note.n_namesz == 4 {
-                let desc = UnsafeRawBufferPointer(start: bytes + descOffset, count: Int(note.n_descsz))
-                return desc.map { String(format: "%02x", $0) }.joined()
+            guard next > offset else { break }
+            let length = Int(note.n_descsz)
+            if note.n_type == UInt32(NT_GNU_BUILD_ID) && note.n_namesz == 4 && length > 0
+                && length <= Self.maximumBuildIDBytes && descOffset <= section.count
+                && length <= section.count - descOffset {
+                return section[descOffset..<(descOffset + length)].map { String(format: "%02x", $0) }.joined()
             }
             offset = next
         }
         return nil
+    }
+
+    /// The file name in a `.gnu_debuglink` section: NUL-terminated within the section, a plain name (no
+    /// directory), at most NAME_MAX bytes; nil for anything else.
+    private func readDebugLink(section: OpaquePointer) -> String? {
+        guard let data = elf_getdata(section, nil), let bytes = data.pointee.d_buf else { return nil }
+        let section = UnsafeRawBufferPointer(start: bytes, count: data.pointee.d_size)
+        guard let end = section.prefix(Int(NAME_MAX) + 1).firstIndex(of: 0), end > 0 else { return nil }
+        let name = section[..<end]
+        guard !name.contains(UInt8(ascii: "/")), name.elementsEqual(".".utf8) == false,
+              name.elementsEqual("..".utf8) == false else { return nil }
+        return String(decoding: name, as: UTF8.self)
     }
 
     /// Looks for the separate debug file Debian installs: by build id, then by .gnu_debuglink.
@@ -176,7 +200,8 @@ final class ElfImage {
 
     /// The link-time address of a file offset, through the PT_LOAD segment that holds it.
     func fileAddress(forOffset offset: UInt64) -> UInt64? {
-        for segment in loadSegments where offset >= segment.offset && offset < segment.offset + max(segment.fileSize, 1) {
+        // Subtracted, not added: a segment's offset and size are the file's claims and may sum past UInt64.max.
+        for segment in loadSegments where offset >= segment.offset && offset - segment.offset < max(segment.fileSize, 1) {
             return segment.vaddr &+ (offset &- segment.offset)
         }
         return nil
@@ -188,7 +213,7 @@ final class ElfImage {
         while index >= 0 {
             let candidate = symbols[index]
             if candidate.size > 0 {
-                if address < candidate.address &+ candidate.size { return candidate }
+                if address - candidate.address < candidate.size { return candidate }
                 // A sized symbol that ends before the address; an alias at the same address may be larger.
                 if index > 0 && symbols[index - 1].address == candidate.address { index -= 1; continue }
                 return nil

@@ -88,8 +88,15 @@ final class KernelSymbols {
 struct PerfMap {
     var entries: [(start: UInt64, size: UInt64, name: String)] = []
 
+    /// Largest map read: anyone can write /tmp, so the file is read only when it is a regular file of sane size.
+    static let maximumBytes = 256 << 20
+
     init?(pid: Int32) {
-        guard let text = readSmallFile("/tmp/perf-\(pid).map") else { return nil }
+        self.init(path: "/tmp/perf-\(pid).map")
+    }
+
+    init?(path: String) {
+        guard let text = readRegularFile(path, limit: Self.maximumBytes) else { return nil }
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ", maxSplits: 2)
             guard fields.count == 3, let start = UInt64(fields[0].replacingOccurrences(of: "0x", with: ""), radix: 16),
@@ -99,7 +106,14 @@ struct PerfMap {
         entries.sort { $0.start < $1.start }
     }
 
+    /// The last entry (in start order) that contains `address`; sizes are the file's claims, so an entry's end
+    /// is never computed.
     func lookup(_ address: UInt64) -> (start: UInt64, size: UInt64, name: String)? {
-        entries.last { $0.start <= address && address < $0.start &+ $0.size }
+        guard var index = entries.lastIndex(atOrBelow: address, key: \.start) else { return nil }
+        while index >= 0 {
+            if address - entries[index].start < entries[index].size { return entries[index] }
+            index -= 1
+        }
+        return nil
     }
 }

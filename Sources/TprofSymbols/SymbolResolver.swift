@@ -6,17 +6,6 @@ import TprofStore
 /// Resolves every distinct sampled address of a recording into `dsos`, `symbols`, `addresses` and
 /// `symbol_counts`, in-process (no external program), each distinct (file, offset) once.
 public final class SymbolResolver {
-    /// What resolution did, for the summary and `--stat`.
-    public struct Outcome: Equatable {
-        public var addresses = 0
-        public var withSymbol = 0
-        public var libraryOnly = 0
-        public var unknown = 0
-        /// Addresses whose mapping depended on the sample's time (exec, remapping), resolved per sample.
-        public var timeDependent = 0
-        public var seconds = 0.0
-    }
-
     private let db: SQLiteDatabase
     /// Read on the first kernel address: a recording without any needs no kallsyms.
     private lazy var kernel = useRunningKernel ? KernelSymbols() : KernelSymbols(path: "/dev/null")
@@ -233,9 +222,10 @@ public final class SymbolResolver {
                 pair.mappingOfInterval[low] = index
             }
             let spanKey = SpanKey(pid: pid, pc: pc, mapping: index)
-            var span = spans[spanKey] ?? (time, time + 1, index >= 0 ? pair.candidates[index] : nil)
+            let after = max(time, time &+ 1) // a time of Int64.max (a damaged file) ends its span there
+            var span = spans[spanKey] ?? (time, after, index >= 0 ? pair.candidates[index] : nil)
             span.from = min(span.from, time)
-            span.to = max(span.to, time + 1)
+            span.to = max(span.to, after)
             spans[spanKey] = span
             let key = Key(pid: pid, tid: scan.int64(1), cpu: scan.int64(2), event: scan.int64(3), mode: scan.int64(4),
                           stack: scan.int64(5), pc: pc, mapping: index)
@@ -394,7 +384,7 @@ public final class SymbolResolver {
         let key = "\(dso):\(address):\(raw)"
         if let id = symbolIDs[key] { return id }
         try insertSymbol.run([.integer(dso), .text(Demangler.demangle(raw)), .text(raw),
-                              .integer(Int64(bitPattern: address)), size.map { .integer(Int64($0)) } ?? .null])
+                              .integer(Int64(bitPattern: address)), size.map { .integer(Int64(bitPattern: $0)) } ?? .null])
         let id = try db.scalarInt("SELECT last_insert_rowid()") ?? 0
         symbolIDs[key] = id
         return id

@@ -24,6 +24,20 @@ enum PerfRecordBytes {
                body: le(ip) + le(pid) + le(tid) + le(time) + le(cpu) + le(UInt32(0)) + le(period))
     }
 
+    /// PERF_RECORD_SAMPLE with CALLCHAIN (and, with `userStack`, REGS_USER and STACK_USER after it): the chain's
+    /// `nr` is written as given, so it can claim more entries than follow.
+    static func sample(ip: UInt64, callchainCount nr: UInt64, ips: [UInt64], userStack: [UInt8] = []) -> [UInt8] {
+        record(type: 9, misc: 2, body: le(ip) + le(Int32(100)) + le(Int32(101)) + le(UInt64(1_000)) + le(UInt32(1))
+            + le(UInt32(0)) + le(UInt64(1)) + le(nr) + ips.flatMap { le($0) } + userStack)
+    }
+
+    /// The REGS_USER and STACK_USER part of a sample: abi, 17 registers, the stack copy's size, its bytes and the
+    /// dynamic size (each written as given).
+    static func userStack(abi: UInt64 = 2, registers: [UInt64], size: UInt64, stack: [UInt8],
+                          dynamicSize: UInt64) -> [UInt8] {
+        le(abi) + registers.flatMap { le($0) } + le(size) + stack + le(dynamicSize)
+    }
+
     /// PERF_RECORD_COMM: pid, tid, the name NUL-padded to a multiple of 8, the trailer.
     static func comm(pid: Int32, tid: Int32, name: String, exec: Bool, id: SampleID) -> [UInt8] {
         record(type: 3, misc: exec ? 1 << 13 : 0, body: le(pid) + le(tid) + padded(name) + trailer(id))

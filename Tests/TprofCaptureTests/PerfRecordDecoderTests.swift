@@ -103,16 +103,16 @@ final class PerfRecordDecoderTests: XCTestCase {
         XCTAssertEqual(decode(PerfRecordBytes.throttle(type: 6, time: 1, id: id)), .unthrottle)
     }
 
-    func testUnknownTypesAndTruncatedRecordsAreIgnored() {
+    func testUnknownTypesAreIgnoredAndTruncatedRecordsAreMalformed() {
         let truncatedSample = PerfRecordBytes.record(type: 9, misc: 2, body: [UInt8](repeating: 0, count: 16))
         let truncatedComm = PerfRecordBytes.record(type: 3, body: [UInt8](repeating: 0, count: 16))
         let truncatedMmap2 = PerfRecordBytes.record(type: 10, body: [UInt8](repeating: 0, count: 40))
 
         XCTAssertEqual(decode(PerfRecordBytes.record(type: 99, body: [1, 2, 3, 4, 5, 6, 7, 8])), .ignored(type: 99))
-        XCTAssertEqual(decode(truncatedSample), .ignored(type: 9))
-        XCTAssertEqual(decode(truncatedComm), .ignored(type: 3))
-        XCTAssertEqual(decode(truncatedMmap2), .ignored(type: 10))
-        XCTAssertEqual(decode([9, 0, 0, 0]), .ignored(type: 0))
+        XCTAssertEqual(decode(truncatedSample), .malformed(type: 9))
+        XCTAssertEqual(decode(truncatedComm), .malformed(type: 3))
+        XCTAssertEqual(decode(truncatedMmap2), .malformed(type: 10))
+        XCTAssertEqual(decode([9, 0, 0, 0]), .malformed(type: 0))
     }
 
     func testSampleTypeAsksForIPTIDTimeCPUAndPeriod() {

@@ -74,7 +74,8 @@ final class HeaderAndStatisticsTests: XCTestCase {
     func testStatisticsEqualTheCountersTableWithATotalRow() throws {
         let fixtures = try Fixtures.get()
         let columns = ["read", "written", "sample", "overflow", "buf", "emptybuf", "dropbuf", "dropbuf_sample",
-                       "kernel_lost", "kernel_lost_samples", "throttle", "unthrottle", "sideband_dropped", "unwritten"]
+                       "kernel_lost", "kernel_lost_samples", "throttle", "unthrottle", "sideband_dropped", "unwritten",
+                       "ignored_records", "malformed_records", "malformed_bytes"]
         for db in [fixtures.synthetic, fixtures.dropped, fixtures.real] {
             let result = try runReport([db, "--stat", "--format", "csv"])
             XCTAssertEqual(result.status, 0, result.summary)
@@ -91,6 +92,30 @@ final class HeaderAndStatisticsTests: XCTestCase {
             for (index, column) in columns.enumerated() {
                 XCTAssertTrue(text.stdout.contains("\t\(column) \(sums[0][index + 1])\n"), "\(column) in\n\(text.stdout)")
             }
+        }
+    }
+
+    /// A file from before schema 6 has no record accounting columns: `--stat` leaves them empty in csv and out of
+    /// the text block, and reports everything else.
+    func testStatisticsOfAFileWithoutTheRecordColumns() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-report-schema5")
+        let db = try copyDatabase(try Fixtures.get().real, to: directory, as: "v5.db")
+        try modifyDatabase(db, """
+            ALTER TABLE counters DROP COLUMN ignored_records; ALTER TABLE counters DROP COLUMN malformed_records;
+            ALTER TABLE counters DROP COLUMN malformed_bytes; PRAGMA user_version = 5;
+            """)
+
+        let csv = try runReport([db, "--stat", "--format", "csv"])
+        XCTAssertEqual(csv.status, 0, csv.summary)
+        let rows = parseCSV(csv.stdout)
+        XCTAssertEqual(rows.first?.suffix(3), ["ignored_records", "malformed_records", "malformed_bytes"])
+        XCTAssertEqual(rows.last?.suffix(3), ["", "", ""], "not counted is not 0")
+        XCTAssertEqual(rows.last?[1], String(try queryInt(db, "SELECT sum(read) FROM counters")))
+        let text = try runReport([db, "--stat"])
+        XCTAssertEqual(text.status, 0, text.summary)
+        XCTAssertTrue(text.stdout.contains("\tread "), text.stdout)
+        for column in ["ignored_records", "malformed_records", "malformed_bytes"] {
+            XCTAssertFalse(text.stdout.contains("\t\(column) "), "\(column) in the totals block\n\(text.stdout)")
         }
     }
 
