@@ -80,7 +80,7 @@ public final class ReportDatabase {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         if access(path + "-shm", F_OK) != 0 && access(directory, W_OK) != 0 {
             return "\(unfinished): reading its -wal needs a \(path)-shm file, which this user cannot create in "
-                + "\(directory); copy \(path) and \(path)-wal to a directory you can write, or have its owner read "
+                + "\(directory); copy \(path) and \(path)-wal to a directory you can write, or have its owner run "
                 + "tprof-report --resymbolize on it"
         }
         return nil
