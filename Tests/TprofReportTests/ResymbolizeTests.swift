@@ -86,7 +86,8 @@ final class ResymbolizeTests: XCTestCase {
         let newer = try copyDatabase(try Fixtures.get().real, to: directory, as: "newer.db")
         try modifyDatabase(newer, "PRAGMA user_version = 99")
         let foreign = directory.file("foreign.db")
-        try modifyDatabase(foreign, "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')")
+        try SQLiteDatabase(path: foreign, mode: .create)
+            .execute("CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('mine')")
 
         for (path, text) in [(claimed, "still writing"), (newer, "newer"), (foreign, "not a tprof database")] {
             let before = FileState(of: path)
