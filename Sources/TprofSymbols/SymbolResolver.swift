@@ -35,11 +35,7 @@ public final class SymbolResolver {
     private let useRunningKernel: Bool
     /// What the file held before this resolution (nothing when the recorder resolves a new file).
     private let earlier: EarlierResolution
-    /// Paths already checked against their recorded build id: the image to read, nil when skipped.
-    private var checkedImages: [String: ElfImage?] = [:]
-    private var skippedFiles: [SkippedFile] = []
-    private var images: [String: ElfImage?] = [:]
-    private var vdso: ElfImage?
+    private let files = ImageFiles()
     private var perfMaps: [Int32: PerfMap?] = [:]
     private var dsoIDs: [String: Int64] = [:]
     private var symbolIDs: [String: Int64] = [:]
@@ -129,7 +125,7 @@ public final class SymbolResolver {
             try? db.execute("ROLLBACK")
             throw error
         }
-        outcome.skippedFiles = skippedFiles
+        outcome.skippedFiles = files.skipped
         outcome.seconds = Double(monotonicNanoseconds() - began) / 1e9
         return outcome
     }
@@ -326,7 +322,7 @@ public final class SymbolResolver {
         if path.hasSuffix(" (deleted)") { path = String(path.dropLast(" (deleted)".count)) }
         let offset = pc &- mapping.start &+ mapping.pageOffset
         if path == "[vdso]" {
-            return try resolve(in: vdsoImage(), path: path, buildID: nil, kind: "vdso", offset: offset)
+            return try resolve(in: files.vdso(), path: path, buildID: nil, kind: "vdso", offset: offset)
         }
         // Anonymous memory: the kernel (and the /proc snapshot) name it "//anon"; MAP_HUGETLB memory "/anon_hugepage".
         if !path.hasPrefix("/") || path.hasPrefix("//") || path.hasPrefix("/anon_hugepage") || path.hasPrefix("/memfd:")
@@ -336,7 +332,7 @@ public final class SymbolResolver {
             return Resolution(dsoID: dso, dsoOffset: offset, name: "[unknown] 0x" + String(pc, radix: 16))
         }
         let expected = mapping.buildID ?? earlier.buildIDs[path]
-        let image = verifiedImage(path, buildID: expected)
+        let image = files.verified(path, buildID: expected)
         let kind = path.contains(".so") ? "library" : "executable"
         return try resolve(in: image, path: path, buildID: expected ?? image?.buildID, kind: kind, offset: offset)
     }
@@ -373,42 +369,6 @@ public final class SymbolResolver {
         let symbol = try symbolID(dso: dso, raw: entry.name, address: entry.start, size: entry.size)
         return Resolution(dsoID: dso, dsoOffset: pc, symbolID: symbol, symbolOffset: pc - entry.start,
                           name: Demangler.demangle(entry.name))
-    }
-
-    /// The file at `path` when it is the one that ran (its build id is `buildID`, when one is known); else a debug
-    /// file with that build id, or nil, noting the skipped file once.
-    private func verifiedImage(_ path: String, buildID expected: String?) -> ElfImage? {
-        let key = path + "\u{0}" + (expected ?? "")
-        if let checked = checkedImages[key] { return checked }
-        var image = self.image(path)
-        if let expected, let found = image, found.buildID != expected {
-            let debugFile = self.image("/usr/lib/debug/.build-id/\(expected.prefix(2))/\(expected.dropFirst(2)).debug")
-            image = debugFile?.buildID == expected ? debugFile : nil
-            if image == nil {
-                skippedFiles.append(SkippedFile(path: path, recordedBuildID: expected, foundBuildID: found.buildID))
-            }
-        }
-        checkedImages[key] = image
-        return image
-    }
-
-    private func image(_ path: String) -> ElfImage? {
-        if let cached = images[path] { return cached }
-        let image = ElfImage(path: path)
-        images[path] = image
-        return image
-    }
-
-    /// This process's vdso: the kernel maps the same image into every process.
-    private func vdsoImage() -> ElfImage? {
-        if let vdso { return vdso }
-        guard let maps = readSmallFile("/proc/self/maps"),
-              let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("[vdso]") }),
-              let range = line.split(separator: " ").first?.split(separator: "-"), range.count == 2,
-              let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16), end > start,
-              let pointer = UnsafeMutableRawPointer(bitPattern: UInt(start)) else { return nil }
-        vdso = ElfImage(memory: pointer, size: Int(end - start), name: "[vdso]")
-        return vdso
     }
 
     // MARK: Rows
