@@ -13,7 +13,7 @@ public enum Resymbolizer {
         // The checks every report makes (a tprof database, a schema this tool knows), before anything is written.
         _ = try ReportDatabase(path: path)
         // The claim is held while the file is rewritten, so a recorder cannot start on it meanwhile either.
-        let claimFD = retryingEINTR { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) }
+        let claimFD = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
         guard claimFD >= 0 else {
             throw ReportError("cannot resymbolize \(path): \(String(cString: strerror(errno)))")
         }
