@@ -14,10 +14,11 @@ struct Report: ParsableCommand {
             + "library or source line; call graphs, flame graphs, exports, diffs.",
         discussion: """
             Groupings combine: '--by-pid --by-cpu' counts samples per process and CPU. Filters apply to every \
-            report. The database is opened read-only and may still be being recorded.
+            report. The database is opened read-only and may still be being recorded; without one, tprof.db is \
+            read. Output files (--flamegraph, --pprof, --speedscope, --timeline FILE.svg) are never a database \
+            read; an existing one is replaced only with --force, and '-' writes to standard output.
 
             Examples:
-              tprof-report --by-pid                 (reads tprof.db)
               tprof-report run.db --by-pid
               tprof-report run.db --by-symbol --children --user --since 1 --until 3
               tprof-report run.db --tree --depth 6
@@ -26,9 +27,6 @@ struct Report: ParsableCommand {
               tprof-report new.db --diff base.db --by-symbol
               tprof-report run.db --stat
               tprof-report run.db --sql 'SELECT * FROM by_process LIMIT 5' --format csv
-
-            Output files (--flamegraph, --pprof, --speedscope, --timeline FILE.svg) are never one of the databases \
-            read; an existing file is replaced only with --force; '-' writes to standard output.
             """)
 
     @Argument(help: ArgumentHelp("The database tprof-record wrote (default: tprof.db); several give one report "
