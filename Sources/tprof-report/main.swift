@@ -12,12 +12,12 @@ struct Report: ParsableCommand {
         commandName: "tprof-report",
         abstract: "Report on a tprof database: samples by process, thread, command, CPU, mode, event, symbol, "
             + "library or source line; call graphs, flame graphs, exports, diffs.",
+        // No empty lines: the man page is generated from this text, and mdoc warns about them.
         discussion: """
             Groupings combine: '--by-pid --by-cpu' counts samples per process and CPU. Filters apply to every \
             report. The database is opened read-only and may still be being recorded; without one, tprof.db is \
             read. Output files (--flamegraph, --pprof, --speedscope, --timeline FILE.svg) are never a database \
             read; an existing one is replaced only with --force, and '-' writes to standard output.
-
             Examples:
               tprof-report run.db --by-pid
               tprof-report run.db --by-symbol --children --user --since 1 --until 3
