@@ -15,7 +15,7 @@ let package = Package(
     ],
     targets: [
         // C shims: the variadic perf_event_open syscall, ioctl request numbers, atomics on the
-        // kernel-shared ring-buffer page, and fork/exec of the profiled command.
+        // kernel-shared ring-buffer page, fork/exec of the profiled command, and renameat2.
         .target(name: "CTprofLinux"),
         .systemLibrary(
             name: "CSQLite",
@@ -48,7 +48,7 @@ let package = Package(
             ]
         ),
         // Reports: SQL views of Schema/ plus grouping, filters and formatting.
-        .target(name: "TprofReport", dependencies: ["TprofStore", "TprofSymbols"]),
+        .target(name: "TprofReport", dependencies: ["TprofStore", "TprofSymbols", "CTprofLinux"]),
         // Output formats for other tools: pprof (profile.proto, gzipped) and speedscope.
         .target(
             name: "TprofExport",

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -25,6 +26,10 @@ int CTprofLinux_perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu
 
 int CTprofLinux_ioctl_int(int fd, unsigned long request, unsigned long arg) {
     return ioctl(fd, request, arg);
+}
+
+int CTprofLinux_rename_noreplace(const char *from, const char *to) {
+    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
 }
 
 uint64_t CTprofLinux_ring_load_head(const struct perf_event_mmap_page *page) {

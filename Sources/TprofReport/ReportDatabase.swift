@@ -34,11 +34,12 @@ public final class ReportDatabase {
         guard ReportDatabase.hasSQLiteHeader(path) else {
             throw ReportError("\(path) is not a tprof database (not an SQLite file)")
         }
+        let finished = ReportDatabase.isFinished(path)
         do {
             // A finished recording has no -wal (or rollback -journal) beside it: it is opened immutable, so reading
             // it creates no -wal and -shm files and works in a directory the user may not write. A file that is
             // still being recorded, or whose recorder was killed, has its -wal: SQLite's locking then reads it too.
-            connection = try SQLiteDatabase(path: path, mode: ReportDatabase.isFinished(path) ? .immutable : .readOnly)
+            connection = try SQLiteDatabase(path: path, mode: finished ? .immutable : .readOnly)
             let applicationID = try connection.scalarInt("PRAGMA application_id") ?? 0
             guard applicationID == Int64(tprofApplicationID) else {
                 throw ReportError("\(path) is not a tprof database (an SQLite file written by another program)")
@@ -47,6 +48,7 @@ public final class ReportDatabase {
         } catch let error as ReportError {
             throw error
         } catch {
+            if !finished, let problem = ReportDatabase.logProblem(path) { throw ReportError(problem) }
             throw ReportError("\(path) is damaged or not a tprof database: \(error)")
         }
         let known = RecordingDatabase.schemaVersion
@@ -65,6 +67,23 @@ public final class ReportDatabase {
     /// A finished recording has no -wal (or rollback -journal) beside it.
     static func isFinished(_ path: String) -> Bool {
         !FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-journal")
+    }
+
+    /// Why SQLite cannot read the -wal of an unfinished file, when the reason lies beside it: the -wal or -shm is
+    /// unreadable, or there is no -shm and the directory does not let this user create one (SQLite needs it to
+    /// read the -wal; only a finished file, which has none, can be read without).
+    static func logProblem(_ path: String) -> String? {
+        let unfinished = "\(path) was not finished (its recorder was killed or is still running)"
+        for suffix in ["-wal", "-shm"] where access(path + suffix, F_OK) == 0 && access(path + suffix, R_OK) != 0 {
+            return "\(unfinished), and its \(suffix) cannot be read: \(String(cString: strerror(errno)))"
+        }
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        if access(path + "-shm", F_OK) != 0 && access(directory, W_OK) != 0 {
+            return "\(unfinished): reading its -wal needs a \(path)-shm file, which this user cannot create in "
+                + "\(directory); copy \(path) and \(path)-wal to a directory you can write, or have its owner run "
+                + "tprof-report --resymbolize on it"
+        }
+        return nil
     }
 
     /// Checks another database and attaches it read-only (immutable when finished) as `schema`, for reports over

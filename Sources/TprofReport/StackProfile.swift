@@ -184,6 +184,9 @@ public struct StackProfile {
         public var children: [Frame: TreeNode] = [:]
         init(frame: Frame?) { self.frame = frame }
 
+        /// The node's samples as a percentage of `total`.
+        func share(of total: Double) -> Double { 100 * Double(samples) / total }
+
         /// Children, most samples first.
         public var sortedChildren: [TreeNode] {
             children.values.sorted {
@@ -217,16 +220,19 @@ public struct StackProfile {
         let total = Double(max(1, root.samples))
         var out = ""
         func walk(_ node: TreeNode, level: Int) {
-            for child in node.sortedChildren {
-                let share = 100 * Double(child.samples) / total
-                guard share >= percentLimit else { continue }
+            for child in Self.shownChildren(of: node, total: total, percentLimit: percentLimit) {
                 let name = (child.frame?.name ?? "?") + ((child.frame?.kernel ?? false) ? " [k]" : "")
-                out += String(format: "%7.2f%% %9lld  ", share, child.samples)
+                out += String(format: "%7.2f%% %9lld  ", child.share(of: total), child.samples)
                     + String(repeating: "  ", count: level) + name + "\n"
                 if depth.map({ level + 1 < $0 }) ?? true { walk(child, level: level + 1) }
             }
         }
         walk(root, level: 0)
         return out
+    }
+
+    /// The children a printed tree shows: most samples first, none below `percentLimit` percent of all samples.
+    static func shownChildren(of node: TreeNode, total: Double, percentLimit: Double) -> [TreeNode] {
+        node.sortedChildren.filter { $0.share(of: total) >= percentLimit }
     }
 }

@@ -10,10 +10,9 @@ public final class SymbolResolver {
     /// Read on the first kernel address: a recording without any needs no kallsyms.
     private lazy var kernel = useRunningKernel ? KernelSymbols() : KernelSymbols(path: "/dev/null")
     private let useRunningKernel: Bool
-    /// Kernel names from an earlier resolution, kept when the running kernel is not the recorded one.
-    private var previousKernelNames: [UInt64: (name: String, dso: String)] = [:]
-    private var images: [String: ElfImage?] = [:]
-    private var vdso: ElfImage?
+    /// What the file held before this resolution (nothing when the recorder resolves a new file).
+    private let earlier: EarlierResolution
+    private let files = ImageFiles()
     private var perfMaps: [Int32: PerfMap?] = [:]
     private var dsoIDs: [String: Int64] = [:]
     private var symbolIDs: [String: Int64] = [:]
@@ -37,8 +36,8 @@ public final class SymbolResolver {
 
     static let unbounded = (from: Int64.min, to: Int64.max)
 
-    /// - Parameter useRunningKernel: false when the recorded kernel is not the running one: kernel names
-    ///   already in the file are kept.
+    /// - Parameter useRunningKernel: false when the recorded kernel is not the running one: its symbols are not
+    ///   read, and kernel names already in the file are kept.
     public init(database: SQLiteDatabase, useRunningKernel: Bool) throws {
         db = database
         self.useRunningKernel = useRunningKernel
@@ -49,15 +48,7 @@ public final class SymbolResolver {
             INSERT INTO addresses (pid, pc, valid_from, valid_to, dso_id, dso_offset, symbol_id, symbol_offset, name,
                 file, line, inlined) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        if !useRunningKernel {
-            let old = try db.prepare("""
-                SELECT a.pc, a.name, d.path FROM addresses a JOIN dsos d ON d.id = a.dso_id
-                WHERE d.kind IN ('kernel', 'module')
-                """)
-            while try old.step() {
-                previousKernelNames[UInt64(bitPattern: old.int64(0))] = (old.text(1) ?? "", old.text(2) ?? "")
-            }
-        }
+        earlier = try EarlierResolution(database: database)
     }
 
     /// Replaces every symbol table of the file with a fresh resolution, in one transaction.
@@ -111,6 +102,7 @@ public final class SymbolResolver {
             try? db.execute("ROLLBACK")
             throw error
         }
+        outcome.skippedFiles = files.skipped
         outcome.seconds = Double(monotonicNanoseconds() - began) / 1e9
         return outcome
     }
@@ -252,8 +244,13 @@ public final class SymbolResolver {
     }
 
     @discardableResult
-    private func insert(_ r: Resolution, pid: Int32, pc: UInt64, valid: (from: Int64, to: Int64),
+    private func insert(_ resolution: Resolution, pid: Int32, pc: UInt64, valid: (from: Int64, to: Int64),
                         outcome: inout Outcome) throws -> Int64 {
+        var r = resolution
+        if r.symbolID == nil, let name = earlier.name(pid: pid, pc: pc, validFrom: valid.from) {
+            r = try self.resolution(keeping: name)
+            outcome.kept += 1
+        }
         try insertAddress.run([
             .integer(Int64(pid)), .integer(Int64(bitPattern: pc)), .integer(valid.from), .integer(valid.to),
             r.dsoID.map { .integer($0) } ?? .null, r.dsoOffset.map { .integer(Int64(bitPattern: $0)) } ?? .null,
@@ -267,6 +264,16 @@ public final class SymbolResolver {
         return try db.scalarInt("SELECT last_insert_rowid()") ?? 0
     }
 
+    /// An earlier resolution's name, written again (its file and symbol rows too).
+    private func resolution(keeping name: EarlierResolution.Name) throws -> Resolution {
+        let dso = try dsoID(path: name.dsoPath, buildID: name.buildID, kind: name.kind, source: name.source)
+        let symbol = try symbolID(dso: dso, raw: name.rawSymbol, address: UInt64(bitPattern: name.symbolAddress),
+                                  size: name.symbolSize.map { UInt64(bitPattern: $0) })
+        return Resolution(dsoID: dso, dsoOffset: name.dsoOffset.map { UInt64(bitPattern: $0) }, symbolID: symbol,
+                          symbolOffset: name.symbolOffset.map { UInt64(bitPattern: $0) }, name: name.name,
+                          file: name.file, line: name.line.map { Int($0) }, inlined: name.inlined)
+    }
+
     // MARK: Kernel
 
     private func resolveKernel(_ pc: UInt64) throws -> Resolution {
@@ -277,10 +284,6 @@ public final class SymbolResolver {
             let symbol = try symbolID(dso: dso, raw: entry.name, address: entry.address, size: nil)
             return Resolution(dsoID: dso, dsoOffset: pc, symbolID: symbol, symbolOffset: pc - entry.address,
                               name: entry.name)
-        }
-        if let previous = previousKernelNames[pc] {
-            let dso = try dsoID(path: previous.dso, buildID: nil, kind: "kernel", source: .kallsyms)
-            return Resolution(dsoID: dso, dsoOffset: pc, name: previous.name)
         }
         let dso = try dsoID(path: "[kernel.kallsyms]", buildID: nil, kind: "kernel", source: .none)
         return Resolution(dsoID: dso, dsoOffset: pc, name: "[kernel] 0x" + String(pc, radix: 16))
@@ -297,7 +300,7 @@ public final class SymbolResolver {
         if path.hasSuffix(" (deleted)") { path = String(path.dropLast(" (deleted)".count)) }
         let offset = pc &- mapping.start &+ mapping.pageOffset
         if path == "[vdso]" {
-            return try resolve(in: vdsoImage(), path: path, buildID: nil, kind: "vdso", offset: offset)
+            return try resolve(in: files.vdso(), path: path, buildID: nil, kind: "vdso", offset: offset)
         }
         // Anonymous memory: the kernel (and the /proc snapshot) name it "//anon"; MAP_HUGETLB memory "/anon_hugepage".
         if !path.hasPrefix("/") || path.hasPrefix("//") || path.hasPrefix("/anon_hugepage") || path.hasPrefix("/memfd:")
@@ -306,14 +309,10 @@ public final class SymbolResolver {
             let dso = try dsoID(path: path.isEmpty ? "//anon" : path, buildID: nil, kind: "anonymous", source: .none)
             return Resolution(dsoID: dso, dsoOffset: offset, name: "[unknown] 0x" + String(pc, radix: 16))
         }
-        var image = self.image(path)
-        if let expected = mapping.buildID, let actual = image?.buildID, expected != actual {
-            // The file on disk is not the one that ran; only a debug file with the right build id will do.
-            image = self.image("/usr/lib/debug/.build-id/\(expected.prefix(2))/\(expected.dropFirst(2)).debug")
-        }
+        let expected = mapping.buildID ?? earlier.buildIDs[path]
+        let image = files.verified(path, buildID: expected)
         let kind = path.contains(".so") ? "library" : "executable"
-        return try resolve(in: image, path: path, buildID: mapping.buildID ?? image?.buildID, kind: kind,
-                           offset: offset)
+        return try resolve(in: image, path: path, buildID: expected ?? image?.buildID, kind: kind, offset: offset)
     }
 
     private func resolve(in image: ElfImage?, path: String, buildID: String?, kind: String,
@@ -348,25 +347,6 @@ public final class SymbolResolver {
         let symbol = try symbolID(dso: dso, raw: entry.name, address: entry.start, size: entry.size)
         return Resolution(dsoID: dso, dsoOffset: pc, symbolID: symbol, symbolOffset: pc - entry.start,
                           name: Demangler.demangle(entry.name))
-    }
-
-    private func image(_ path: String) -> ElfImage? {
-        if let cached = images[path] { return cached }
-        let image = ElfImage(path: path)
-        images[path] = image
-        return image
-    }
-
-    /// This process's vdso: the kernel maps the same image into every process.
-    private func vdsoImage() -> ElfImage? {
-        if let vdso { return vdso }
-        guard let maps = readSmallFile("/proc/self/maps"),
-              let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("[vdso]") }),
-              let range = line.split(separator: " ").first?.split(separator: "-"), range.count == 2,
-              let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16), end > start,
-              let pointer = UnsafeMutableRawPointer(bitPattern: UInt(start)) else { return nil }
-        vdso = ElfImage(memory: pointer, size: Int(end - start), name: "[vdso]")
-        return vdso
     }
 
     // MARK: Rows

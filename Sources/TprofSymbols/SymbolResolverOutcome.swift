@@ -7,6 +7,18 @@ extension SymbolResolver {
         public var unknown = 0
         /// Addresses whose mapping depended on the sample's time (exec, remapping), resolved per sample.
         public var timeDependent = 0
+        /// Addresses that kept the symbol an earlier resolution gave them, the new pass finding less.
+        public var kept = 0
+        /// Files not read because their build id is not the one recorded for them.
+        public var skippedFiles: [SkippedFile] = []
         public var seconds = 0.0
+    }
+
+    /// A file at a recorded path that is not the file that ran.
+    public struct SkippedFile: Equatable {
+        public var path: String
+        public var recordedBuildID: String
+        /// Nil when the file has no build id.
+        public var foundBuildID: String?
     }
 }

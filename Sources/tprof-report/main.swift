@@ -15,7 +15,9 @@ struct Report: ParsableCommand {
         // No empty lines: the man page is generated from this text, and mdoc warns about them.
         discussion: """
             Groupings combine: '--by-pid --by-cpu' counts samples per process and CPU. Filters apply to every \
-            report. The database is opened read-only and may still be being recorded.
+            report. The database is opened read-only and may still be being recorded; without one, tprof.db is \
+            read. Output files (--flamegraph, --pprof, --speedscope, --timeline FILE.svg) are never a database \
+            read; an existing one is replaced only with --force, and '-' writes to standard output.
             Examples:
               tprof-report run.db --by-pid
               tprof-report run.db --by-symbol --children --user --since 1 --until 3
@@ -27,12 +29,18 @@ struct Report: ParsableCommand {
               tprof-report run.db --sql 'SELECT * FROM by_process LIMIT 5' --format csv
             """)
 
-    @Argument(help: ArgumentHelp("The database tprof-record wrote; several give one report with a 'database' "
-                                 + "column, each read in place.", valueName: "database"))
+    @Argument(help: ArgumentHelp("The database tprof-record wrote (default: tprof.db); several give one report "
+                                 + "with a 'database' column, each read in place.", valueName: "database"))
     var databases: [String] = []
 
+    /// The database read when none is given, as perf report reads perf.data.
+    static let defaultDatabase = "tprof.db"
+
+    /// The databases read: those given, or the default one.
+    var inputs: [String] { databases.isEmpty ? [Report.defaultDatabase] : databases }
+
     /// The first (usually the only) database.
-    var database: String { databases.first ?? "" }
+    var database: String { inputs[0] }
 
     @Flag(name: .customLong("by-pid"), help: "Group by process (pid and command).") var byPID = false
     @Flag(name: .customLong("by-tid"), help: "Group by thread.") var byTID = false
@@ -115,8 +123,12 @@ struct Report: ParsableCommand {
     @Option(parsing: .unconditional,
             help: ArgumentHelp("Run one read-only SQL statement ('-' reads it from stdin).", valueName: "query"))
     var sql: String?
-    @Option(help: ArgumentHelp("Output format: table, csv or json.", valueName: "format"))
+    @Option(help: ArgumentHelp("Output format: table, csv or json.", valueName: "format"),
+            completion: .list(OutputFormat.allCases.map(\.rawValue)))
     var format: String = "table"
+    @Flag(help: "Tables show libraries by their full path, not their file name.") var fullPaths = false
+    @Flag(help: "Replace an existing output file (a symbolic link is replaced itself, never its target).")
+    var force = false
 
     var groupings: [Grouping] {
         var result: [Grouping] = []
@@ -145,86 +157,20 @@ struct Report: ParsableCommand {
             || since != nil || until != nil || limit != nil || percentLimit != nil || symbol != nil || dso != nil
     }
 
-    func validate() throws {
-        if databases.isEmpty { throw ValidationError("give the database to report on, such as run.db") }
-        for (flag, values) in [("--pid", pids), ("--tid", tids), ("--comm", comms), ("--cpu", cpus), ("--event", events)]
-        where values.contains(where: { $0.isEmpty }) {
-            throw ValidationError("empty value for \(flag)")
-        }
-        if symbol == "" || dso == "" { throw ValidationError("empty value for --symbol or --dso") }
-        guard OutputFormat(rawValue: format) != nil else {
-            throw ValidationError("unknown format '\(format)': use table, csv or json")
-        }
-        if kernel && user { throw ValidationError("give --kernel or --user, not both") }
-        let modes = (sql != nil ? 1 : 0) + (header ? 1 : 0) + (stat ? 1 : 0) + (resymbolize ? 1 : 0)
-        if modes > 1 { throw ValidationError("give only one of --sql, --header, --stat and --resymbolize") }
-        if modes == 1 && (!groupings.isEmpty || hasFilters) {
-            throw ValidationError("--sql, --header, --stat and --resymbolize take no groupings or filters")
-        }
-        let callGraphModes = (callers != nil ? 1 : 0) + (callees != nil ? 1 : 0) + (tree ? 1 : 0) + (folded ? 1 : 0)
-            + (flamegraph != nil ? 1 : 0) + (pprof != nil ? 1 : 0) + (speedscope != nil ? 1 : 0)
-        if callGraphModes > 1 {
-            throw ValidationError("give only one of --callers, --callees, --tree, --folded, --flamegraph, --pprof, "
-                + "--speedscope")
-        }
-        if callGraphModes == 1 && (modes > 0 || !groupings.isEmpty || children) {
-            throw ValidationError("--callers, --callees, --tree, --folded and --flamegraph take filters, not groupings")
-        }
-        if (depth != nil || inverted) && !tree { throw ValidationError("--depth and --inverted go with --tree") }
-        if icicle && flamegraph == nil { throw ValidationError("--icicle goes with --flamegraph") }
-        if children && (groupings != [.symbol] && !groupings.isEmpty) {
-            throw ValidationError("--children goes with --by-symbol alone")
-        }
-        let isTimeline = timeline || timelineSvg != nil
-        if isTimeline && (callGraphModes > 0 || modes > 0 || diff != nil || children) {
-            throw ValidationError("--timeline takes filters and one of --by-pid, --by-cpu, --by-symbol")
-        }
-        if isTimeline && !(groupings.isEmpty || groupings == [.pid] || groupings == [.cpu] || groupings == [.symbol]) {
-            throw ValidationError("--timeline groups by one of --by-pid, --by-cpu, --by-symbol")
-        }
-        if let bucket, !(bucket >= 0.000001 && bucket < 1e6) {
-            throw ValidationError("bad value \(bucket) for --bucket: it must be a positive number of seconds")
-        }
-        if bucket != nil && !isTimeline { throw ValidationError("--bucket goes with --timeline") }
-        if databases.count > 1 && (modes > 0 || callGraphModes > 0 || isTimeline || diff != nil || children) {
-            throw ValidationError("several databases go with grouped reports (--by-...) only")
-        }
-        if diff != nil && (modes > 0 || callers != nil || callees != nil || tree || children) {
-            throw ValidationError("--diff goes with grouped reports, --folded or --flamegraph")
-        }
-        if let depth, depth < 1 { throw ValidationError("bad value \(depth) for --depth: it must be at least 1") }
-        if let limit, limit < 1 { throw ValidationError("bad value \(limit) for --limit: it must be at least 1") }
-        if let percentLimit, !(percentLimit >= 0 && percentLimit <= 100) {
-            throw ValidationError("bad value \(percentLimit) for --percent-limit: it must be 0 to 100")
-        }
-        for (name, value) in [("--since", since), ("--until", until)] {
-            if let value, !(value >= 0 && value < 1e9) {
-                throw ValidationError("bad value \(value) for \(name): it must be a number of seconds, 0 or more")
-            }
-        }
-        if let since, let until, since >= until {
-            throw ValidationError("--since \(since) is not before --until \(until)")
-        }
-    }
-
     func run() throws {
         let outputFormat = OutputFormat(rawValue: format) ?? .table
         let width = terminalWidth()
         let db: ReportDatabase
         do {
+            try checkInputs()
+            for output in outputs { try output.check() }
+            if resymbolize {
+                try runResymbolize()
+                return
+            }
             db = try ReportDatabase(path: database)
         } catch let error as ReportError {
             throw ToolFailure(error.message)
-        }
-        if resymbolize {
-            do {
-                let outcome = try Resymbolizer.run(path: database)
-                print("resolved \(outcome.addresses) addresses: \(outcome.withSymbol) to symbols, "
-                    + "\(outcome.libraryOnly) to a library only, \(outcome.unknown) unknown")
-            } catch {
-                throw ToolFailure("cannot resymbolize \(database): \(error)")
-            }
-            return
         }
         do {
             if let sql {
@@ -273,7 +219,7 @@ struct Report: ParsableCommand {
             filter.dso = dso
             let base = try diff.map(openBase)
             if let pprof {
-                try writeFile(pprof, try PprofExport.gzippedData(database: db, filter: filter))
+                try writeOutput(pprof, try PprofExport.gzippedData(database: db, filter: filter))
                 footer(runHeader)
                 return
             }
@@ -281,7 +227,7 @@ struct Report: ParsableCommand {
                 let command = runHeader.fields.first { $0.name == "command" }?.value ?? database
                 let profile = try StackProfile.load(database: db, filter: filter)
                 if profile.stacks.isEmpty { try nothingToShow(runHeader) }
-                try writeFile(speedscope, try SpeedscopeExport.json(profile, name: "tprof: \(command)"))
+                try writeOutput(speedscope, try SpeedscopeExport.json(profile, name: "tprof: \(command)"))
                 footer(runHeader)
                 return
             }
@@ -309,7 +255,7 @@ struct Report: ParsableCommand {
             }
             if table.rows.isEmpty { try nothingToShow(runHeader) }
             if outputFormat == .table { write(runHeader.headerText(path: database) + "\n") }
-            write(outputFormat.render(table, width: width))
+            write(render(table, format: outputFormat, width: width))
             footer(runHeader)
         } catch let error as SQLiteError {
             throw ToolFailure("\(database): \(error.message)")
@@ -320,22 +266,12 @@ struct Report: ParsableCommand {
 
     /// A report with nothing in it: a note when the filters chose no sample; without filters the samples the file
     /// counts cannot be read back (its tables disagree: damage), which is an error rather than an empty report.
-    private func nothingToShow(_ runHeader: RunHeader) throws {
+    func nothingToShow(_ runHeader: RunHeader) throws {
         guard hasFilters else {
             throw ToolFailure("\(database) is damaged: it counts \(runHeader.samples) samples, but none of them can be "
                 + "read back for this report")
         }
         FileHandle.standardError.write(Data("tprof-report: no samples match\n".utf8))
-    }
-
-    /// Writes an output file, with one line on stderr saying so.
-    private func writeFile(_ path: String, _ data: Data, detail: String? = nil) throws {
-        do {
-            try data.write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw ToolFailure("cannot write \(path): \(error.localizedDescription)")
-        }
-        FileHandle.standardError.write(Data("tprof-report: wrote \(path) (\(detail ?? "\(data.count) bytes"))\n".utf8))
     }
 
     /// Opens the --diff base run, checked like the main one.
@@ -349,9 +285,9 @@ struct Report: ParsableCommand {
 
     /// Checks every further database and attaches it read-only to `db`; returns the report's sources.
     private func attachOthers(to db: ReportDatabase) throws -> [(schema: String, label: String)] {
-        guard databases.count > 1 else { return [("main", database)] }
+        guard inputs.count > 1 else { return [("main", database)] }
         var sources: [(schema: String, label: String)] = [("main", database)]
-        for (index, path) in databases.enumerated().dropFirst() {
+        for (index, path) in inputs.enumerated().dropFirst() {
             let schema = "db\(index + 1)"
             do {
                 try db.attach(path: path, as: schema)
@@ -363,66 +299,7 @@ struct Report: ParsableCommand {
         return sources
     }
 
-    /// `--timeline`: the table, or the SVG chart with --timeline-svg.
-    private func writeTimeline(_ db: ReportDatabase, filter: SampleFilter, header runHeader: RunHeader,
-                               format: OutputFormat, width: Int?) throws {
-        let series: Timeline.Series = groupings == [.cpu] ? .cpu : (groupings == [.symbol] ? .symbol : .process)
-        let duration = Double(try db.connection.scalarInt("SELECT coalesce(max(time), 0) FROM samples") ?? 0) / 1e9
-        let span = (until ?? duration) - (since ?? 0)
-        let chart = Timeline(series: series, bucket: bucket ?? Timeline.bucket(forDuration: span), filter: filter)
-        let table = try chart.table(database: db)
-        if table.rows.isEmpty { try nothingToShow(runHeader) }
-        if let timelineSvg {
-            let command = runHeader.fields.first { $0.name == "command" }?.value ?? ""
-            try writeFile(timelineSvg, Data(chart.svg(table, title: "tprof timeline: \(command)").utf8))
-            if !timeline { return }
-        }
-        if format == .table { write(runHeader.headerText(path: database) + "\n") }
-        write(format.render(table, width: width))
-    }
-
-    /// The reports built from whole stacks.
-    private func callGraph(_ db: ReportDatabase, filter: SampleFilter, header runHeader: RunHeader,
-                           format: OutputFormat, width: Int?, base: ReportDatabase?) throws {
-        let profile = try StackProfile.load(database: db, filter: filter)
-        if profile.stacks.isEmpty && callers == nil && callees == nil { try nothingToShow(runHeader) }
-        let baseProfile = try base.map { try StackProfile.load(database: $0, filter: filter) }
-        if folded {
-            write(baseProfile.map { ReportDiff.folded(base: $0, new: profile) } ?? profile.folded())
-            return
-        }
-        if let flamegraph {
-            let command = runHeader.fields.first { $0.name == "command" }?.value ?? ""
-            let events = runHeader.fields.filter { $0.name == "event" }.map(\.value).joined(separator: "; ")
-            let kind = baseProfile == nil ? "" : " (differential: red grew, blue shrank against \(diff ?? ""))"
-            let svg = FlameGraph(title: "tprof: \(command)\(kind)", subtitle: "\(events) - \(profile.total) samples",
-                                 icicle: icicle).render(profile, base: baseProfile)
-            try writeFile(flamegraph, Data(svg.utf8), detail: "\(profile.total) samples")
-            return
-        }
-        if format == .table { write(runHeader.headerText(path: database) + "\n") }
-        if tree {
-            write(profile.treeText(inverted: inverted, depth: depth, percentLimit: percentLimit ?? 0))
-            return
-        }
-        var table: ResultTable
-        if let symbol = callers ?? callees {
-            table = profile.neighbours(of: symbol, callers: callers != nil)
-            if table.rows.isEmpty { throw ToolFailure("no sampled stack holds the symbol '\(symbol)'") }
-        } else {
-            table = profile.inclusiveTable()
-        }
-        if let percentLimit, let column = table.columns.firstIndex(where: { $0 == "percent" || $0 == "children" }) {
-            table.rows = table.rows.filter { row in
-                if case .real(let share) = row[column] { return share >= percentLimit }
-                return true
-            }
-        }
-        if let limit { table.rows = Array(table.rows.prefix(limit)) }
-        write(format.render(table, width: width))
-    }
-
-    private func footer(_ runHeader: RunHeader) {
+    func footer(_ runHeader: RunHeader) {
         for warning in runHeader.warnings {
             FileHandle.standardError.write(Data("tprof-report: WARNING: \(warning)\n".utf8))
         }
@@ -437,7 +314,7 @@ struct Report: ParsableCommand {
         }
     }
 
-    private func write(_ text: String) {
+    func write(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }
 }

@@ -21,6 +21,11 @@ final class CompletionTests: XCTestCase {
         let zsh = try run(.report, ["--generate-completion-script", "zsh"]).stdout
         XCTAssertTrue(zsh.hasPrefix("#compdef tprof-report"), String(zsh.prefix(200)))
         XCTAssertTrue(zsh.contains("--pprof") && zsh.contains("--speedscope") && zsh.contains("--timeline"))
+        // --format completes to its three values.
+        XCTAssertTrue(zsh.contains("('table' 'csv' 'json')"), "zsh: no values for --format")
+        let reportFish = try run(.report, ["--generate-completion-script", "fish"]).stdout
+        XCTAssertTrue(reportFish.contains("-l 'format'") && reportFish.contains("'table csv json'"),
+                      "fish: no values for --format")
 
         let fish = try run(.record, ["--generate-completion-script", "fish"]).stdout
         XCTAssertTrue(fish.contains("complete -c 'tprof-record'"), String(fish.prefix(300)))

@@ -6,17 +6,6 @@ import XCTest
 /// A recording onto a file system that fills up: tprof-record stops cleanly, says so, ends the command, and leaves
 /// a file whose committed samples are all readable.
 final class DiskFullTests: XCTestCase {
-    /// Mounts a tmpfs of `size` on a new directory; unmounted when the test ends.
-    private func mountSmallFileSystem(size: String) throws -> String {
-        let directory = try makeTemporaryDirectory(prefix: "tprof-full")
-        let mount = try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", directory.path])
-        guard mount.status == 0 else { throw TestSupportError("cannot mount a tmpfs\n\(mount.summary)") }
-        addTeardownBlock {
-            _ = try? ChildProcess.run("/bin/umount", [directory.path])
-        }
-        return directory.path
-    }
-
     func testAFullDiskStopsTheRecordingCleanly() throws {
         let workspace = try FaultWorkspace(for: self)
         var cases = 0

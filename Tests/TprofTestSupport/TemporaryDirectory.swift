@@ -49,4 +49,16 @@ extension XCTestCase {
         addTeardownBlock { directory.remove() }
         return directory
     }
+
+    /// Mounts a tmpfs of `size` (as mount's `size=` option) on a new directory, for tests of a full disk; unmounted
+    /// when the test ends. Needs root.
+    public func mountSmallFileSystem(size: String) throws -> String {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-full")
+        let mount = try ChildProcess.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", directory.path])
+        guard mount.status == 0 else { throw TestSupportError("cannot mount a tmpfs\n\(mount.summary)") }
+        addTeardownBlock {
+            _ = try? ChildProcess.run("/bin/umount", [directory.path])
+        }
+        return directory.path
+    }
 }

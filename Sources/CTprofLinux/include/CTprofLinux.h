@@ -18,6 +18,10 @@ extern const unsigned long CTprofLinux_PERF_EVENT_IOC_SET_OUTPUT;
 /// ioctl(fd, request, arg) with an integer argument; -1 with errno on failure.
 int CTprofLinux_ioctl_int(int fd, unsigned long request, unsigned long arg);
 
+/// renameat2(2) with RENAME_NOREPLACE (glibc declares it only under _GNU_SOURCE): fails with EEXIST instead of
+/// replacing an existing `to`. Returns 0, or -1 with errno set.
+int CTprofLinux_rename_noreplace(const char *from, const char *to);
+
 /// Loads `data_head` of a mapped perf ring with acquire ordering.
 uint64_t CTprofLinux_ring_load_head(const struct perf_event_mmap_page *page);
 /// Stores `data_tail` of a mapped perf ring with release ordering.

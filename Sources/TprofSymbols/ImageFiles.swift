@@ -1,0 +1,49 @@
+import Glibc
+import TprofCapture
+
+/// The ELF files symbols are read from, each opened once, and checked to be the files that ran.
+final class ImageFiles {
+    private var images: [String: ElfImage?] = [:]
+    /// Per path and expected build id: the image to read, nil when there is none or it was skipped.
+    private var verifiedImages: [String: ElfImage?] = [:]
+    private var vdsoImage: ElfImage?
+    /// Files whose build id is not the one recorded, in the order met.
+    private(set) var skipped: [SymbolResolver.SkippedFile] = []
+
+    /// The file at `path` when it is the one that ran (its build id is `expected`, when one is known); else a debug
+    /// file with that build id, or nil, noting the skipped file once.
+    func verified(_ path: String, buildID expected: String?) -> ElfImage? {
+        let key = path + "\u{0}" + (expected ?? "")
+        if let checked = verifiedImages[key] { return checked }
+        var image = self.image(path)
+        if let expected, let found = image, found.buildID != expected {
+            let debugFile = self.image("/usr/lib/debug/.build-id/\(expected.prefix(2))/\(expected.dropFirst(2)).debug")
+            image = debugFile?.buildID == expected ? debugFile : nil
+            if image == nil {
+                skipped.append(SymbolResolver.SkippedFile(path: path, recordedBuildID: expected,
+                                                          foundBuildID: found.buildID))
+            }
+        }
+        verifiedImages[key] = image
+        return image
+    }
+
+    private func image(_ path: String) -> ElfImage? {
+        if let cached = images[path] { return cached }
+        let image = ElfImage(path: path)
+        images[path] = image
+        return image
+    }
+
+    /// This process's vdso: the kernel maps the same image into every process.
+    func vdso() -> ElfImage? {
+        if let vdsoImage { return vdsoImage }
+        guard let maps = readSmallFile("/proc/self/maps"),
+              let line = maps.split(separator: "\n").first(where: { $0.hasSuffix("[vdso]") }),
+              let range = line.split(separator: " ").first?.split(separator: "-"), range.count == 2,
+              let start = UInt64(range[0], radix: 16), let end = UInt64(range[1], radix: 16), end > start,
+              let pointer = UnsafeMutableRawPointer(bitPattern: UInt(start)) else { return nil }
+        vdsoImage = ElfImage(memory: pointer, size: Int(end - start), name: "[vdso]")
+        return vdsoImage
+    }
+}

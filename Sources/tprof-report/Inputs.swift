@@ -1,0 +1,34 @@
+import Foundation
+import TprofReport
+
+extension Report {
+    /// Refuses a missing default database with its own message, and a database given twice (its samples would be
+    /// counted twice). A database diffed against itself is a self-diff, which is allowed.
+    func checkInputs() throws {
+        if databases.isEmpty && !FileManager.default.fileExists(atPath: Report.defaultDatabase) {
+            throw ReportError("no database given, and no \(Report.defaultDatabase) here (tprof-record writes it "
+                + "by default): give the database to report on, such as run.db")
+        }
+        var seen: [FileIdentity: String] = [:]
+        for path in inputs {
+            guard let identity = FileIdentity(path: path) else { continue }
+            if let first = seen[identity] {
+                throw ReportError("\(first) and \(path) are the same database: give each database once")
+            }
+            seen[identity] = path
+        }
+    }
+
+    /// `--resymbolize`: the summary on stdout, one line on stderr per file skipped for its build id.
+    func runResymbolize() throws {
+        let outcome = try Resymbolizer.run(path: database)
+        for skipped in outcome.skippedFiles {
+            let found = skipped.foundBuildID.map { "build id \($0)" } ?? "no build id"
+            FileHandle.standardError.write(Data(("tprof-report: skipped \(skipped.path): it has \(found), the "
+                + "recording has \(skipped.recordedBuildID) (not the file that ran)\n").utf8))
+        }
+        let kept = outcome.kept > 0 ? ", \(outcome.kept) kept their earlier symbol" : ""
+        print("resolved \(outcome.addresses) addresses: \(outcome.withSymbol) to symbols, "
+            + "\(outcome.libraryOnly) to a library only, \(outcome.unknown) unknown\(kept)")
+    }
+}
