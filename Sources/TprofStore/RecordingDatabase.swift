@@ -162,20 +162,26 @@ public final class RecordingDatabase {
         connection = try RecordingDatabase.open(output)
         path = output.path
         try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        // SQLite creates the -wal at the first transaction, taking its mode from the database file by path: create
+        // it now, while the path surely leads to the file, so that moving the output later cannot fail the writes.
+        _ = try connection.scalarInt("SELECT COUNT(*) FROM sqlite_master")
     }
 
     /// Writes the schema, and `run` when given, into the output's temporary file, and closes it; on failure the
-    /// temporary file is removed. The file stays in rollback-journal mode until it is opened at the output path:
-    /// it never has a -wal under the temporary name that could be separated from it when it moves.
+    /// temporary file is removed.
     public static func prepare(_ output: RecordingOutput, run: RunInfo? = nil, events: [EventInfo] = []) throws {
         do {
             let connection = try open(output)
-            try connection.execute("PRAGMA application_id = \(tprofApplicationID)")
+            try connection.execute("PRAGMA journal_mode = WAL; PRAGMA application_id = \(tprofApplicationID)")
             try applySchema(to: connection)
             if let run { try insertRun(run, events: events, into: connection) }
+            // Back to a rollback journal: SQLite checkpoints the -wal into the file and removes the -wal and -shm,
+            // so nothing under the temporary name can be separated from the file when it moves. WAL mode has taken
+            // its space once by now, before the command starts: a disk too full for it fails here.
+            try connection.execute("PRAGMA journal_mode = DELETE")
         } catch {
-            // The connection is closed by now; SQLite may have left a -journal beside the file (a disk too full
-            // for the schema, for example).
+            // The connection is closed by now; SQLite may have left a -wal and a -shm beside the file (a disk too
+            // full for the schema, for example).
             output.discard()
             throw error
         }

@@ -279,7 +279,7 @@ final class OutputFileSafetyTests: XCTestCase {
     }
 }
 
-/// A recorder writing `output` with a 30 s spin, once its command runs and SQLite writes the output in place.
+/// A recorder writing `output` with a 30 s spin, once its command runs and SQLite has the output open in place.
 private struct LongRecording {
     let recorder: ChildProcess
 
@@ -287,7 +287,8 @@ private struct LongRecording {
         let name = RecordingWorkspace.uniqueName("out")
         let spin = try workspace.spin(named: name)
         recorder = try Tool.record.start((quiet ? ["-q"] : []) + ["-o", output, "--", spin, "30"])
-        // Its -wal exists once SQLite writes the output in place.
+        // The -wal exists once SQLite has opened the output in place (a move in the instant between the rename and
+        // that open is a failure to start, not a loss during recording).
         let started = Processes.waitUntil(timeout: 20) {
             var info = stat()
             return !Processes.alive(named: name).isEmpty && lstat(output + "-wal", &info) == 0
