@@ -129,7 +129,9 @@ public final class RecordingOutput {
         guard fd >= 0 else {
             let error = errno
             guard error == EEXIST else { throw OutputError.notWritable(path, errno: error) }
-            throw RecorderClaim.isHeld(path: temporaryPath)
+            // Only a regular file is opened to test its claim: opening a device or a FIFO can have effects.
+            let isRegular = fileStatus(temporaryPath).map { FileKind(mode: $0.st_mode) == .regular } ?? false
+            throw isRegular && RecorderClaim.isHeld(path: temporaryPath)
                 ? OutputError.beingWritten(path) : OutputError.leftover(temporaryPath)
         }
         descriptor = fd
