@@ -290,7 +290,8 @@ public final class Recorder {
             if exitCode == 0 { exitCode = 1 }
         }
         if let loss = output.loss {
-            stderr.line("tprof-record: \(loss.message(output: options.output, samples: writer.samplesPerEvent.reduce(0, +)))")
+            let samples = writer.samplesPerEvent.reduce(0, +)
+            stderr.line("tprof-record: \(loss.message(output: options.output, samples: samples))")
             return exitCode == 0 ? 1 : exitCode
         }
         if !options.quiet {
