@@ -118,6 +118,7 @@ public final class RecordingOutput {
     /// - Parameter executable: the command's executable, which is never the output.
     public init(creating path: String, existing policy: ExistingOutputPolicy, protecting executable: String? = nil)
         throws {
+        guard !path.isEmpty else { throw OutputError.notWritable(path, errno: ENOENT) }
         self.path = path
         self.policy = policy
         let temporaryPath = Self.temporaryPath(for: path)
@@ -219,7 +220,12 @@ public final class RecordingOutput {
         if policy == .replace {
             try Self.move(temporaryPath, to: path)
         } else if CTprofLinux_rename_noreplace(temporaryPath, path) != 0 {
-            throw errno == EEXIST ? OutputError.exists(path) : OutputError.notWritable(path, errno: errno)
+            let error = errno
+            // A file system without RENAME_NOREPLACE (EINVAL) gets the check and the rename apart.
+            guard error == EINVAL, fileStatus(path) == nil else {
+                throw error == EEXIST ? OutputError.exists(path) : OutputError.notWritable(path, errno: error)
+            }
+            try Self.move(temporaryPath, to: path)
         }
         isPublished = true
     }
