@@ -28,7 +28,7 @@ let package = Package(
         // Capture engine: backends, ring-buffer parsing, per-CPU buffers, the bounded buffer list.
         .target(name: "TprofCapture", dependencies: ["CTprofLinux"]),
         // Store: the embedded schema, the SQLite wrapper and the batched writer.
-        .target(name: "TprofStore", dependencies: ["CSQLite", "TprofCapture"]),
+        .target(name: "TprofStore", dependencies: ["CSQLite", "CTprofLinux", "TprofCapture"]),
         // Symbols: ELF symbol tables, DWARF lines, kallsyms, demangling; resolved into the database.
         .target(name: "TprofSymbols", dependencies: ["CElf", "CTprofDemangle", "TprofCapture", "TprofStore"]),
         // Recording session: targets, /proc snapshots, host facts, signals, the summary.

@@ -10,6 +10,8 @@ public struct RecordOptions {
     }
 
     public var output: String
+    /// True when -o was not given: an existing file of the default name is kept as FILE.old.
+    public var outputIsDefault = false
     public var force: Bool
     /// Events as given with -e; empty means the default (cycles where the CPU has it, else cpu-clock).
     public var events: [String]

@@ -10,9 +10,9 @@ public let tprofVersion = "0.1.0"
 
 /// One recording session: checks the request, opens the events, runs the target, and leaves a finished database.
 public final class Recorder {
-    private let options: RecordOptions
+    let options: RecordOptions
     private let host = HostInfo.current()
-    private let stderr = StandardError()
+    let stderr = StandardError()
     private var symbolOutcome: SymbolResolver.Outcome?
     private var unwindOutcome: DwarfUnwinder.Outcome?
 
@@ -98,10 +98,12 @@ public final class Recorder {
         try checkRate()
         let cpus = try resolveCPUs()
         var targetTIDs: [Int32] = []
+        var executable: String?
         switch options.target {
         case .command(let arguments):
             guard let first = arguments.first else { throw RecordError("no command given") }
-            guard HeldCommand.resolve(first) != nil else {
+            executable = HeldCommand.resolve(first)
+            guard executable != nil else {
                 throw RecordError("cannot run '\(first)': command not found", exitStatus: 127)
             }
         case .pids(let pids):
@@ -122,20 +124,13 @@ public final class Recorder {
         guard signals >= 0 else { throw RecordError("cannot block signals: \(SystemError("signalfd"))") }
         defer { close(signals) }
 
-        let database: RecordingDatabase
-        do {
-            database = try RecordingDatabase(creating: options.output, force: options.force)
-        } catch let error as OutputError {
-            throw RecordError(error.description)
-        } catch {
-            throw RecordError("cannot create \(options.output): \(error)")
-        }
+        let output = try createOutput(protecting: executable)
         var command: HeldCommand?
         var started = false
         defer {
             if !started {
                 command?.abandon()
-                database.remove()
+                output.discard()
             }
         }
 
@@ -215,9 +210,31 @@ public final class Recorder {
         let eventInfos = finalEvents.enumerated().map { index, spec in
             EventInfo(spec: spec, rate: options.rate, note: index == 0 ? eventNote : nil)
         }
+        do {
+            try RecordingDatabase.prepare(output, run: run, events: eventInfos)
+        } catch {
+            throw RecordError("cannot write \(options.output): \(error)")
+        }
+
+        let now = monotonicNanoseconds()
+        let sinks = cpus.map { CPUSampleSink(cpu: $0, list: list, flushInterval: flushInterval, now: now) }
+        do {
+            try backend.start(sinks: sinks)
+        } catch {
+            list.close()
+            throw RecordError("cannot start recording: \(error)")
+        }
+        // The output is replaced only once the command runs: a command that cannot start leaves it as it was.
+        if let command, let failure = command.release() {
+            backend.stop()
+            list.close()
+            throw RecordError("cannot run '\(commandArguments?.first ?? "")': \(String(cString: strerror(failure)))",
+                              exitStatus: 127)
+        }
+        let database: RecordingDatabase
         let writer: SampleWriter
         do {
-            try database.insertRun(run, events: eventInfos)
+            database = try publish(output)
             if options.userStackSize != nil && !options.keepStacks {
                 try openScratchStacks(database)
             }
@@ -232,36 +249,17 @@ public final class Recorder {
             case .command: break
             }
         } catch {
-            throw RecordError("cannot write \(options.output): \(error)")
-        }
-
-        let now = monotonicNanoseconds()
-        let sinks = cpus.map { CPUSampleSink(cpu: $0, list: list, flushInterval: flushInterval, now: now) }
-        writer.start()
-        do {
-            try backend.start(sinks: sinks)
-        } catch {
+            backend.stop()
             list.close()
-            writer.finish()
-            throw RecordError("cannot start recording: \(error)")
+            throw error as? RecordError ?? RecordError("cannot write \(options.output): \(error)")
         }
+        writer.start()
         started = true
 
-        var status = "complete"
-        var reason: String?
-        var exitCode: Int32 = 0
-        if let command, let failure = command.release() {
-            command.waitForExit(blocking: true)
-            status = "failed"
-            reason = "cannot run '\(commandArguments?.first ?? "")': \(String(cString: strerror(failure)))"
-            exitCode = 127
-        } else {
-            let ending = waitForEnd(signals: signals, command: command, writer: writer, list: list,
-                                    start: startMonotonic)
-            status = ending.status
-            reason = ending.reason
-            exitCode = ending.exitCode
-        }
+        let ending = waitForEnd(signals: signals, command: command, writer: writer, list: list, start: startMonotonic)
+        var status = ending.status
+        var reason = ending.reason
+        var exitCode = ending.exitCode
 
         backend.stop()
         list.close()
@@ -290,6 +288,11 @@ public final class Recorder {
         if let finishError {
             stderr.line("tprof-record: cannot finish \(options.output): \(finishError)")
             if exitCode == 0 { exitCode = 1 }
+        }
+        if let loss = output.loss {
+            let samples = writer.samplesPerEvent.reduce(0, +)
+            stderr.line("tprof-record: \(loss.message(output: options.output, samples: samples))")
+            return exitCode == 0 ? 1 : exitCode
         }
         if !options.quiet {
             Summary(output: options.output, fileSize: database.fileSize, statistics: statistics,

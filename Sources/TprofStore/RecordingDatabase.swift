@@ -1,3 +1,4 @@
+import CSQLite
 import Foundation
 import Glibc
 import TprofCapture
@@ -9,6 +10,16 @@ public let tprofApplicationID: Int32 = 0x7470_7266
 public enum OutputError: Error, CustomStringConvertible, Equatable {
     case exists(String)
     case notWritable(String, errno: Int32)
+    /// Something other than a regular file or a symlink is in the way; it is never replaced.
+    case notRegularFile(String, FileKind)
+    /// Another tprof-record holds its claim on the file (or on the temporary file of this output).
+    case beingWritten(String)
+    /// The temporary file of a recorder killed before its command started.
+    case leftover(String)
+    /// The output is the command's own executable.
+    case isCommand(String)
+    /// SQLite opened another file than the one created (the path was replaced meanwhile).
+    case openedAnotherFile(String)
 
     public var description: String {
         switch self {
@@ -16,6 +27,17 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
             return "\(path) already exists; use --force to overwrite it or -o to choose another file"
         case .notWritable(let path, let errno):
             return "cannot create \(path): \(String(cString: strerror(errno)))"
+        case .notRegularFile(let path, let kind):
+            return "\(path) is a \(kind.rawValue): tprof-record replaces only a regular file (or a symlink itself)"
+        case .beingWritten(let path):
+            return "\(path) is being written by another tprof-record"
+        case .leftover(let path):
+            return "\(path) is left from a tprof-record killed before its command started; "
+                + "remove it (or read it with tprof-report) and record again"
+        case .isCommand(let path):
+            return "\(path) is the command's own executable; choose another output with -o"
+        case .openedAnotherFile(let path):
+            return "\(path) was replaced by another file while it was opened; nothing was recorded"
         }
     }
 }
@@ -114,47 +136,67 @@ public struct RunOutcome {
     }
 }
 
-/// The database a recording writes: created with the schema, filled by `SampleWriter`, finished by `finish`.
+/// The database a recording writes: prepared with the schema (and the run) under the output's temporary name,
+/// opened at the output path once published, filled by `SampleWriter`, finished by `finish`.
 public final class RecordingDatabase {
     public let connection: SQLiteDatabase
     public let path: String
 
-    /// Creates `path` (mode 0600, never following a symlink) with the whole schema.
-    /// - Parameter force: replace an existing file instead of refusing.
-    public init(creating path: String, force: Bool) throws {
-        self.path = path
-        if force {
-            for suffix in ["", "-wal", "-shm"] {
-                if unlink(path + suffix) != 0 && errno != ENOENT {
-                    throw OutputError.notWritable(path + suffix, errno: errno)
-                }
-            }
-        }
-        let fd = retryingEINTR { open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
-        if fd < 0 {
-            let error = errno
-            throw error == EEXIST ? OutputError.exists(path) : OutputError.notWritable(path, errno: error)
-        }
-        close(fd)
+    /// Creates `path` (mode 0600, never following a symlink) with the whole schema, at once: for tools that start
+    /// no command (the synthetic backend, benchmarks).
+    /// - Parameter force: replace an existing regular file (or symlink) instead of refusing.
+    public convenience init(creating path: String, force: Bool) throws {
+        let output = try RecordingOutput(creating: path, existing: force ? .replace : .refuse)
+        try RecordingDatabase.prepare(output)
         do {
-            connection = try RecordingDatabase.initialize(path)
+            try output.publish()
+        } catch {
+            output.discard()
+            throw error
+        }
+        try self.init(opening: output)
+    }
+
+    /// Opens the published output, in WAL mode, and checks it is the file the output created.
+    public init(opening output: RecordingOutput) throws {
+        connection = try RecordingDatabase.open(output)
+        path = output.path
+        try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+        // SQLite creates the -wal at the first transaction, taking its mode from the database file by path: create
+        // it now, while the path surely leads to the file, so that moving the output later cannot fail the writes.
+        _ = try connection.scalarInt("SELECT COUNT(*) FROM sqlite_master")
+    }
+
+    /// Writes the schema, and `run` when given, into the output's temporary file, and closes it; on failure the
+    /// temporary file is removed.
+    public static func prepare(_ output: RecordingOutput, run: RunInfo? = nil, events: [EventInfo] = []) throws {
+        do {
+            let connection = try open(output)
+            try connection.execute("PRAGMA journal_mode = WAL; PRAGMA application_id = \(tprofApplicationID)")
+            try applySchema(to: connection)
+            if let run { try insertRun(run, events: events, into: connection) }
+            // Back to a rollback journal: SQLite checkpoints the -wal into the file and removes the -wal and -shm,
+            // so nothing under the temporary name can be separated from the file when it moves. WAL mode has taken
+            // its space once by now, before the command starts: a disk too full for it fails here.
+            try connection.execute("PRAGMA journal_mode = DELETE")
         } catch {
             // The connection is closed by now; SQLite may have left a -wal and a -shm beside the file (a disk too
             // full for the schema, for example).
-            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            output.discard()
             throw error
         }
     }
 
-    /// Opens the new empty file, in WAL mode, with the whole schema; when this throws the connection is closed.
-    private static func initialize(_ path: String) throws -> SQLiteDatabase {
-        let connection = try SQLiteDatabase(path: path, mode: .readWrite)
-        try connection.execute("""
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
-            PRAGMA application_id = \(tprofApplicationID);
-            """)
-        try RecordingDatabase.applySchema(to: connection)
+    /// Opens the file at the output's current path, never following a symlink, and checks that SQLite opened the
+    /// file the output created: it has not moved from the path, and the path leads to the created file.
+    private static func open(_ output: RecordingOutput) throws -> SQLiteDatabase {
+        let path = output.currentPath
+        let connection = try SQLiteDatabase(path: path, mode: .readWrite, followingSymlink: false)
+        var moved: Int32 = 0
+        guard sqlite3_file_control(connection.handle, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK,
+              moved == 0, output.isCreatedFile(at: path) else {
+            throw OutputError.openedAnotherFile(path)
+        }
         return connection
     }
 
@@ -170,12 +212,11 @@ public final class RecordingDatabase {
     /// The schema version this build writes and reads.
     public static var schemaVersion: Int { EmbeddedSchema.migrations.last?.version ?? 0 }
 
-    /// Removes the file again, for errors found before recording started.
-    public func remove() {
-        for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+    public func insertRun(_ run: RunInfo, events: [EventInfo]) throws {
+        try RecordingDatabase.insertRun(run, events: events, into: connection)
     }
 
-    public func insertRun(_ run: RunInfo, events: [EventInfo]) throws {
+    private static func insertRun(_ run: RunInfo, events: [EventInfo], into connection: SQLiteDatabase) throws {
         func json(_ items: [String]) -> String {
             let data = (try? JSONSerialization.data(withJSONObject: items, options: [.withoutEscapingSlashes])) ?? Data()
             return String(decoding: data, as: UTF8.self)

@@ -32,7 +32,8 @@ public final class SQLiteDatabase {
         case immutable
     }
 
-    public init(path: String, mode: Mode) throws {
+    /// - Parameter followingSymlink: false refuses a path that is a symlink (SQLITE_OPEN_NOFOLLOW).
+    public init(path: String, mode: Mode, followingSymlink: Bool = true) throws {
         self.path = path
         var db: OpaquePointer?
         let flags: Int32
@@ -49,7 +50,8 @@ public final class SQLiteDatabase {
         case .readOnly: name = SQLiteDatabase.uri(path, query: "mode=ro")
         default: name = path
         }
-        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        let noFollow = followingSymlink ? 0 : SQLITE_OPEN_NOFOLLOW
+        let rc = sqlite3_open_v2(name, &db, flags | noFollow | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             if let db { sqlite3_close_v2(db) }

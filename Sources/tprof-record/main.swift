@@ -22,10 +22,12 @@ struct Record: ParsableCommand {
               tprof-record -e cpu-clock -e page-faults:u -F 4000 -- make -j2
             """)
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Database file to write.", valueName: "file"))
-    var output = "tprof.db"
+    @Option(name: [.short, .customLong("output")],
+            help: ArgumentHelp("Database file to write (default: tprof.db; a previous tprof.db is kept as "
+                                   + "tprof.db.old).", valueName: "file"))
+    var output: String?
 
-    @Flag(help: "Overwrite the output file if it exists.")
+    @Flag(help: "Replace an existing output file (a regular file, or a symlink itself) once the command runs.")
     var force = false
 
     @Option(name: [.short, .customLong("event")], parsing: .singleValue,
@@ -172,11 +174,12 @@ struct Record: ParsableCommand {
         }
         let names = events.flatMap { $0.split(separator: ",").map(String.init) }
         var options = RecordOptions(
-            output: output, force: force, events: names, frequency: frequency, period: period, target: target,
+            output: output ?? "tprof.db", force: force, events: names, frequency: frequency, period: period, target: target,
             cpus: cpus, duration: duration, flushIntervalMs: flushInterval, bufferSamples: bufferSamples,
             bufferLimit: bufferLimit, ringPages: ringPages, quiet: quiet,
             maxStack: callGraphShort || callGraph != nil || maxStack != nil ? (maxStack ?? 127) : nil,
             commandLine: CommandLine.arguments)
+        options.outputIsDefault = output == nil
         options.userStackSize = userStackSize
         options.keepStacks = keepStacks
         options.ringPagesGiven = ringPagesOption != nil

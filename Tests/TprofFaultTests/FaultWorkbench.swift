@@ -219,25 +219,6 @@ enum Spawn {
     }
 }
 
-/// Facts about a file, to show that nothing changed it.
-struct FileFingerprint: Equatable {
-    var bytes: Data
-    var modificationSeconds: Int
-    var modificationNanoseconds: Int
-    var owner: uid_t
-    var mode: mode_t
-
-    init(_ path: String) throws {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { throw TestSupportError("cannot stat \(path)") }
-        bytes = FileManager.default.contents(atPath: path) ?? Data()
-        modificationSeconds = info.st_mtim.tv_sec
-        modificationNanoseconds = info.st_mtim.tv_nsec
-        owner = info.st_uid
-        mode = info.st_mode
-    }
-}
-
 /// Peak resident memory (VmHWM, kB) of a running process; nil once it is gone.
 func peakResidentKilobytes(of pid: Int32) -> Int? {
     guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

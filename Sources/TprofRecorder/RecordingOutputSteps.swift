@@ -1,0 +1,37 @@
+import TprofStore
+
+/// The recorder's steps of the output file's lifecycle (see `RecordingOutput`): created under a temporary name
+/// before anything starts, moved into place once the command runs.
+extension Recorder {
+    /// What an existing output becomes: kept as FILE.old under the default name (as perf keeps perf.data.old),
+    /// replaced with --force, refused otherwise.
+    var existingOutputPolicy: ExistingOutputPolicy {
+        if options.outputIsDefault { return .keepAsOld }
+        return options.force ? .replace : .refuse
+    }
+
+    /// Checks the output path and creates the claimed temporary file beside it.
+    /// - Parameter executable: the command's executable, which is never the output.
+    func createOutput(protecting executable: String?) throws -> RecordingOutput {
+        do {
+            return try RecordingOutput(creating: options.output, existing: existingOutputPolicy,
+                                       protecting: executable)
+        } catch let error as OutputError {
+            throw RecordError(error.description)
+        } catch {
+            throw RecordError("cannot create \(options.output): \(error)")
+        }
+    }
+
+    /// Moves the prepared recording to the output path and opens it there.
+    func publish(_ output: RecordingOutput) throws -> RecordingDatabase {
+        do {
+            try output.publish()
+            return try RecordingDatabase(opening: output)
+        } catch let error as OutputError {
+            throw RecordError(error.description)
+        } catch {
+            throw RecordError("cannot open \(options.output): \(error)")
+        }
+    }
+}
