@@ -117,6 +117,3 @@ int CTprofLinux_wait_status_exit_code(int status) { return WEXITSTATUS(status); 
 int CTprofLinux_wait_status_signaled(int status) { return WIFSIGNALED(status); }
 int CTprofLinux_wait_status_term_signal(int status) { return WTERMSIG(status); }
 
-int CTprofLinux_rename_noreplace(const char *from, const char *to) {
-    return renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE);
-}

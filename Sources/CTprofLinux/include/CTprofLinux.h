@@ -52,8 +52,4 @@ int CTprofLinux_wait_status_exit_code(int status);
 int CTprofLinux_wait_status_signaled(int status);
 int CTprofLinux_wait_status_term_signal(int status);
 
-/// renameat2(2) with RENAME_NOREPLACE (glibc declares it only with _GNU_SOURCE): moves `from` to `to` unless
-/// something exists at `to` (EEXIST). Returns 0, or -1 with errno.
-int CTprofLinux_rename_noreplace(const char *from, const char *to);
-
 #endif
