@@ -148,23 +148,34 @@ public final class RecordingDatabase {
     public convenience init(creating path: String, force: Bool) throws {
         let output = try RecordingOutput(creating: path, existing: force ? .replace : .refuse)
         try RecordingDatabase.prepare(output)
+        let connection: SQLiteDatabase
         do {
             try output.publish()
+            connection = try RecordingDatabase.openInWALMode(output)
         } catch {
             output.discard()
             throw error
         }
-        try self.init(opening: output)
+        self.init(connection: connection, path: path)
     }
 
     /// Opens the published output, in WAL mode, and checks it is the file the output created.
-    public init(opening output: RecordingOutput) throws {
-        connection = try RecordingDatabase.open(output)
-        path = output.path
+    public convenience init(opening output: RecordingOutput) throws {
+        self.init(connection: try RecordingDatabase.openInWALMode(output), path: output.path)
+    }
+
+    private init(connection: SQLiteDatabase, path: String) {
+        self.connection = connection
+        self.path = path
+    }
+
+    private static func openInWALMode(_ output: RecordingOutput) throws -> SQLiteDatabase {
+        let connection = try open(output)
         try connection.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
         // SQLite creates the -wal at the first transaction, taking its mode from the database file by path: create
         // it now, while the path surely leads to the file, so that moving the output later cannot fail the writes.
         _ = try connection.scalarInt("SELECT COUNT(*) FROM sqlite_master")
+        return connection
     }
 
     /// Writes the schema, and `run` when given, into the output's temporary file, and closes it; on failure the
