@@ -5,8 +5,8 @@ import XCTest
 /// The profiled program owns its executable: replaced before the recording finishes by a corrupted copy or by a
 /// FIFO, the finishing step (symbols, DWARF unwinding) still completes, with unresolved names at worst.
 final class ReplacedBinaryTests: XCTestCase {
-    /// Spins for 0.3 s of CPU, then replaces its own executable: `corrupt` writes a copy whose PT_LOAD segments claim
-    /// UINT64_MAX bytes and renames it into place; `fifo` puts a FIFO there.
+    /// Spins for 0.3 s of CPU, then replaces its own executable: `corrupt` writes a copy whose PT_LOAD segments after
+    /// the first (the code among them) claim UINT64_MAX bytes and renames it into place; `fifo` puts a FIFO there.
     static let source = #"""
         #include <elf.h>
         #include <stdio.h>
@@ -49,7 +49,7 @@ final class ReplacedBinaryTests: XCTestCase {
             Elf64_Ehdr *header = (Elf64_Ehdr *)bytes;
             Elf64_Phdr *segments = (Elf64_Phdr *)(bytes + header->e_phoff);
             for (int i = 0; i < header->e_phnum; i++)
-                if (segments[i].p_type == PT_LOAD) segments[i].p_filesz = ~0UL;
+                if (segments[i].p_type == PT_LOAD && segments[i].p_offset != 0) segments[i].p_filesz = ~0UL;
             snprintf(temporary, sizeof temporary, "%s.new", self);
             FILE *out = fopen(temporary, "wb");
             if (!out || fwrite(bytes, 1, size, out) != (size_t)size || fclose(out) != 0) return 5;
