@@ -55,8 +55,7 @@ public struct ReportOutput {
         }
         let type = info.st_mode & S_IFMT
         guard replacing else {
-            let what = type == S_IFLNK ? " (a symbolic link, which is never followed)" : ""
-            throw ReportError("\(path) already exists\(what); use --force to replace it or choose another file")
+            throw Self.exists(path, detail: type == S_IFLNK ? " (a symbolic link, which is never followed)" : "")
         }
         guard type == S_IFREG || type == S_IFLNK else {
             throw ReportError("refusing to replace \(path): it is not a regular file (--force replaces only a file "
@@ -81,6 +80,10 @@ public struct ReportOutput {
         }
     }
 
+    private static func exists(_ path: String, detail: String = "") -> ReportError {
+        ReportError("\(path) already exists\(detail); use --force to replace it or choose another file")
+    }
+
     /// Writes a temporary file beside `path` and renames it into place; the temporary file is gone on failure.
     private func writeReplacing(_ path: String, _ data: Data) throws {
         let url = URL(fileURLWithPath: path)
@@ -95,9 +98,7 @@ public struct ReportOutput {
             try check()
             let renamed = replacing ? rename(temporary, path) : CTprofLinux_rename_noreplace(temporary, path)
             if renamed != 0 {
-                if errno == EEXIST {
-                    throw ReportError("\(path) already exists; use --force to replace it or choose another file")
-                }
+                if errno == EEXIST { throw Self.exists(path) }
                 throw SystemError("rename")
             }
         } catch {
