@@ -187,10 +187,14 @@ public struct StackProfile {
         /// The node's samples as a percentage of `total`.
         func share(of total: Double) -> Double { 100 * Double(samples) / total }
 
-        /// Children, most samples first.
+        /// Children, most samples first; ties in a fixed order (name, library, user before kernel), since the
+        /// children dictionary's order differs from run to run.
         public var sortedChildren: [TreeNode] {
-            children.values.sorted {
-                $0.samples != $1.samples ? $0.samples > $1.samples : ($0.frame?.name ?? "") < ($1.frame?.name ?? "")
+            children.values.sorted { a, b in
+                if a.samples != b.samples { return a.samples > b.samples }
+                let first = (a.frame?.name ?? "", a.frame?.dso ?? "", a.frame?.kernel == true ? 1 : 0)
+                let second = (b.frame?.name ?? "", b.frame?.dso ?? "", b.frame?.kernel == true ? 1 : 0)
+                return first < second
             }
         }
     }

@@ -16,7 +16,8 @@ extension Report {
     func writeOutput(_ path: String, _ data: Data, detail: String? = nil) throws {
         let destination = output(path)
         try destination.write(data)
-        FileHandle.standardError.write(Data("tprof-report: wrote \(destination.name) (\(detail ?? "\(data.count) bytes"))\n".utf8))
+        let what = detail ?? "\(data.count) bytes"
+        FileHandle.standardError.write(Data("tprof-report: wrote \(destination.name) (\(what))\n".utf8))
     }
 
     /// A table as printed: in tables, libraries by their file name unless --full-paths.

@@ -94,7 +94,8 @@ final class ReportOutputSafetyTests: XCTestCase {
         for (_, output) in Self.outputFlags {
             try "precious\n".write(toFile: existing, atomically: false, encoding: .utf8)
             try assertRefused([db] + output(existing), contains: ["already exists", "--force"], keeping: [existing])
-            try assertWritten([db] + output(existing) + ["--force"], output: existing, neighbours: ["run.db", "old.svg"])
+            try assertWritten([db] + output(existing) + ["--force"], output: existing,
+                              neighbours: ["run.db", "old.svg"])
         }
     }
 
@@ -110,7 +111,8 @@ final class ReportOutputSafetyTests: XCTestCase {
             unlink(dangling)
             XCTAssertEqual(symlink(target, link), 0)
             XCTAssertEqual(symlink(directory.file("nowhere.txt"), dangling), 0)
-            try assertRefused([db] + output(link), contains: ["already exists", "symbolic link"], keeping: [target, link])
+            try assertRefused([db] + output(link), contains: ["already exists", "symbolic link"],
+                              keeping: [target, link])
             try assertRefused([db] + output(dangling), contains: ["already exists"], keeping: [target, dangling])
             // --force replaces the link itself; its target keeps its bytes, and a dangling link's target never appears.
             try assertWritten([db] + output(link) + ["--force"], output: link,
