@@ -44,7 +44,8 @@ extension RingBufferReader {
     /// Drains the records from `tail` to `head` into `sink` and returns the new tail. Every record lands in one
     /// counter: samples in `read`, side-band records in the side-band queue, the kernel's reports in its loss and
     /// throttle counters, records of other types in `ignoredRecords`, undecodable ones in `malformedRecords` (with
-    /// the bytes skipped after a bad header in `malformedBytes`).
+    /// the bytes skipped after a bad header in `malformedBytes`). A sample whose user stack fields do not fit its
+    /// record is kept in `read` without a stack copy, as a sample taken without user context is.
     public mutating func deliver(data: UnsafeRawPointer, size: Int, tail: UInt64, head: UInt64,
                                  decoder: PerfRecordDecoder, into sink: CPUSampleSink, now: UInt64) -> UInt64 {
         let drained = drain(data: data, size: size, tail: tail, head: head) { record in

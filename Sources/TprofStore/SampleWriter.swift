@@ -321,10 +321,10 @@ public final class SampleWriter {
             let c = stats.counters
             let written = stats.written + alsoWritten[stats.cpu, default: 0]
             // Clamped: the kernel's loss counts can be any u64, and SQLite integers stop at Int64.max.
-            let values = [UInt64(stats.cpu), c.read, written, c.sample, c.overflow, c.buf, c.emptybuf, c.dropbuf,
-                          c.dropbufSample, c.kernelLost, c.kernelLostSamples, c.throttle, c.unthrottle,
-                          c.sidebandDropped, stats.unwritten, c.ignoredRecords, c.malformedRecords, c.malformedBytes]
-            try upsertCounters.run(values.map { .integer(Int64(clamping: $0)) })
+            let counts = [c.read, written, c.sample, c.overflow, c.buf, c.emptybuf, c.dropbuf, c.dropbufSample,
+                          c.kernelLost, c.kernelLostSamples, c.throttle, c.unthrottle, c.sidebandDropped,
+                          stats.unwritten, c.ignoredRecords, c.malformedRecords, c.malformedBytes]
+            try upsertCounters.run([.integer(Int64(stats.cpu))] + counts.map { .integer(Int64(clamping: $0)) })
         }
     }
 }

@@ -77,36 +77,30 @@ final class RecordAccountingTests: XCTestCase {
                         skippedBytes: 0)
     }
 
-    func testZeroSizeHeaderSkipsToTheHeadAndCountsTheBytes() throws {
-        var ring = FakeRing(size: 256, start: 512)
+    /// A sample, then a header claiming `size` bytes and `advance` bytes written, then (with `sampleAfter`) another
+    /// sample: the first sample is read, and everything from the bad header to the head is skipped and counted.
+    private func assertBadHeaderSkipsToTheHead(size: UInt16, advance: Int, start: UInt64, sampleAfter: Bool,
+                                               file: StaticString = #filePath, line: UInt = #line) throws {
+        var ring = FakeRing(size: 256, start: start)
         ring.append(sample(1))
         let bad = ring.head
-        ring.appendHeader(size: 0, advance: 16)
-        ring.append(sample(2))
+        ring.appendHeader(size: size, advance: advance)
+        if sampleAfter { ring.append(sample(2)) }
 
-        assertAccounted(try deliver(ring, from: 512), tail: ring.head, read: 1, ignored: 0, malformed: 1,
-                        skippedBytes: ring.head - bad)
+        assertAccounted(try deliver(ring, from: start), tail: ring.head, read: 1, ignored: 0, malformed: 1,
+                        skippedBytes: ring.head - bad, file: file, line: line)
+    }
+
+    func testZeroSizeHeaderSkipsToTheHeadAndCountsTheBytes() throws {
+        try assertBadHeaderSkipsToTheHead(size: 0, advance: 16, start: 512, sampleAfter: true)
     }
 
     func testSizeNotAMultipleOfEightIsMalformed() throws {
-        var ring = FakeRing(size: 256, start: 0)
-        ring.append(sample(1))
-        let bad = ring.head
-        ring.appendHeader(size: 52, advance: 56)
-        ring.append(sample(2))
-
-        assertAccounted(try deliver(ring, from: 0), tail: ring.head, read: 1, ignored: 0, malformed: 1,
-                        skippedBytes: ring.head - bad)
+        try assertBadHeaderSkipsToTheHead(size: 52, advance: 56, start: 0, sampleAfter: true)
     }
 
     func testSizeLargerThanTheDataIsMalformed() throws {
-        var ring = FakeRing(size: 256, start: 256 * 3 + 200)
-        ring.append(sample(1))
-        let bad = ring.head
-        ring.appendHeader(size: 64, advance: 24)
-
-        assertAccounted(try deliver(ring, from: 256 * 3 + 200), tail: ring.head, read: 1, ignored: 0, malformed: 1,
-                        skippedBytes: ring.head - bad)
+        try assertBadHeaderSkipsToTheHead(size: 64, advance: 24, start: 256 * 3 + 200, sampleAfter: false)
     }
 
     func testHeadMoreThanARingAheadIsSkippedWhole() throws {

@@ -134,10 +134,15 @@ final class HostileElfTests: XCTestCase {
         XCTAssertNil(openRegularFile(fifo))
     }
 
+    /// Writes `lines` to a file of their own and returns its path.
+    private func writeLines(_ lines: [String]) throws -> String {
+        let path = try makeTemporaryDirectory(prefix: "tprof-hostile-text").file("lines")
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     func testHostilePerfMapLinesGiveNamesOrNothing() throws {
-        let directory = try makeTemporaryDirectory(prefix: "tprof-hostile-perfmap")
-        let path = directory.file("perf-1.map")
-        let lines = [
+        let path = try writeLines([
             "ffffffffffffff00 ffffffffffffffff wraps_past_the_end",
             "0x1000 0x100 jitted_function",
             "1000 0 empty",
@@ -147,8 +152,7 @@ final class HostileElfTests: XCTestCase {
             "ffffffffffffffffffff 10 too_long",
             "-1 10 negative",
             "4000 10 " + String(repeating: "n", count: 100_000),
-        ]
-        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        ])
         let map = try XCTUnwrap(PerfMap(path: path))
 
         XCTAssertEqual(map.lookup(0x1080)?.name, "jitted_function")
@@ -160,9 +164,7 @@ final class HostileElfTests: XCTestCase {
     }
 
     func testHostileKallsymsTextGivesSymbolsOrNothing() throws {
-        let directory = try makeTemporaryDirectory(prefix: "tprof-hostile-kallsyms")
-        let path = directory.file("kallsyms")
-        let text = [
+        let path = try writeLines([
             "ffffffff81000000 T _stext",
             "ffffffffffffffff T last_address",
             "123456789abcdef0123 T too_many_digits",
@@ -174,8 +176,7 @@ final class HostileElfTests: XCTestCase {
             "",
             "0 T zero",
             "\u{0}\u{ff}\u{fe} T binary",
-        ].joined(separator: "\n")
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        ])
 
         let kernel = KernelSymbols(path: path)
 
