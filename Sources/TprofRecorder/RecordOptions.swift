@@ -4,7 +4,7 @@ import TprofCapture
 public struct RecordOptions {
     /// What to profile.
     public enum Target: Equatable {
-        case command([String])
+        case command(CommandArguments)
         case pids([Int32])
         case systemWide
     }

@@ -5,14 +5,13 @@ import TprofCapture
 import TprofStore
 import TprofSymbols
 
-/// The version recorded in every database.
-public let tprofVersion = "0.1.0"
-
 /// One recording session: checks the request, opens the events, runs the target, and leaves a finished database.
 public final class Recorder {
-    private let options: RecordOptions
+    let options: RecordOptions
     private let host = HostInfo.current()
-    private let stderr = StandardError()
+    let stderr = StandardError()
+    /// The progress line on stderr, where it cannot mix with the profiled program's output.
+    lazy var statusLine = StatusLine.make(for: options)
     private var symbolOutcome: SymbolResolver.Outcome?
     private var unwindOutcome: DwarfUnwinder.Outcome?
 
@@ -100,10 +99,7 @@ public final class Recorder {
         var targetTIDs: [Int32] = []
         switch options.target {
         case .command(let arguments):
-            guard let first = arguments.first else { throw RecordError("no command given") }
-            guard HeldCommand.resolve(first) != nil else {
-                throw RecordError("cannot run '\(first)': command not found", exitStatus: 127)
-            }
+            try HeldCommand.checkRunnable(arguments)
         case .pids(let pids):
             for pid in pids {
                 guard pid > 0, let tids = ProcSnapshot.threads(of: pid) else {
@@ -195,7 +191,7 @@ public final class Recorder {
         let pidsForRun: [Int32]?
         if case .pids(let pids) = options.target { pidsForRun = pids } else { pidsForRun = nil }
         var commandArguments: [String]?
-        if case .command(let arguments) = options.target { commandArguments = arguments }
+        if case .command(let arguments) = options.target { commandArguments = arguments.displayed }
         let targetName: String
         switch options.target {
         case .command: targetName = "command"
@@ -252,9 +248,10 @@ public final class Recorder {
         var exitCode: Int32 = 0
         if let command, let failure = command.release() {
             command.waitForExit(blocking: true)
+            let error = HeldCommand.cannotRun(command.arguments, errno: failure)
             status = "failed"
-            reason = "cannot run '\(commandArguments?.first ?? "")': \(String(cString: strerror(failure)))"
-            exitCode = 127
+            reason = error.message
+            exitCode = error.exitStatus
         } else {
             let ending = waitForEnd(signals: signals, command: command, writer: writer, list: list,
                                     start: startMonotonic)
@@ -266,7 +263,7 @@ public final class Recorder {
         backend.stop()
         list.close()
         writer.finish()
-        clearStatusLine()
+        statusLine?.clear()
         if let failure = writer.failure {
             status = "failed"
             reason = "writing the database failed: \(failure)"
@@ -300,58 +297,6 @@ public final class Recorder {
         return exitCode
     }
 
-    private struct Ending {
-        var status: String
-        var reason: String?
-        var exitCode: Int32
-    }
-
-    /// Waits for the command to exit, the duration to pass, the -p processes to end, a signal, or a writer failure.
-    private func waitForEnd(signals: Int32, command: HeldCommand?, writer: SampleWriter, list: BufferList,
-                            start: UInt64) -> Ending {
-        let deadline = options.duration.map { start + UInt64($0 * 1e9) }
-        let showStatus = !options.quiet && isatty(STDERR_FILENO) == 1
-        var lastStatus: UInt64 = 0
-        while true {
-            let now = monotonicNanoseconds()
-            var timeout: UInt64 = 250_000_000
-            if let deadline {
-                if now >= deadline {
-                    command?.terminate(with: SIGTERM, grace: 2)
-                    return Ending(status: "complete", reason: "duration elapsed", exitCode: commandExitCode(command))
-                }
-                timeout = min(timeout, deadline - now)
-            }
-            var pollSet = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
-            _ = retryingEINTR { poll(&pollSet, 1, Int32(max(1, timeout / 1_000_000))) }
-            while true {
-                let signal = CTprofLinux_read_signalfd(signals)
-                if signal <= 0 { break }
-                if signal == SIGCHLD { continue }
-                command?.terminate(with: signal, grace: 2)
-                return Ending(status: "interrupted", reason: "stopped by signal \(signal) (\(signalName(signal)))",
-                              exitCode: command.map { _ in commandExitCode(command) } ?? 0)
-            }
-            if let command, command.waitForExit(blocking: false) {
-                return Ending(status: "complete", reason: nil, exitCode: commandExitCode(command))
-            }
-            if case .pids(let pids) = options.target, pids.allSatisfy(processHasExited) {
-                return Ending(status: "complete", reason: "the profiled processes exited", exitCode: 0)
-            }
-            if let failure = writer.failure {
-                command?.terminate(with: SIGTERM, grace: 2)
-                return Ending(status: "failed", reason: "writing the database failed: \(failure)", exitCode: 1)
-            }
-            if showStatus && now - lastStatus >= 500_000_000 {
-                lastStatus = now
-                let total = list.statistics().reduce(CaptureCounters()) { $0 + $1.counters }
-                let lost = total.dropped + total.kernelDropped
-                stderr.write("\r[ tprof-record: \(String(format: "%.1f", Double(now - start) / 1e9)) s, "
-                    + "\(total.read) samples, \(lost) lost ]\u{1B}[K")
-            }
-        }
-    }
-
     static let scratchSchema = "scratch"
 
     /// The scratch file beside the database that holds copied user stacks until they are unwound: mode 0600,
@@ -371,7 +316,7 @@ public final class Recorder {
     /// Unwinds the copied user stacks, then drops them (unless --keep-stacks).
     private func unwindUserStacks(_ database: SQLiteDatabase) throws {
         let schema = options.keepStacks ? "main" : Self.scratchSchema
-        if isatty(STDERR_FILENO) == 1 && !options.quiet { stderr.write("\r[ tprof-record: unwinding stacks ]\u{1B}[K") }
+        statusLine?.show("unwinding stacks")
         unwindOutcome = try DwarfUnwinder.run(database: database, userStacksSchema: schema,
                                               maxFrames: options.maxStack ?? 127)
         if !options.keepStacks {
@@ -384,38 +329,13 @@ public final class Recorder {
     /// with a progress line on a terminal.
     private func unwindAndResolveSymbols(_ database: SQLiteDatabase) throws {
         if options.userStackSize != nil { try unwindUserStacks(database) }
-        let showProgress = !options.quiet && isatty(STDERR_FILENO) == 1
         let resolver = try SymbolResolver(database: database, useRunningKernel: true)
+        let statusLine = self.statusLine
         let outcome = try resolver.run { done, total in
-            if showProgress { self.stderr.write("\r[ tprof-record: resolving symbols: \(done)/\(total) addresses ]\u{1B}[K") }
+            statusLine?.show("resolving symbols: \(done)/\(total) addresses")
         }
-        if showProgress { stderr.write("\r\u{1B}[K") }
+        statusLine?.clear()
         symbolOutcome = outcome
-    }
-
-    /// True once `pid` is gone or a zombie: a process that has exited but waits for its parent to reap it still
-    /// answers kill(pid, 0).
-    private func processHasExited(_ pid: Int32) -> Bool {
-        if kill(pid, 0) != 0 && errno == ESRCH { return true }
-        guard let stat = readSmallFile("/proc/\(pid)/stat"), let nameEnd = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(after: nameEnd)...].first(where: { $0 != " " }) == "Z"
-    }
-
-    private func commandExitCode(_ command: HeldCommand?) -> Int32 {
-        command?.exit?.status ?? 0
-    }
-
-    private func clearStatusLine() {
-        if !options.quiet && isatty(STDERR_FILENO) == 1 { stderr.write("\r\u{1B}[K") }
-    }
-}
-
-func signalName(_ signal: Int32) -> String {
-    switch signal {
-    case SIGINT: return "SIGINT"
-    case SIGTERM: return "SIGTERM"
-    case SIGHUP: return "SIGHUP"
-    default: return "signal \(signal)"
     }
 }
 
