@@ -103,7 +103,7 @@ public final class Recorder {
         case .pids(let pids):
             for pid in pids {
                 guard pid > 0, let tids = ProcSnapshot.threads(of: pid) else {
-                    throw RecordError("no such process: \(pid)")
+                    throw RecordError("no such process: \(pid)", exitStatus: 127)
                 }
                 targetTIDs.append(contentsOf: tids)
             }
@@ -155,6 +155,8 @@ public final class Recorder {
         do {
             try backend.open()
         } catch let error as PerfEventError {
+            // A process that ended before its events were opened is missing, as one that never existed.
+            if case .noSuchProcess = error { throw RecordError(error.description, exitStatus: 127) }
             throw RecordError(error.description)
         } catch {
             throw RecordError("cannot open perf events: \(error)")
