@@ -26,6 +26,15 @@ public enum SamplingRate: Equatable, Sendable {
     case frequency(UInt64)
     /// One sample every N events.
     case period(UInt64)
+
+    /// Samples per second per CPU to size buffers for: the frequency, or 1000 with a period (whose rate depends on
+    /// the event).
+    public var expectedFrequency: UInt64 {
+        switch self {
+        case .frequency(let hz): return hz
+        case .period: return 1000
+        }
+    }
 }
 
 /// Why the perf_event backend could not open its events.
@@ -128,10 +137,7 @@ public final class PerfEventBackend: SamplingBackend {
     deinit { closeAll() }
 
     public func estimateFrequency() -> UInt64 {
-        switch configuration.rate {
-        case .frequency(let hz): return hz
-        case .period: return 1000
-        }
+        configuration.rate.expectedFrequency
     }
 
     /// Opens every event and maps the rings, before the command is started, so errors come first.

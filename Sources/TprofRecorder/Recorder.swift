@@ -96,6 +96,11 @@ public final class Recorder {
         let (events, eventNote) = try resolveEvents()
         try checkRate()
         let cpus = try resolveCPUs()
+        let buffers = try BufferPlan(.init(
+            bufferSamples: options.bufferSamples, bufferLimit: options.bufferLimit,
+            frequency: options.rate.expectedFrequency, flushIntervalMs: options.flushIntervalMs,
+            callChains: options.maxStack != nil,
+            userStackSize: options.userStackSize, cpuCount: cpus.count))
         var targetTIDs: [Int32] = []
         switch options.target {
         case .command(let arguments):
@@ -172,20 +177,9 @@ public final class Recorder {
         }
         if let eventNote, !options.quiet { stderr.line("tprof-record: \(eventNote)") }
 
-        let frequency = backend.estimateFrequency()
-        let bufferSamples = options.bufferSamples ?? (options.userStackSize != nil ? 256
-            : min(16_384, max(1024, Int(frequency) * 2 * max(1, options.flushIntervalMs) / 1000)))
-        // With call chains a buffer also fills when its frames do: room for 16 frames a sample on average.
-        let frameCapacity = options.maxStack == nil ? 0 : bufferSamples * 16
-        let userDataCapacity = options.userStackSize.map {
-            bufferSamples * ($0 + PerfRecordDecoder.userRegisterCount * 8)
-        } ?? 0
-        let bufferLimit = options.bufferLimit ?? RecordOptions.defaultBufferLimit(
-            bufferBytes: bufferSamples * MemoryLayout<Sample>.stride + frameCapacity * 8 + userDataCapacity,
-            cpuCount: cpus.count)
         let list = BufferList(cpus: cpus, configuration: .init(
-            bufferCapacity: bufferSamples, limit: bufferLimit, frameCapacity: frameCapacity,
-            userDataCapacity: userDataCapacity))
+            bufferCapacity: buffers.bufferSamples, limit: buffers.bufferLimit, frameCapacity: buffers.frameCapacity,
+            userDataCapacity: buffers.userDataCapacity))
 
         let startWall = Int64(Date().timeIntervalSince1970 * 1e9)
         let startMonotonic = monotonicNanoseconds()
@@ -208,8 +202,8 @@ public final class Recorder {
             paranoid: kernelSetting("kernel/perf_event_paranoid"), userOnlyFallback: backend.fellBackToUserOnly,
             ringPages: backend.ringPagesMapped,
             callGraph: options.userStackSize.map { "dwarf,\($0)" } ?? (options.maxStack == nil ? nil : "fp"),
-            maxStack: options.maxStack, flushIntervalMs: options.flushIntervalMs, bufferSamples: bufferSamples,
-            bufferLimit: bufferLimit, startTimeNs: startWall, startMonotonicNs: startMonotonic)
+            maxStack: options.maxStack, flushIntervalMs: options.flushIntervalMs, bufferSamples: buffers.bufferSamples,
+            bufferLimit: buffers.bufferLimit, startTimeNs: startWall, startMonotonicNs: startMonotonic)
         let eventInfos = finalEvents.enumerated().map { index, spec in
             EventInfo(spec: spec, rate: options.rate, note: index == 0 ? eventNote : nil)
         }

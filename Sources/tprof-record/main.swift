@@ -76,7 +76,8 @@ struct Record: ParsableCommand {
             help: ArgumentHelp("Samples per per-CPU buffer (default: from the rate).", valueName: "n"))
     var bufferSamples: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Completed buffers queued for the writer before buffers are dropped "
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Completed buffers queued for the writer before buffers are dropped "
                                    + "(default: as many as fit in 32 MB).", valueName: "n"))
     var bufferLimit: Int?
 
@@ -128,8 +129,8 @@ struct Record: ParsableCommand {
                 + "it must be positive")
         }
         if ArgumentBytes.hasEscapedBytes(output) {
-            throw ValidationError("the output name '\(String(decoding: ArgumentBytes.bytes(of: output), as: UTF8.self))' "
-                + "is not valid UTF-8; give -o a name in UTF-8")
+            let shown = String(decoding: ArgumentBytes.bytes(of: output), as: UTF8.self)
+            throw ValidationError("the output name '\(shown)' is not valid UTF-8; give -o a name in UTF-8")
         }
         if eventNames.contains(where: \.isEmpty) {
             throw ValidationError("empty event name in -e: give names such as cycles or cpu-clock:u, comma-separated")
