@@ -59,8 +59,8 @@ public enum ArgumentBytes {
         return bytes
     }
 
-    /// True when `text` stands for bytes that are not all valid UTF-8 text as it reads.
-    public static func hasEscapedBytes(_ text: String) -> Bool {
-        text.unicodeScalars.contains { escapeRange.contains($0.value) }
+    /// The text the bytes of `text` spell, or nil when they are not UTF-8.
+    public static func validText(of text: String) -> String? {
+        String(validating: bytes(of: text), as: UTF8.self)
     }
 }

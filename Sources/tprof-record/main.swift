@@ -17,10 +17,10 @@ struct Record: ParsableCommand {
               tprof-record -e cpu-clock -e page-faults:u -F 4000 -- make -j2
 
             Read the result with 'tprof-report run.db --by-pid' or 'sqlite3 run.db'.
-            Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 stop recording cleanly; the command gets the
-            signal too (and SIGKILL if it has not stopped 2 s later).
-            Exit status: the command's own (128+N when signal N ended it), 127 when it is not found, 126 when it
-            cannot be run, 64 for a bad option, 1 for any other error.
+            Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 stop recording cleanly;
+            the command gets the signal too (and SIGKILL if it has not stopped 2 s later).
+            Exit status: the command's own (128+N when signal N ended it), 127 when it
+            is not found, 126 when it cannot be run, 64 for a bad option, 1 otherwise.
             """,
         version: tprofVersion)
 
@@ -128,10 +128,11 @@ struct Record: ParsableCommand {
             throw ValidationError("bad value \(String(format: "%g", negative.value)) for \(negative.option): "
                 + "it must be positive")
         }
-        if ArgumentBytes.hasEscapedBytes(output) {
+        guard let validOutput = ArgumentBytes.validText(of: output) else {
             let shown = String(decoding: ArgumentBytes.bytes(of: output), as: UTF8.self)
             throw ValidationError("the output name '\(shown)' is not valid UTF-8; give -o a name in UTF-8")
         }
+        output = validOutput
         if eventNames.contains(where: \.isEmpty) {
             throw ValidationError("empty event name in -e: give names such as cycles or cpu-clock:u, comma-separated")
         }
