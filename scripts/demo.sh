@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: install packages, build tprof in release mode (with man pages and shell
-# completions), record the bundled example into spin.db and print a report.
+# The main job on a fresh machine: install packages, build tprof in release mode, install the executables, man pages
+# and shell completions (scripts/install.sh), record the bundled example into spin.db and print a report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 swift build -c release
 bin=$(swift build -c release --show-bin-path)
-scripts/install-docs.sh
+scripts/install.sh
 mkdir -p .build/examples
 gcc -O1 -g -fno-omit-frame-pointer -fno-inline -o .build/examples/spin Examples/spin/spin.c
 "$bin/tprof-record" -F 999 -g -o spin.db --force -- .build/examples/spin 3.5

@@ -12,6 +12,10 @@ public struct ToolFailure: Error, CustomStringConvertible {
 public enum CommandLineTool {
     public static func main<Command: ParsableCommand>(_ type: Command.Type, name: String,
                                                       arguments: [String]? = nil) -> Never {
+        if (arguments ?? Array(CommandLine.arguments.dropFirst())) == ["--experimental-dump-help"] {
+            print(toolInfo(type))
+            exit(0)
+        }
         do {
             var command = try type.parseAsRoot(arguments)
             try command.run()
@@ -32,6 +36,21 @@ public enum CommandLineTool {
             FileHandle.standardError.write(Data("\(name): \(oneLine(message.replacingOccurrences(of: "Error: ", with: "")))\n".utf8))
             exit(code.rawValue)
         }
+    }
+
+    /// The tool description that the generate-manual plugin reads (`--experimental-dump-help`), without the `help`
+    /// subcommand the parser lists for every root command: these tools have no subcommands, and a man page that
+    /// shows `tprof-record subcommand` and a `help` entry describes a command line that does not exist.
+    static func toolInfo<Command: ParsableCommand>(_ type: Command.Type) -> String {
+        let dump = type._dumpHelp()
+        guard var root = (try? JSONSerialization.jsonObject(with: Data(dump.utf8))) as? [String: Any],
+              var command = root["command"] as? [String: Any] else { return dump }
+        let subcommands = command["subcommands"] as? [[String: Any]] ?? []
+        guard subcommands.allSatisfy({ $0["commandName"] as? String == "help" }) else { return dump }
+        command["subcommands"] = nil
+        root["command"] = command
+        guard let data = try? JSONSerialization.data(withJSONObject: root, options: [.sortedKeys]) else { return dump }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// The message on one line: line breaks (SQLite quotes damaged schema text with its line breaks) become single

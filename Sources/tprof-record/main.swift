@@ -9,18 +9,18 @@ struct Record: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tprof-record",
         abstract: "Record CPU samples from the kernel's perf_event interface into a SQLite database.",
+        // No empty lines: the man page is generated from this text, and mdoc warns about them.
         discussion: """
+            Read the result with 'tprof-report run.db --by-pid' or 'sqlite3 run.db'.
+            Ctrl-C, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 stop recording cleanly;
+            the command gets the signal too (and SIGKILL if it has not stopped 2 s later).
+            Exit status: the command's own (128+N when signal N ended it), 127 when it
+            is not found, 126 when it cannot be run, 64 for a bad option, 1 otherwise.
             Examples:
               tprof-record -o run.db -- ./myprogram args     profile a command (and its children and threads)
               tprof-record -p 1234 -d 10 -o run.db            attach to running processes for 10 seconds
               tprof-record -a -d 5 -o run.db                  the whole system for 5 seconds
               tprof-record -e cpu-clock -e page-faults:u -F 4000 -- make -j2
-
-            Read the result with 'tprof-report run.db --by-pid' or 'sqlite3 run.db'.
-            Ctrl-C, Ctrl-\\, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 stop recording cleanly;
-            the command gets the signal too (and SIGKILL if it has not stopped 2 s later).
-            Exit status: the command's own (128+N when signal N ended it), 127 when it
-            is not found, 126 when it cannot be run, 64 for a bad option, 1 otherwise.
             """,
         version: tprofVersion)
 
@@ -111,7 +111,6 @@ struct Record: ParsableCommand {
         // The command argument captures everything from the first unknown word on, the parser's own built-in
         // flags included: answer those here.
         if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest(self) }
-        if command.first == "--experimental-dump-help" { throw CleanExit.message(Self._dumpHelp()) }
         if command.first == "--generate-completion-script" {
             guard command.count == 2, let shell = CompletionShell(rawValue: command[1]) else {
                 throw ValidationError("--generate-completion-script takes bash, zsh or fish")

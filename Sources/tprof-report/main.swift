@@ -12,10 +12,10 @@ struct Report: ParsableCommand {
         commandName: "tprof-report",
         abstract: "Report on a tprof database: samples by process, thread, command, CPU, mode, event, symbol, "
             + "library or source line; call graphs, flame graphs, exports, diffs.",
+        // No empty lines: the man page is generated from this text, and mdoc warns about them.
         discussion: """
             Groupings combine: '--by-pid --by-cpu' counts samples per process and CPU. Filters apply to every \
             report. The database is opened read-only and may still be being recorded.
-
             Examples:
               tprof-report run.db --by-pid
               tprof-report run.db --by-symbol --children --user --since 1 --until 3

@@ -110,11 +110,12 @@ final class CallGraphWorkbench {
     }
 
     /// Records `program arguments` with tprof-record into `name` in the workbench directory; throws unless the
-    /// recording and the program succeeded.
-    func record(_ name: String, options: [String], arguments: [String]) throws -> String {
+    /// recording and the program succeeded. With a `launcher` (such as `perf record ... --`), tprof-record runs the
+    /// launcher, which runs the program.
+    func record(_ name: String, options: [String], arguments: [String], launcher: [String] = []) throws -> String {
         let database = directory.file(name)
         let result = try Tool.record.run(["-q", "-e", "cpu-clock", "-F", "999", "-o", database] + options
-                                            + ["--", program] + arguments, timeout: 120)
+                                            + ["--"] + launcher + [program] + arguments, timeout: 120)
         guard result.status == 0, result.signal == nil, result.stdout.contains("cgprog: done") else {
             throw TestSupportError("tprof-record \(options) \(arguments) failed\n\(result.summary)")
         }

@@ -2,29 +2,35 @@ import Foundation
 import TprofTestSupport
 import XCTest
 
-/// tprof's inclusive shares agree with `perf report --children` on the same workload, recorded the same way.
+/// tprof's inclusive shares agree with `perf report --children` on the same execution: tprof-record runs
+/// `perf record`, which runs the workload, so both tools sample one run.
 final class PerfAgreementTests: XCTestCase {
     func testInclusiveShareOfOuterAgreesWithPerf() throws {
-        let recording = try CallGraphRecording.shared()
-        let directory = try makeTemporaryDirectory(prefix: "tprof-callgraph-perf")
-        let perfData = directory.file("perf.data")
-        // -B -N: no build-id collection, nothing written to ~/.debug. perf 6.1 aborted here once ("assertion failed
-        // at util/build-id.c:1010", "stack smashing detected") while another test's tprof-record ran: tprof-record
-        // then set attr.build_id, whose flag the kernel leaks onto the MMAP2 records of concurrent sessions (fixed in
-        // PerfEventBackend since). A crash of perf itself, which only another process can cause, is retried once.
-        var record = try recordPerf(into: perfData, program: recording.workbench.program)
-        if record.signal != nil {
-            print("perf record crashed, retrying once:\n\(record.summary)")
-            record = try recordPerf(into: perfData, program: recording.workbench.program)
+        let workbench = try CallGraphWorkbench.shared()
+        let perfData = workbench.directory.file("perf.data")
+        // -B -N: no build-id collection, nothing written to ~/.debug. perf 6.1 aborts ("assertion failed at
+        // util/build-id.c:1010") when another session on the machine asks the kernel for build ids in MMAP2
+        // records (the kernel leaks the flag between sessions): only another process can cause it, so it is retried.
+        let perfRecord = ["/usr/bin/perf", "record", "-q", "-B", "-N", "-e", "cpu-clock", "-F", "999", "-g",
+                          "-o", perfData, "--"]
+        let database: String
+        do {
+            database = try workbench.record("same-execution.db", options: ["-g"],
+                                            arguments: CallGraphWorkload.mainArguments, launcher: perfRecord)
+        } catch {
+            print("perf record inside tprof-record failed, retrying once: \(error)")
+            database = try workbench.record("same-execution.db", options: ["-g", "--force"],
+                                            arguments: CallGraphWorkload.mainArguments, launcher: perfRecord)
         }
-        XCTAssertEqual(record.status, 0, "perf record failed\n\(record.summary)")
         let perfReport = try ChildProcess.run(
             "/usr/bin/perf", ["report", "-i", perfData, "--children", "--stdio", "--sort", "sym", "-g", "none"],
             timeout: 120)
         XCTAssertEqual(perfReport.status, 0, "perf report failed\n\(perfReport.summary)")
         let perfShares = Self.parsePerfChildren(perfReport.stdout)
 
-        guard let csv = report(recording.path, ["--by-symbol", "--children", "--format", "csv"]) else { return }
+        // perf samples the workload and its helper child; tprof also samples perf itself, which is left out.
+        let workload = ["--comm", CallGraphWorkload.name, "--comm", CallGraphWorkload.helperName]
+        guard let csv = report(database, ["--by-symbol", "--children", "--format", "csv"] + workload) else { return }
         var tprofShares: [String: Double] = [:]
         for row in csvRecords(csv) where row["k"] == "[.]" {
             if let symbol = row["symbol"], let share = Double(row["children"] ?? "") { tprofShares[symbol] = share }
@@ -44,12 +50,6 @@ final class PerfAgreementTests: XCTestCase {
         print(String(format: "inclusive share of outer: tprof %.2f%%, perf %.2f%%", tprofOuter, perfOuter)
               + "; other: tprof \(tprofShares["other"].map { String(format: "%.2f%%", $0) } ?? "-"), perf "
               + "\(perfShares["other"].map { String(format: "%.2f%%", $0) } ?? "-")")
-    }
-
-    private func recordPerf(into path: String, program: String) throws -> ProcessResult {
-        try ChildProcess.run("/usr/bin/perf", ["record", "-q", "-B", "-N", "-e", "cpu-clock", "-F", "999", "-g",
-                                               "-o", path, "--", program] + CallGraphWorkload.mainArguments,
-                             timeout: 120)
     }
 
     /// The children (first) percentage per user-space symbol of lines such as `    60.12%     0.00%  [.] outer`.

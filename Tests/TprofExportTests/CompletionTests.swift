@@ -73,4 +73,19 @@ final class CompletionTests: XCTestCase {
             XCTAssertTrue(names.contains(tool == .record ? "call-graph" : "pprof"), "\(names)")
         }
     }
+
+    /// The man pages are generated from this description: a `help` subcommand would put `tprof-record subcommand`
+    /// in their synopsis, and an empty line in a discussion is an mdoc warning.
+    func testManualDescriptionIsTheRealCommandLine() throws {
+        for tool in [Tool.record, Tool.report] {
+            let text = try run(tool, ["--experimental-dump-help"]).stdout
+            let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            let command = try XCTUnwrap(root["command"] as? [String: Any])
+            XCTAssertNil(command["subcommands"], "\(tool.rawValue) lists subcommands: \(command["subcommands"] ?? "")")
+            let discussion = try XCTUnwrap(command["discussion"] as? String)
+            XCTAssertFalse(discussion.split(separator: "\n", omittingEmptySubsequences: false)
+                            .contains { $0.trimmingCharacters(in: .whitespaces).isEmpty },
+                           "\(tool.rawValue)'s discussion has an empty line (an mdoc warning in its man page)")
+        }
+    }
 }

@@ -20,7 +20,9 @@ final class KillNineTests: XCTestCase {
                 workspace, prefix: "k9-\(index)", arguments: ["-q", "-o", output, "-F", "999"] + (callGraph ? ["-g"] : []))
 
             run.sleep(untilRunningFor: delay)
-            let ranFor = Date().timeIntervalSince(run.commandSeen)
+            // What a reader saw committed just before the kill: all of it must survive (no assumption about how
+            // many samples a busy machine lets the command take in a given time).
+            let committedBeforeKill = (try? Database(path: output).scalarInt("SELECT COUNT(*) FROM samples")) ?? 0
             run.recorder.send(SIGKILL)
             let result = try run.recorder.waitForExit(timeout: 10)
 
@@ -34,9 +36,8 @@ final class KillNineTests: XCTestCase {
             XCTAssertEqual(try database.scalarText("SELECT status FROM run"), "recording",
                            "\(context): a killed recorder cannot have finished the run")
             let samples = try database.scalarInt("SELECT COUNT(*) FROM samples")
-            if ranFor >= 0.4 {
-                XCTAssertGreaterThan(samples, 0, "\(context): batches are committed every flush interval (125 ms)")
-            }
+            XCTAssertGreaterThanOrEqual(samples, committedBeforeKill,
+                                        "\(context): samples committed before the kill were lost")
             try assertCommittedBatchesPresent(database, context)
             for row in try CounterRow.all(database) {
                 XCTAssertGreaterThanOrEqual(row.read, row.written + row.overflow + row.dropbufSample + row.unwritten,
@@ -75,8 +76,8 @@ final class KillNineTests: XCTestCase {
                 XCTAssertTrue(folded.stdout.contains("hot_a") || folded.stdout.contains("hot_b"),
                               "\(context): the spin's hot functions after --resymbolize\n\(folded.summary)")
             }
-            print("kill -9 case \(index): \(String(format: "%.2f", ranFor)) s after the command started"
-                + "\(callGraph ? " (-g)" : ""), \(samples) samples committed")
+            print("kill -9 case \(index)\(callGraph ? " (-g)" : ""): \(committedBeforeKill) samples seen committed "
+                + "before the kill, \(samples) in the file")
         }
         print("kill -9: \(cases) cases (\(withSamples) with samples)")
     }

@@ -29,7 +29,8 @@ final class KernelSymbolTests: XCTestCase {
         // The user-space side of the calls is named too (libc's wrappers and main).
         XCTAssertTrue(tprof.rows.contains { !$0.kernel && $0.symbol == "main" && $0.dso == program }, tprof.listing)
 
-        let perf = try bench.recordPerf([program, "1.5"])
-        assertShare(.kernel, tprof: tprof, perf: perf, within: 10)
+        let both = try bench.recordWithPerf([program, "1.5"])
+        try both.assertSameSampleCount()
+        assertShare(.kernel, tprof: try both.tprofProfile(), perf: both.perf, within: 3)
     }
 }

@@ -28,8 +28,9 @@ final class SharedLibraryTests: XCTestCase {
             "SELECT kind FROM dsos WHERE path = '\(library.replacingOccurrences(of: "'", with: "''"))'")
         XCTAssertEqual(kind, "library")
 
-        let perf = try bench.recordPerf([program, "1"])
-        assertShare(.symbol("lib_spin"), tprof: tprof, perf: perf, within: 2, expected: 99, expectedTolerance: 4)
+        let both = try bench.recordWithPerf([program, "1"])
+        assertShare(.symbol("lib_spin"), tprof: try both.tprofProfile(), perf: both.perf, within: 2, expected: 99,
+                    expectedTolerance: 4)
     }
 
     func testDsoAndSymbolFiltersSelectTheLibrary() throws {

@@ -38,8 +38,9 @@ final class SymbolAccuracyTests: XCTestCase {
     }
 
     func testSharesOfTwoHotFunctionsAgreeWithPerf() throws {
-        let tprof = try recording.symbolProfile()
-        let perf = try bench.recordPerf([program, "1.5"])
+        let both = try bench.recordWithPerf([program, "1.5"])
+        try both.assertSameSampleCount()
+        let (tprof, perf) = (try both.tprofProfile(), both.perf)
         assertShare(.symbol("hot_a"), tprof: tprof, perf: perf, within: 2, expected: 200.0 / 3)
         assertShare(.symbol("hot_b"), tprof: tprof, perf: perf, within: 2, expected: 100.0 / 3)
         for name in ["hot_a", "hot_b"] {

@@ -5,7 +5,7 @@ import XCTest
 /// One row of a flat per-symbol profile, from `tprof-report --by-symbol` or `perf report --sort sym`.
 struct SymbolRow: Equatable {
     var percent: Double
-    /// tprof only.
+    /// tprof's count, or perf's with `perf report -n`.
     var samples: Int?
     /// tprof only: the library or executable.
     var dso: String?
@@ -38,18 +38,20 @@ struct SymbolProfile {
         }.joined(separator: "\n")
     }
 
-    /// Parses `perf report --stdio` output: lines such as `    62.15%  [.] hot_a`.
+    /// Parses `perf report --stdio` output: lines such as `    62.15%  [.] hot_a`, or with `-n`
+    /// `    62.15%          1234  [.] hot_a`.
     init(perfReport text: String) {
         tool = "perf"
         rows = []
-        let pattern = try! NSRegularExpression(pattern: #"^\s*([0-9]+\.[0-9]+)%\s+\[(.)\]\s+(.*?)\s*$"#)
+        let pattern = try! NSRegularExpression(pattern: #"^\s*([0-9]+\.[0-9]+)%\s+(?:([0-9]+)\s+)?\[(.)\]\s+(.*?)\s*$"#)
         for line in text.components(separatedBy: "\n") {
             let range = NSRange(line.startIndex..., in: line)
             guard let match = pattern.firstMatch(in: line, range: range),
                   let percent = Range(match.range(at: 1), in: line).flatMap({ Double(line[$0]) }),
-                  let marker = Range(match.range(at: 2), in: line).map({ String(line[$0]) }),
-                  let symbol = Range(match.range(at: 3), in: line).map({ String(line[$0]) }) else { continue }
-            rows.append(SymbolRow(percent: percent, samples: nil, dso: nil, kernel: marker == "k", symbol: symbol))
+                  let marker = Range(match.range(at: 3), in: line).map({ String(line[$0]) }),
+                  let symbol = Range(match.range(at: 4), in: line).map({ String(line[$0]) }) else { continue }
+            let samples = Range(match.range(at: 2), in: line).flatMap { Int(line[$0]) }
+            rows.append(SymbolRow(percent: percent, samples: samples, dso: nil, kernel: marker == "k", symbol: symbol))
         }
     }
 
@@ -96,6 +98,31 @@ struct TprofRecording {
 
     /// The database, read-only, for looking at its rows.
     func open() throws -> Database { try Database(path: database) }
+}
+
+/// One execution of a command recorded by tprof-record and, inside it, by perf record.
+struct SameExecution {
+    /// The tprof recording: it holds perf's own process too.
+    let tprof: TprofRecording
+    /// The command's process in the tprof recording.
+    let pid: Int64
+    let perf: SymbolProfile
+
+    /// tprof's `--by-symbol` profile of the command's process alone, as perf sampled it.
+    func tprofProfile(file: StaticString = #filePath, line: UInt = #line) throws -> SymbolProfile {
+        try tprof.symbolProfile(["--pid", String(pid)], file: file, line: line)
+    }
+
+    /// Both tools sampled the same run with the same timer: they count the same number of samples (perf's cpu-clock
+    /// and tprof's are two hrtimers on one task, which can differ by a sample or two at the edges).
+    func assertSameSampleCount(file: StaticString = #filePath, line: UInt = #line) throws {
+        let mine = try tprofProfile(file: file, line: line).rows.reduce(0) { $0 + ($1.samples ?? 0) }
+        let theirs = perf.rows.reduce(0) { $0 + ($1.samples ?? 0) }
+        print("samples of one execution: tprof \(mine), perf \(theirs)")
+        XCTAssertGreaterThan(theirs, 0, "perf report -n shows no sample counts", file: file, line: line)
+        XCTAssertLessThanOrEqual(abs(mine - theirs), max(2, theirs / 100),
+                                 "tprof counts \(mine) samples of the command, perf \(theirs)", file: file, line: line)
+    }
 }
 
 /// A temporary directory to build workloads in and record them with tprof-record and with perf.
@@ -157,14 +184,16 @@ final class SymbolWorkbench {
         return TprofRecording(database: database, result: result)
     }
 
-    /// Records `command` with `perf record` (no build-id cache, so ~/.debug is left alone) and returns
-    /// `perf report --sort sym`.
+    /// Records one execution of `command` with both tools: tprof-record runs `perf record`, which runs the command,
+    /// so both sample the very same run (two separate runs on a busy machine differ by more than the tools do).
+    /// tprof's profile is of the command's own process; perf's is `perf report --sort sym` of its perf.data.
     ///
     /// perf 6.1 aborts ("assertion failed at util/build-id.c:1010", stack smashing) while any other session that asks
-    /// for build ids in its MMAP2 records runs on the machine, such as a system-wide tprof-record of another test
-    /// suite: the kernel sets PERF_RECORD_MISC_MMAP_BUILD_ID in the mmap event it shares between sessions and never
-    /// clears it, so perf receives maj/min/inode under the build-id flag. That failure is retried a few times.
-    func recordPerf(_ command: [String], name: String = "perf") throws -> SymbolProfile {
+    /// for build ids in its MMAP2 records runs on the machine: the kernel sets PERF_RECORD_MISC_MMAP_BUILD_ID in the
+    /// mmap event it shares between sessions and never clears it, so perf receives maj/min/inode under the build-id
+    /// flag. That failure is retried a few times.
+    func recordWithPerf(_ command: [String], name: String = "same", file: StaticString = #filePath,
+                        line: UInt = #line) throws -> SameExecution {
         let data = path(name + ".data")
         let perf = try SymbolWorkbench.which("perf")
         var failure = ""
@@ -173,22 +202,25 @@ final class SymbolWorkbench {
                 print("perf crashed on a leaked build-id flag (another session records build ids); retrying")
                 sleep(3)
             }
-            let recorded = try ChildProcess.run(perf, ["record"] + SymbolWorkbench.recordOptions
-                + ["--no-buildid-cache", "-q", "-o", data, "--"] + command, timeout: 120)
-            if Self.isLeakedBuildIDCrash(recorded) { failure = recorded.summary; continue }
-            guard recorded.status == 0, recorded.signal == nil else {
-                throw TestSupportError("perf record \(command.joined(separator: " ")) failed\n\(recorded.summary)")
-            }
-            let report = try ChildProcess.run(perf, ["report", "-i", data, "--sort", "sym", "--stdio"], timeout: 120)
+            unlink(path(name + ".db"))
+            let recording = try recordTprof([perf, "record"] + SymbolWorkbench.recordOptions
+                + ["--no-buildid-cache", "-q", "-o", data, "--"] + command, name: name, file: file, line: line)
+            if Self.isLeakedBuildIDCrash(recording.result) { failure = recording.result.summary; continue }
+            let report = try ChildProcess.run(perf, ["report", "-i", data, "--sort", "sym", "--stdio", "-n"],
+                                              timeout: 120)
             if Self.isLeakedBuildIDCrash(report) { failure = report.summary; continue }
             guard report.status == 0, report.signal == nil else {
                 throw TestSupportError("perf report failed\n\(report.summary)")
             }
-            let profile = SymbolProfile(perfReport: report.stdout)
-            guard !profile.rows.isEmpty else {
+            let perfProfile = SymbolProfile(perfReport: report.stdout)
+            guard !perfProfile.rows.isEmpty else {
                 throw TestSupportError("perf report shows no symbols\n\(report.summary)")
             }
-            return profile
+            let executable = URL(fileURLWithPath: command[0]).lastPathComponent
+            let pid = try XCTUnwrap(try recording.open().scalarInt(
+                "SELECT pid FROM processes WHERE comm = '\(executable.prefix(15))' ORDER BY pid LIMIT 1"),
+                "no process named \(executable) in the recording", file: file, line: line)
+            return SameExecution(tprof: recording, pid: pid, perf: perfProfile)
         }
         throw TestSupportError("perf kept crashing on MMAP2 records flagged with a build id it did not ask for "
             + "(another session on this machine records build ids)\n\(failure)")

@@ -289,20 +289,22 @@ final class UnwindWorkbench {
         return try result.get()
     }
 
-    /// `tprof-record -q -e cpu-clock OPTIONS -o NAME -- program ARGUMENTS`; throws unless both succeeded.
-    func record(_ name: String, options: [String], program: String, arguments: [String]) throws -> String {
+    /// `tprof-record -q -e cpu-clock OPTIONS -o NAME -- [LAUNCHER...] program ARGUMENTS`; throws unless both
+    /// succeeded. A launcher such as `perf record ... --` runs the program inside the same recording.
+    func record(_ name: String, options: [String], program: String, arguments: [String],
+                launcher: [String] = []) throws -> String {
         let database = directory.file(name)
-        let result = try Tool.record.run(["-q", "-e", "cpu-clock", "-o", database] + options + ["--", program]
-                                            + arguments, timeout: 180)
+        let result = try Tool.record.run(["-q", "-e", "cpu-clock", "-o", database] + options + ["--"] + launcher
+                                            + [program] + arguments, timeout: 180)
         guard result.status == 0, result.signal == nil, result.stdout.contains(": done") else {
             throw TestSupportError("tprof-record \(options) \(program) \(arguments) failed\n\(result.summary)")
         }
         return database
     }
 
-    /// `tprof-report DATABASE --folded`, parsed.
-    static func folded(_ database: String) throws -> CountedStacks {
-        let result = try Tool.report.run([database, "--folded"], timeout: 120)
+    /// `tprof-report DATABASE --folded [FILTERS]`, parsed.
+    static func folded(_ database: String, filters: [String] = []) throws -> CountedStacks {
+        let result = try Tool.report.run([database, "--folded"] + filters, timeout: 120)
         guard result.status == 0 else { throw TestSupportError("tprof-report --folded failed\n\(result.summary)") }
         return try CountedStacks.folded(result.stdout)
     }
