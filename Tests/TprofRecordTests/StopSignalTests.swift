@@ -96,6 +96,26 @@ final class StopSignalTests: XCTestCase {
         XCTAssertTrue(header.stdout.contains(killed), header.summary)
     }
 
+    func testStderrWithNoReaderDoesNotKillTheRecorder() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let output = workspace.file("no-reader.db")
+        var ends: [Int32] = [-1, -1]
+        XCTAssertEqual(pipe(&ends), 0)
+        close(ends[0])
+        let recorder = Process()
+        recorder.executableURL = URL(fileURLWithPath: try Tool.record.path())
+        recorder.arguments = ["-o", output, "-e", "cpu-clock", "--", "sh", "-c", "exit 3"]
+        recorder.standardOutput = FileHandle.nullDevice
+        recorder.standardError = FileHandle(fileDescriptor: ends[1], closeOnDealloc: true)
+
+        try recorder.run()
+        recorder.waitUntilExit()
+
+        XCTAssertEqual(recorder.terminationReason, .exit, "SIGPIPE must not end the recorder")
+        XCTAssertEqual(recorder.terminationStatus, 3, "the command's exit status")
+        XCTAssertEqual(try Database(path: output).scalarText("SELECT status FROM run"), "complete")
+    }
+
     func testKilledRecorderTakesTheCommandWithIt() throws {
         let workspace = try RecordingWorkspace(for: self)
         let name = RecordingWorkspace.uniqueName("spin-kill")
