@@ -21,7 +21,7 @@ public enum ArgumentBytes {
     }
 
     /// `bytes` as a string from which `bytes(of:)` gives them back.
-    public static func string<Bytes: Collection<UInt8>>(from bytes: Bytes) -> String {
+    static func string<Bytes: Collection<UInt8>>(from bytes: Bytes) -> String {
         var scalars = String.UnicodeScalarView()
         var iterator = bytes.makeIterator()
         var parser = Unicode.UTF8.ForwardParser()

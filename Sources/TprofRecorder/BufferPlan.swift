@@ -23,15 +23,18 @@ public struct BufferPlan: Equatable {
         public var bufferLimit: Int?
         /// Samples per second per CPU expected (a period counts as 1000 Hz).
         public var frequency: UInt64
+        /// `--flush-interval`: a buffer holds at most about this long of samples.
         public var flushIntervalMs: Int
         /// Call chains are recorded (`-g`, `--call-graph`, `--max-stack`).
         public var callChains: Bool
         /// Bytes of user stack copied with each sample (`--call-graph dwarf,SIZE`).
         public var userStackSize: Int?
+        /// CPUs recorded: each has a current buffer besides those in the list.
         public var cpuCount: Int
         /// Bytes all the buffers may take.
         public var budget = RecordOptions.bufferMemoryBudget
 
+        /// A request with the flags as given (nil when left to tprof) and the default budget.
         public init(bufferSamples: Int?, bufferLimit: Int?, frequency: UInt64, flushIntervalMs: Int,
                     callChains: Bool, userStackSize: Int?, cpuCount: Int) {
             self.bufferSamples = bufferSamples

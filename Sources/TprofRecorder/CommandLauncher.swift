@@ -5,8 +5,10 @@ import TprofCapture
 
 /// The profiled command's arguments, byte for byte as given: they need not be UTF-8.
 public struct CommandArguments: Equatable {
+    /// argv of the command, the name first, each argument without its terminating NUL.
     public var bytes: [[UInt8]]
 
+    /// The command with these arguments, the name first.
     public init(_ bytes: [[UInt8]]) {
         self.bytes = bytes
     }
