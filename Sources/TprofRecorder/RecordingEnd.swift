@@ -41,7 +41,10 @@ extension Recorder {
     /// Waits for the command to exit, the duration to pass, the -p processes to end, a signal, or a writer failure.
     func waitForEnd(signals: Int32, command: HeldCommand?, writer: SampleWriter, list: BufferList,
                     start: UInt64) -> RecordingEnd {
-        let deadline = options.duration.map { start + UInt64($0 * 1e9) }
+        // -d counts from here, once the events are enabled: the snapshot of every process that -a takes before
+        // can last a good part of a second on a loaded machine.
+        let enabled = monotonicNanoseconds()
+        let deadline = options.duration.map { enabled + UInt64($0 * 1e9) }
         let statusLine = self.statusLine
         var nextStatus = start
         while true {
