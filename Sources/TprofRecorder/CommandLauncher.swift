@@ -32,7 +32,7 @@ final class HeldCommand {
     /// Finds the command the way execvp will, so a command that cannot start is reported before anything is
     /// created: not found is exit status 127, found but not executable 126, as shells do.
     static func checkRunnable(_ arguments: CommandArguments) throws {
-        guard let name = arguments.bytes.first, !name.isEmpty else { throw RecordError("no command given") }
+        guard let name = arguments.bytes.first else { throw RecordError("no command given") }
         if name.contains(UInt8(ascii: "/")) {
             if let failure = execFailure(of: name) { throw cannotRun(arguments, errno: failure) }
             return
@@ -44,7 +44,8 @@ final class HeldCommand {
             let candidate = (directory.isEmpty ? Array(".".utf8) : Array(directory)) + [UInt8(ascii: "/")] + name
             switch execFailure(of: candidate) {
             case nil: return
-            case ENOENT?, ENOTDIR?: continue
+            // Like a shell, the search passes over directories and missing files, and remembers a file it may not run.
+            case ENOENT?, ENOTDIR?, EISDIR?: continue
             default: denied = true
             }
         }

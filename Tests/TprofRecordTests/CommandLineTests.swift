@@ -89,6 +89,22 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    func testPathSearchPassesOverDirectoriesAndReportsAFileItMayNotRun() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let result = try runShell(#"""
+            mkdir bin bin/a-directory && printf '#!/bin/sh\n' > bin/not-executable
+            for name in a-directory not-executable ""; do
+                PATH="$PWD/bin:$PATH" "$0" -o search.db -- "$name"; echo "status $?"
+            done
+            """#, in: workspace.directory.path)
+
+        XCTAssertEqual(result.stdout, "status 127\nstatus 126\nstatus 127\n", result.summary)
+        XCTAssertEqual(result.stderrLines, ["tprof-record: cannot run 'a-directory': command not found",
+                                            "tprof-record: cannot run 'not-executable': Permission denied",
+                                            "tprof-record: cannot run '': command not found"])
+        assertNoFile(workspace.file("search.db"))
+    }
+
     func testNegativeNumbersMustBePositive() throws {
         let workspace = try RecordingWorkspace(for: self)
         for (option, value) in [("-F", "-5"), ("-c", "-1"), ("-d", "-1"), ("-m", "-4"), ("--flush-interval", "-1"),
