@@ -29,13 +29,14 @@ final class HeldCommand {
     /// The wait status once the command has been reaped.
     private(set) var waitStatus: Int32?
 
-    /// Finds the command the way execvp will, so a command that cannot start is reported before anything is
-    /// created: not found is exit status 127, found but not executable 126, as shells do.
-    static func checkRunnable(_ arguments: CommandArguments) throws {
+    /// Finds the executable the way execvp will and returns its path, so a command that cannot start is reported
+    /// before anything is created: not found is exit status 127, found but not executable 126, as shells do.
+    @discardableResult
+    static func resolve(_ arguments: CommandArguments) throws -> [UInt8] {
         guard let name = arguments.bytes.first else { throw RecordError("no command given") }
         if name.contains(UInt8(ascii: "/")) {
             if let failure = execFailure(of: name) { throw cannotRun(arguments, errno: failure) }
-            return
+            return name
         }
         let path = getenv("PATH").map { Array(UnsafeBufferPointer(start: $0, count: strlen($0))) }
             .map { $0.map { UInt8(bitPattern: $0) } } ?? Array("/usr/local/bin:/usr/bin:/bin".utf8)
@@ -43,7 +44,7 @@ final class HeldCommand {
         for directory in path.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false) {
             let candidate = (directory.isEmpty ? Array(".".utf8) : Array(directory)) + [UInt8(ascii: "/")] + name
             switch execFailure(of: candidate) {
-            case nil: return
+            case nil: return candidate
             // Like a shell, the search passes over directories and missing files, and remembers a file it may not run.
             case ENOENT?, ENOTDIR?, EISDIR?: continue
             default: denied = true

@@ -104,7 +104,7 @@ public final class Recorder {
         var targetTIDs: [Int32] = []
         switch options.target {
         case .command(let arguments):
-            try HeldCommand.checkRunnable(arguments)
+            try HeldCommand.resolve(arguments)
         case .pids(let pids):
             for pid in pids {
                 guard pid > 0, let tids = ProcSnapshot.threads(of: pid) else {
