@@ -40,6 +40,9 @@ void CTprofLinux_ring_store_tail(struct perf_event_mmap_page *page, uint64_t tai
     __atomic_store_n(&page->data_tail, tail, __ATOMIC_RELEASE);
 }
 
+/* The signals a user sends to stop a recording; they are read from a signalfd, so none of them (SIGQUIT
+   included) ever reaches the Swift runtime's crash handler. */
+static const int stop_signals[] = {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
 static void write_errno_and_exit(int fd, int err) {
     ssize_t ignored = write(fd, &err, sizeof err);
     (void)ignored;
@@ -72,9 +75,7 @@ int CTprofLinux_spawn_held(char *const argv[], CTprofLinux_held_child *child) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
+        for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) signal(stop_signals[i], SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
         char byte;
         ssize_t n;
@@ -92,14 +93,22 @@ int CTprofLinux_spawn_held(char *const argv[], CTprofLinux_held_child *child) {
     return 0;
 }
 
-int CTprofLinux_block_signals_to_fd(void) {
+static void stop_signal_set(sigset_t *set) {
+    sigemptyset(set);
+    for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) sigaddset(set, stop_signals[i]);
+    sigaddset(set, SIGCHLD);
+}
+int CTprofLinux_block_stop_signals(void) {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    sigaddset(&set, SIGCHLD);
+    stop_signal_set(&set);
     if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+    /* A closed stderr or stdout then fails a write with EPIPE instead of killing the recorder mid-run. */
+    return signal(SIGPIPE, SIG_IGN) == SIG_ERR ? -1 : 0;
+}
+int CTprofLinux_block_signals_to_fd(void) {
+    if (CTprofLinux_block_stop_signals() != 0) return -1;
+    sigset_t set;
+    stop_signal_set(&set);
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
@@ -117,3 +126,8 @@ int CTprofLinux_wait_status_exit_code(int status) { return WEXITSTATUS(status); 
 int CTprofLinux_wait_status_signaled(int status) { return WIFSIGNALED(status); }
 int CTprofLinux_wait_status_term_signal(int status) { return WTERMSIG(status); }
 
+int CTprofLinux_terminal_columns(int fd) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return -1;
+    return size.ws_col;
+}

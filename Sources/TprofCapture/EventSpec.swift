@@ -33,6 +33,8 @@ public struct EventSpec: Equatable, Sendable {
     public enum ParseError: Error, Equatable, CustomStringConvertible {
         case unknownEvent(String)
         case badModifier(event: String, modifier: String)
+        /// `subsystem:name`, a tracepoint: not a sampling event tprof can open.
+        case tracepoint(String)
 
         public var description: String {
             switch self {
@@ -40,6 +42,9 @@ public struct EventSpec: Equatable, Sendable {
                 return "unknown event '\(name)' (run 'tprof-record --list-events' for the events this machine has)"
             case .badModifier(let event, let modifier):
                 return "bad modifier ':\(modifier)' in event '\(event)' (use :u for user, :k for kernel, :uk for both)"
+            case .tracepoint(let name):
+                return "tracepoints are not supported: '\(name)' (run 'tprof-record --list-events' for the events "
+                    + "tprof can sample)"
             }
         }
     }
@@ -59,6 +64,10 @@ public struct EventSpec: Equatable, Sendable {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         let base = parts[0].lowercased()
         guard let entry = catalog.first(where: { $0.name == base || $0.aliases.contains(base) }) else {
+            let modifiers = parts.count == 2 ? parts[1] : ""
+            if !modifiers.isEmpty && !modifiers.allSatisfy({ $0 == "u" || $0 == "k" }) {
+                throw ParseError.tracepoint(text)
+            }
             throw ParseError.unknownEvent(text)
         }
         var user = true
@@ -74,6 +83,9 @@ public struct EventSpec: Equatable, Sendable {
         return EventSpec(name: text, baseName: entry.name, type: entry.type, config: entry.config,
                          excludeUser: !user, excludeKernel: !kernel)
     }
+
+    /// True when the name gives the modes (`:u`, `:k`, `:uk`): such an event is opened as asked or not at all.
+    public var modesGiven: Bool { name.contains(":") }
 
     /// The same event restricted to user mode, as used when kernel samples are not permitted.
     public var userOnly: EventSpec {

@@ -26,11 +26,22 @@ public enum SamplingRate: Equatable, Sendable {
     case frequency(UInt64)
     /// One sample every N events.
     case period(UInt64)
+
+    /// Samples per second per CPU to size buffers for: the frequency, or 1000 with a period (whose rate depends on
+    /// the event).
+    public var expectedFrequency: UInt64 {
+        switch self {
+        case .frequency(let hz): return hz
+        case .period: return 1000
+        }
+    }
 }
 
 /// Why the perf_event backend could not open its events.
 public enum PerfEventError: Error, CustomStringConvertible, Equatable {
     case permissionDenied(event: String, paranoid: Int?, systemWide: Bool)
+    /// The process belongs to another user: the kernel's ptrace check refused it, whatever the paranoia level.
+    case otherUsersProcess(pid: Int32, owner: UInt32)
     case eventNotSupported(event: String, errno: Int32)
     case noSuchProcess(Int32)
     case tooManyOpenFiles(needed: Int)
@@ -44,6 +55,9 @@ public enum PerfEventError: Error, CustomStringConvertible, Equatable {
             let scope = systemWide ? "system-wide profiling (-a)" : "event '\(event)'"
             return "permission denied for \(scope): kernel.perf_event_paranoid is \(level); run as root or with "
                 + "CAP_PERFMON, or lower it with 'sysctl kernel.perf_event_paranoid=\(systemWide ? 0 : 1)'"
+        case .otherUsersProcess(let pid, let owner):
+            return "permission denied for process \(pid): it belongs to another user (uid \(owner)); profile it as "
+                + "that user, or as root (CAP_SYS_PTRACE)"
         case .eventNotSupported(let event, let errno):
             return "event '\(event)' is not supported on this machine (\(String(cString: strerror(errno)))); "
                 + "run 'tprof-record --list-events' for the events it has"
@@ -123,10 +137,7 @@ public final class PerfEventBackend: SamplingBackend {
     deinit { closeAll() }
 
     public func estimateFrequency() -> UInt64 {
-        switch configuration.rate {
-        case .frequency(let hz): return hz
-        case .period: return 1000
-        }
+        configuration.rate.expectedFrequency
     }
 
     /// Opens every event and maps the rings, before the command is started, so errors come first.
@@ -142,10 +153,14 @@ public final class PerfEventBackend: SamplingBackend {
                 pages /= 2
             } catch PerfEventError.permissionDenied(_, _, let systemWide)
                         where !systemWide && !fellBackToUserOnly
-                        && configuration.events.contains(where: { !$0.excludeKernel }) {
+                        && configuration.events.contains(where: { !$0.excludeKernel && !$0.modesGiven }) {
+                // Only events whose modes were left to tprof fall back; one given as NAME:k or NAME:uk must be
+                // opened as asked, so it fails on the next attempt if it is not permitted either.
                 closeAll()
                 fellBackToUserOnly = true
-                configuration.events = configuration.events.map { $0.excludeKernel ? $0 : $0.userOnly }
+                configuration.events = configuration.events.map {
+                    $0.excludeKernel || $0.modesGiven ? $0 : $0.userOnly
+                }
             } catch {
                 closeAll()
                 throw error
@@ -254,6 +269,10 @@ public final class PerfEventBackend: SamplingBackend {
     private func classify(errno error: Int32, event: EventSpec, cpu: Int, task: Int32) -> PerfEventError {
         switch error {
         case EACCES, EPERM:
+            var owner = stat()
+            if task > 0, geteuid() != 0, stat("/proc/\(task)", &owner) == 0, owner.st_uid != geteuid() {
+                return .otherUsersProcess(pid: task, owner: owner.st_uid)
+            }
             let systemWide = configuration.target == .systemWide
             return .permissionDenied(event: event.name, paranoid: kernelSetting("kernel/perf_event_paranoid"),
                                      systemWide: systemWide)

@@ -4,7 +4,7 @@ import TprofCapture
 public struct RecordOptions {
     /// What to profile.
     public enum Target: Equatable {
-        case command([String])
+        case command(CommandArguments)
         case pids([Int32])
         case systemWide
     }
@@ -43,21 +43,9 @@ public struct RecordOptions {
 
     public static let defaultFrequency: UInt64 = 999
 
-    /// Bytes the sample buffers may take at most when --buffer-limit is not given, so tprof-record's memory stays
-    /// bounded however long it runs and whatever the rate.
+    /// Bytes the sample buffers may take at most, so tprof-record's memory stays bounded however long it runs,
+    /// whatever the rate and the capture flags (see `BufferPlan`).
     public static let bufferMemoryBudget = 32 << 20
-
-    /// The list limit that keeps every buffer that can exist (queued, being written, or current on a CPU) within
-    /// `bufferMemoryBudget`: between 2 and 256 buffers.
-    public static func defaultBufferLimit(bufferSamples: Int, frameCapacity: Int, cpuCount: Int) -> Int {
-        defaultBufferLimit(bufferBytes: bufferSamples * MemoryLayout<Sample>.stride + frameCapacity * 8,
-                           cpuCount: cpuCount)
-    }
-
-    /// The list limit for buffers of `bufferBytes` each.
-    public static func defaultBufferLimit(bufferBytes: Int, cpuCount: Int) -> Int {
-        return max(2, min(256, bufferMemoryBudget / max(1, bufferBytes) - cpuCount))
-    }
 
     public init(output: String, force: Bool, events: [String], frequency: UInt64?, period: UInt64?, target: Target,
                 cpus: [Int]?, duration: Double?, flushIntervalMs: Int, bufferSamples: Int?, bufferLimit: Int?,

@@ -5,14 +5,13 @@ import TprofCapture
 import TprofStore
 import TprofSymbols
 
-/// The version recorded in every database.
-public let tprofVersion = "0.1.0"
-
 /// One recording session: checks the request, opens the events, runs the target, and leaves a finished database.
 public final class Recorder {
     let options: RecordOptions
     private let host = HostInfo.current()
     let stderr = StandardError()
+    /// The progress line on stderr, where it cannot mix with the profiled program's output.
+    lazy var statusLine = StatusLine.make(for: options)
     private var symbolOutcome: SymbolResolver.Outcome?
     private var unwindOutcome: DwarfUnwinder.Outcome?
 
@@ -97,19 +96,20 @@ public final class Recorder {
         let (events, eventNote) = try resolveEvents()
         try checkRate()
         let cpus = try resolveCPUs()
+        let buffers = try BufferPlan(.init(
+            bufferSamples: options.bufferSamples, bufferLimit: options.bufferLimit,
+            frequency: options.rate.expectedFrequency, flushIntervalMs: options.flushIntervalMs,
+            callChains: options.maxStack != nil,
+            userStackSize: options.userStackSize, cpuCount: cpus.count))
         var targetTIDs: [Int32] = []
-        var executable: String?
+        var executable: [UInt8]?
         switch options.target {
         case .command(let arguments):
-            guard let first = arguments.first else { throw RecordError("no command given") }
-            executable = HeldCommand.resolve(first)
-            guard executable != nil else {
-                throw RecordError("cannot run '\(first)': command not found", exitStatus: 127)
-            }
+            executable = try HeldCommand.resolve(arguments)
         case .pids(let pids):
             for pid in pids {
                 guard pid > 0, let tids = ProcSnapshot.threads(of: pid) else {
-                    throw RecordError("no such process: \(pid)")
+                    throw RecordError("no such process: \(pid)", exitStatus: 127)
                 }
                 targetTIDs.append(contentsOf: tids)
             }
@@ -154,6 +154,8 @@ public final class Recorder {
         do {
             try backend.open()
         } catch let error as PerfEventError {
+            // A process that ended before its events were opened is missing, as one that never existed.
+            if case .noSuchProcess = error { throw RecordError(error.description, exitStatus: 127) }
             throw RecordError(error.description)
         } catch {
             throw RecordError("cannot open perf events: \(error)")
@@ -169,20 +171,9 @@ public final class Recorder {
         }
         if let eventNote, !options.quiet { stderr.line("tprof-record: \(eventNote)") }
 
-        let frequency = backend.estimateFrequency()
-        let bufferSamples = options.bufferSamples ?? (options.userStackSize != nil ? 256
-            : min(16_384, max(1024, Int(frequency) * 2 * max(1, options.flushIntervalMs) / 1000)))
-        // With call chains a buffer also fills when its frames do: room for 16 frames a sample on average.
-        let frameCapacity = options.maxStack == nil ? 0 : bufferSamples * 16
-        let userDataCapacity = options.userStackSize.map {
-            bufferSamples * ($0 + PerfRecordDecoder.userRegisterCount * 8)
-        } ?? 0
-        let bufferLimit = options.bufferLimit ?? RecordOptions.defaultBufferLimit(
-            bufferBytes: bufferSamples * MemoryLayout<Sample>.stride + frameCapacity * 8 + userDataCapacity,
-            cpuCount: cpus.count)
         let list = BufferList(cpus: cpus, configuration: .init(
-            bufferCapacity: bufferSamples, limit: bufferLimit, frameCapacity: frameCapacity,
-            userDataCapacity: userDataCapacity))
+            bufferCapacity: buffers.bufferSamples, limit: buffers.bufferLimit, frameCapacity: buffers.frameCapacity,
+            userDataCapacity: buffers.userDataCapacity))
 
         let startWall = Int64(Date().timeIntervalSince1970 * 1e9)
         let startMonotonic = monotonicNanoseconds()
@@ -190,7 +181,7 @@ public final class Recorder {
         let pidsForRun: [Int32]?
         if case .pids(let pids) = options.target { pidsForRun = pids } else { pidsForRun = nil }
         var commandArguments: [String]?
-        if case .command(let arguments) = options.target { commandArguments = arguments }
+        if case .command(let arguments) = options.target { commandArguments = arguments.displayed }
         let targetName: String
         switch options.target {
         case .command: targetName = "command"
@@ -205,8 +196,8 @@ public final class Recorder {
             paranoid: kernelSetting("kernel/perf_event_paranoid"), userOnlyFallback: backend.fellBackToUserOnly,
             ringPages: backend.ringPagesMapped,
             callGraph: options.userStackSize.map { "dwarf,\($0)" } ?? (options.maxStack == nil ? nil : "fp"),
-            maxStack: options.maxStack, flushIntervalMs: options.flushIntervalMs, bufferSamples: bufferSamples,
-            bufferLimit: bufferLimit, startTimeNs: startWall, startMonotonicNs: startMonotonic)
+            maxStack: options.maxStack, flushIntervalMs: options.flushIntervalMs, bufferSamples: buffers.bufferSamples,
+            bufferLimit: buffers.bufferLimit, startTimeNs: startWall, startMonotonicNs: startMonotonic)
         let eventInfos = finalEvents.enumerated().map { index, spec in
             EventInfo(spec: spec, rate: options.rate, note: index == 0 ? eventNote : nil)
         }
@@ -228,8 +219,7 @@ public final class Recorder {
         if let command, let failure = command.release() {
             backend.stop()
             list.close()
-            throw RecordError("cannot run '\(commandArguments?.first ?? "")': \(String(cString: strerror(failure)))",
-                              exitStatus: 127)
+            throw HeldCommand.cannotRun(command.arguments, errno: failure)
         }
         let database: RecordingDatabase
         let writer: SampleWriter
@@ -264,7 +254,7 @@ public final class Recorder {
         backend.stop()
         list.close()
         writer.finish()
-        clearStatusLine()
+        statusLine?.clear()
         if let failure = writer.failure {
             status = "failed"
             reason = "writing the database failed: \(failure)"
@@ -303,58 +293,6 @@ public final class Recorder {
         return exitCode
     }
 
-    private struct Ending {
-        var status: String
-        var reason: String?
-        var exitCode: Int32
-    }
-
-    /// Waits for the command to exit, the duration to pass, the -p processes to end, a signal, or a writer failure.
-    private func waitForEnd(signals: Int32, command: HeldCommand?, writer: SampleWriter, list: BufferList,
-                            start: UInt64) -> Ending {
-        let deadline = options.duration.map { start + UInt64($0 * 1e9) }
-        let showStatus = !options.quiet && isatty(STDERR_FILENO) == 1
-        var lastStatus: UInt64 = 0
-        while true {
-            let now = monotonicNanoseconds()
-            var timeout: UInt64 = 250_000_000
-            if let deadline {
-                if now >= deadline {
-                    command?.terminate(with: SIGTERM, grace: 2)
-                    return Ending(status: "complete", reason: "duration elapsed", exitCode: commandExitCode(command))
-                }
-                timeout = min(timeout, deadline - now)
-            }
-            var pollSet = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
-            _ = retryingEINTR { poll(&pollSet, 1, Int32(max(1, timeout / 1_000_000))) }
-            while true {
-                let signal = CTprofLinux_read_signalfd(signals)
-                if signal <= 0 { break }
-                if signal == SIGCHLD { continue }
-                command?.terminate(with: signal, grace: 2)
-                return Ending(status: "interrupted", reason: "stopped by signal \(signal) (\(signalName(signal)))",
-                              exitCode: command.map { _ in commandExitCode(command) } ?? 0)
-            }
-            if let command, command.waitForExit(blocking: false) {
-                return Ending(status: "complete", reason: nil, exitCode: commandExitCode(command))
-            }
-            if case .pids(let pids) = options.target, pids.allSatisfy(processHasExited) {
-                return Ending(status: "complete", reason: "the profiled processes exited", exitCode: 0)
-            }
-            if let failure = writer.failure {
-                command?.terminate(with: SIGTERM, grace: 2)
-                return Ending(status: "failed", reason: "writing the database failed: \(failure)", exitCode: 1)
-            }
-            if showStatus && now - lastStatus >= 500_000_000 {
-                lastStatus = now
-                let total = list.statistics().reduce(CaptureCounters()) { $0 + $1.counters }
-                let lost = total.dropped + total.kernelDropped
-                stderr.write("\r[ tprof-record: \(String(format: "%.1f", Double(now - start) / 1e9)) s, "
-                    + "\(total.read) samples, \(lost) lost ]\u{1B}[K")
-            }
-        }
-    }
-
     static let scratchSchema = "scratch"
 
     /// The scratch file beside the database that holds copied user stacks until they are unwound: mode 0600,
@@ -374,7 +312,7 @@ public final class Recorder {
     /// Unwinds the copied user stacks, then drops them (unless --keep-stacks).
     private func unwindUserStacks(_ database: SQLiteDatabase) throws {
         let schema = options.keepStacks ? "main" : Self.scratchSchema
-        if isatty(STDERR_FILENO) == 1 && !options.quiet { stderr.write("\r[ tprof-record: unwinding stacks ]\u{1B}[K") }
+        statusLine?.show("unwinding stacks")
         unwindOutcome = try DwarfUnwinder.run(database: database, userStacksSchema: schema,
                                               maxFrames: options.maxStack ?? 127)
         if !options.keepStacks {
@@ -387,38 +325,13 @@ public final class Recorder {
     /// with a progress line on a terminal.
     private func unwindAndResolveSymbols(_ database: SQLiteDatabase) throws {
         if options.userStackSize != nil { try unwindUserStacks(database) }
-        let showProgress = !options.quiet && isatty(STDERR_FILENO) == 1
         let resolver = try SymbolResolver(database: database, useRunningKernel: true)
+        let statusLine = self.statusLine
         let outcome = try resolver.run { done, total in
-            if showProgress { self.stderr.write("\r[ tprof-record: resolving symbols: \(done)/\(total) addresses ]\u{1B}[K") }
+            statusLine?.show("resolving symbols: \(done)/\(total) addresses")
         }
-        if showProgress { stderr.write("\r\u{1B}[K") }
+        statusLine?.clear()
         symbolOutcome = outcome
-    }
-
-    /// True once `pid` is gone or a zombie: a process that has exited but waits for its parent to reap it still
-    /// answers kill(pid, 0).
-    private func processHasExited(_ pid: Int32) -> Bool {
-        if kill(pid, 0) != 0 && errno == ESRCH { return true }
-        guard let stat = readSmallFile("/proc/\(pid)/stat"), let nameEnd = stat.lastIndex(of: ")") else { return true }
-        return stat[stat.index(after: nameEnd)...].first(where: { $0 != " " }) == "Z"
-    }
-
-    private func commandExitCode(_ command: HeldCommand?) -> Int32 {
-        command?.exit?.status ?? 0
-    }
-
-    private func clearStatusLine() {
-        if !options.quiet && isatty(STDERR_FILENO) == 1 { stderr.write("\r\u{1B}[K") }
-    }
-}
-
-func signalName(_ signal: Int32) -> String {
-    switch signal {
-    case SIGINT: return "SIGINT"
-    case SIGTERM: return "SIGTERM"
-    case SIGHUP: return "SIGHUP"
-    default: return "signal \(signal)"
     }
 }
 

@@ -12,7 +12,7 @@ extension Recorder {
 
     /// Checks the output path and creates the claimed temporary file beside it.
     /// - Parameter executable: the command's executable, which is never the output.
-    func createOutput(protecting executable: String?) throws -> RecordingOutput {
+    func createOutput(protecting executable: [UInt8]?) throws -> RecordingOutput {
         do {
             return try RecordingOutput(creating: options.output, existing: existingOutputPolicy,
                                        protecting: executable)

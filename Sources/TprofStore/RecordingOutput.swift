@@ -116,7 +116,7 @@ public final class RecordingOutput {
 
     /// Checks what is at `path` and creates the claimed temporary file beside it; nothing at `path` changes yet.
     /// - Parameter executable: the command's executable, which is never the output.
-    public init(creating path: String, existing policy: ExistingOutputPolicy, protecting executable: String? = nil)
+    public init(creating path: String, existing policy: ExistingOutputPolicy, protecting executable: [UInt8]? = nil)
         throws {
         guard !path.isEmpty else { throw OutputError.notWritable(path, errno: ENOENT) }
         self.path = path
@@ -160,14 +160,15 @@ public final class RecordingOutput {
 
     /// Refuses what may not be replaced: anything but a regular file or a symlink, a file another recorder
     /// writes, the command's executable, an existing file under `.refuse`, a `.old` that is not a regular file.
-    private static func checkExisting(_ path: String, policy: ExistingOutputPolicy, executable: String?) throws {
+    private static func checkExisting(_ path: String, policy: ExistingOutputPolicy, executable: [UInt8]?) throws {
         try checkSideFiles(of: path)
         guard let info = fileStatus(path) else { return }
         let kind = FileKind(mode: info.st_mode)
         guard kind.isReplaceable else { throw OutputError.notRegularFile(path, kind) }
         if kind == .regular && RecorderClaim.isHeld(path: path) { throw OutputError.beingWritten(path) }
         var command = stat()
-        if let executable, stat(executable, &command) == 0, FileIdentity(command) == FileIdentity(info) {
+        if let executable, stat(executable.map { CChar(bitPattern: $0) } + [0], &command) == 0,
+           FileIdentity(command) == FileIdentity(info) {
             throw OutputError.isCommand(path)
         }
         switch policy {

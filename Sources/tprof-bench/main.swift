@@ -10,6 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tprof-bench",
         abstract: "Benchmark tprof's capture pipeline and reports.",
+        version: tprofVersion,
         subcommands: [Pipeline.self, SQLiteCeiling.self, MakeDatabase.self])
 }
 

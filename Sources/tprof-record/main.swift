@@ -12,15 +12,17 @@ struct Record: ParsableCommand {
         // No empty lines: the man page is generated from this text, and mdoc warns about them.
         discussion: """
             Read the result with 'tprof-report run.db --by-pid' or 'sqlite3 run.db'.
-            Ctrl-C, SIGTERM and SIGHUP stop recording cleanly; the command gets the signal too.
-            Exit status: the command's own (128+N when signal N ended it), 127 when it cannot be started,
-            1 for any other error.
+            Ctrl-C, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 stop recording cleanly;
+            the command gets the signal too (and SIGKILL if it has not stopped 2 s later).
+            Exit status: the command's own (128+N when signal N ended it), 127 when it
+            is not found, 126 when it cannot be run, 64 for a bad option, 1 otherwise.
             Examples:
               tprof-record -o run.db -- ./myprogram args     profile a command (and its children and threads)
               tprof-record -p 1234 -d 10 -o run.db            attach to running processes for 10 seconds
               tprof-record -a -d 5 -o run.db                  the whole system for 5 seconds
               tprof-record -e cpu-clock -e page-faults:u -F 4000 -- make -j2
-            """)
+            """,
+        version: tprofVersion)
 
     @Option(name: [.short, .customLong("output")],
             help: ArgumentHelp("Database file to write (default: tprof.db; a previous tprof.db is kept as "
@@ -32,47 +34,52 @@ struct Record: ParsableCommand {
 
     @Option(name: [.short, .customLong("event")], parsing: .singleValue,
             help: ArgumentHelp("Event to sample, repeatable or comma-separated; NAME:u user only, NAME:k kernel only. "
-                + "Default: cycles where the CPU has it, else cpu-clock.", valueName: "event"))
+                + "Default: cycles where the CPU has it, else cpu-clock.", valueName: "event"),
+            completion: .list(EventSpec.catalog.flatMap { [$0.name] + $0.aliases }))
     var events: [String] = []
 
-    @Option(name: [.customShort("F"), .customLong("freq")],
+    // Numbers are read whatever they start with, so '-F -5' is a bad value rather than a missing one.
+    @Option(name: [.customShort("F"), .customLong("freq")], parsing: .unconditional,
             help: ArgumentHelp("Samples per second per CPU (default 999).", valueName: "hz"))
-    var frequency: UInt64?
+    var frequency: Int64?
 
-    @Option(name: [.customShort("c"), .customLong("count")],
+    @Option(name: [.customShort("c"), .customLong("count")], parsing: .unconditional,
             help: ArgumentHelp("Sample every N events instead of at a frequency.", valueName: "period"))
-    var period: UInt64?
+    var period: Int64?
 
-    @Option(name: [.short, .customLong("pid")],
+    @Option(name: [.short, .customLong("pid")], parsing: .unconditional,
             help: ArgumentHelp("Attach to these processes (all their threads).", valueName: "pid,..."))
     var pids: String?
 
     @Flag(name: [.customShort("a"), .customLong("all-cpus")], help: "Record the whole system.")
     var systemWide = false
 
-    @Option(name: [.customShort("C"), .customLong("cpu")],
+    @Option(name: [.customShort("C"), .customLong("cpu")], parsing: .unconditional,
             help: ArgumentHelp("Only these CPUs, as 0-3,6.", valueName: "cpulist"))
     var cpuList: String?
 
-    @Option(name: [.short, .customLong("duration")],
+    @Option(name: [.short, .customLong("duration")], parsing: .unconditional,
             help: ArgumentHelp("Stop after this many seconds (a command still running gets SIGTERM).",
                                valueName: "seconds"))
     var duration: Double?
 
-    @Option(name: [.customShort("m"), .customLong("mmap-pages")],
+    @Option(name: [.customShort("m"), .customLong("mmap-pages")], parsing: .unconditional,
             help: ArgumentHelp("Data pages per perf ring buffer, a power of two.", valueName: "pages"))
     var ringPagesOption: Int?
 
     /// Data pages per ring: -m, else 128 (512 with --call-graph dwarf, chosen by the recorder).
     var ringPages: Int { ringPagesOption ?? 128 }
 
-    @Option(help: ArgumentHelp("Hand a CPU's buffer to the writer at least this often.", valueName: "ms"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Hand a CPU's buffer to the writer at least this often.", valueName: "ms"))
     var flushInterval = 125
 
-    @Option(help: ArgumentHelp("Samples per per-CPU buffer (default: from the rate).", valueName: "n"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Samples per per-CPU buffer (default: from the rate).", valueName: "n"))
     var bufferSamples: Int?
 
-    @Option(help: ArgumentHelp("Completed buffers queued for the writer before buffers are dropped "
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Completed buffers queued for the writer before buffers are dropped "
                                    + "(default: as many as fit in 32 MB).", valueName: "n"))
     var bufferLimit: Int?
 
@@ -88,7 +95,8 @@ struct Record: ParsableCommand {
     @Flag(help: "With --call-graph dwarf: keep the copied user stacks in the database after unwinding.")
     var keepStacks = false
 
-    @Option(help: ArgumentHelp("Call chains of at most this many frames (default 127).", valueName: "n"))
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Call chains of at most this many frames (default 127).", valueName: "n"))
     var maxStack: Int?
 
     @Flag(name: [.short, .long], help: "No live status line and no summary.")
@@ -111,8 +119,26 @@ struct Record: ParsableCommand {
             }
             throw CleanExit.message(Self.completionScript(for: shell))
         }
+        if command.first == "--version" { throw CleanExit.message(tprofVersion) }
+        if let first = command.first, first.hasPrefix("-"), first != "--" {
+            throw ValidationError("unknown option '\(first)' (a command that starts with '-' goes after --)")
+        }
         if command.first == "--" { command.removeFirst() }
         if listEvents { return }
+        if let negative = numbers.first(where: { $0.value < 0 }) {
+            throw ValidationError("bad value \(String(format: "%g", negative.value)) for \(negative.option): "
+                + "it must be positive")
+        }
+        if let given = output {
+            guard let validOutput = ArgumentBytes.validText(of: given) else {
+                let shown = String(decoding: ArgumentBytes.bytes(of: given), as: UTF8.self)
+                throw ValidationError("the output name '\(shown)' is not valid UTF-8; give -o a name in UTF-8")
+            }
+            output = validOutput
+        }
+        if eventNames.contains(where: \.isEmpty) {
+            throw ValidationError("empty event name in -e: give names such as cycles or cpu-clock:u, comma-separated")
+        }
         let targets = (command.isEmpty ? 0 : 1) + (pids == nil ? 0 : 1) + (systemWide ? 1 : 0)
         if targets == 0 { throw ValidationError("nothing to profile: give a command after --, -p PID or -a") }
         if targets > 1 { throw ValidationError("give only one of: a command, -p PID, -a") }
@@ -136,6 +162,22 @@ struct Record: ParsableCommand {
         if let bufferLimit, !(1...100_000).contains(bufferLimit) {
             throw ValidationError("bad value \(bufferLimit) for --buffer-limit: it must be 1 to 100000")
         }
+    }
+
+    /// The numeric options that were given, by name, for the checks they share.
+    private var numbers: [(option: String, value: Double)] {
+        let given: [(String, Double?)] = [
+            ("-F", frequency.map(Double.init)), ("-c", period.map(Double.init)), ("-d", duration),
+            ("-m", ringPagesOption.map(Double.init)), ("--flush-interval", Double(flushInterval)),
+            ("--buffer-samples", bufferSamples.map(Double.init)), ("--buffer-limit", bufferLimit.map(Double.init)),
+            ("--max-stack", maxStack.map(Double.init)),
+        ]
+        return given.compactMap { option, value in value.map { (option, $0) } }
+    }
+
+    /// The events of every -e, split at commas; an empty name stays, to be refused.
+    private var eventNames: [String] {
+        events.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
     }
 
     /// The SIZE of `--call-graph dwarf[,SIZE]`, rounded up to 8 bytes; nil for other modes or a bad size.
@@ -166,15 +208,15 @@ struct Record: ParsableCommand {
         } else if systemWide {
             target = .systemWide
         } else {
-            target = .command(command)
+            target = .command(CommandArguments(command.map(ArgumentBytes.bytes(of:))))
         }
         var cpus: [Int]?
         if let cpuList {
             do { cpus = try CPUList.parse(cpuList) } catch { throw ValidationError("\(error)") }
         }
-        let names = events.flatMap { $0.split(separator: ",").map(String.init) }
         var options = RecordOptions(
-            output: output ?? "tprof.db", force: force, events: names, frequency: frequency, period: period, target: target,
+            output: output ?? "tprof.db", force: force, events: eventNames, frequency: frequency.map(UInt64.init),
+            period: period.map(UInt64.init), target: target,
             cpus: cpus, duration: duration, flushIntervalMs: flushInterval, bufferSamples: bufferSamples,
             bufferLimit: bufferLimit, ringPages: ringPages, quiet: quiet,
             maxStack: callGraphShort || callGraph != nil || maxStack != nil ? (maxStack ?? 127) : nil,
@@ -188,4 +230,6 @@ struct Record: ParsableCommand {
     }
 }
 
-CommandLineTool.main(Record.self, name: "tprof-record")
+StopSignals.block()
+// The arguments with their bytes, not CommandLine.arguments, which replaces bytes that are not UTF-8.
+CommandLineTool.main(Record.self, name: "tprof-record", arguments: ArgumentBytes.arguments())

@@ -27,7 +27,8 @@ struct Report: ParsableCommand {
               tprof-report new.db --diff base.db --by-symbol
               tprof-report run.db --stat
               tprof-report run.db --sql 'SELECT * FROM by_process LIMIT 5' --format csv
-            """)
+            """,
+        version: tprofVersion)
 
     @Argument(help: ArgumentHelp("The database tprof-record wrote (default: tprof.db); several give one report "
                                  + "with a 'database' column, each read in place.", valueName: "database"))

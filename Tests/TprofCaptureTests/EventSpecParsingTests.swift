@@ -75,6 +75,22 @@ final class EventSpecParsingTests: XCTestCase {
         }
     }
 
+    func testTracepointNamesAreSaidToBeUnsupported() {
+        for name in ["sched:sched_switch", "syscalls:sys_enter_read", "raw_syscalls:sys_exit", "irq:irq_handler_entry"] {
+            XCTAssertThrowsError(try EventSpec.parse(name), name) { error in
+                XCTAssertEqual(error as? EventSpec.ParseError, .tracepoint(name))
+                XCTAssertTrue("\(error)".contains("tracepoints are not supported"), "\(error)")
+            }
+        }
+    }
+
+    func testModesGivenOnlyWithAModifier() throws {
+        XCTAssertFalse(try EventSpec.parse("cpu-clock").modesGiven, "left to tprof: may fall back to :u")
+        for name in ["cpu-clock:u", "cpu-clock:k", "cycles:uk"] {
+            XCTAssertTrue(try EventSpec.parse(name).modesGiven, name)
+        }
+    }
+
     func testEveryCatalogNameAndAliasParses() throws {
         for entry in EventSpec.catalog {
             for name in [entry.name] + entry.aliases {

@@ -38,6 +38,31 @@ final class CompletionTests: XCTestCase {
         }
     }
 
+    func testEventNamesAreOfferedAfterDashE() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-completion")
+        let script = directory.file("tprof-record.bash")
+        try run(.record, ["--generate-completion-script", "bash"]).stdout.write(toFile: script, atomically: false,
+                                                                                  encoding: .utf8)
+        // Bash calls the completion function with the command, the word being completed and the word before it.
+        let bash = try ChildProcess.run("/bin/bash", ["-c", """
+            source "$0"
+            COMP_WORDS=(tprof-record -q -e cpu-c); COMP_CWORD=3
+            COMP_LINE="${COMP_WORDS[*]}"; COMP_POINT=${#COMP_LINE}
+            _tprof-record tprof-record cpu-c -e
+            printf '%s\n' "${COMPREPLY[@]}"
+            """, script])
+
+        XCTAssertEqual(bash.status, 0, bash.summary)
+        XCTAssertEqual(Set(bash.stdout.split(separator: "\n")), ["cpu-clock", "cpu-cycles"], bash.summary)
+
+        let zsh = try run(.record, ["--generate-completion-script", "zsh"]).stdout
+        let fish = try run(.record, ["--generate-completion-script", "fish"]).stdout
+        for name in ["cycles", "cpu-clock", "page-faults", "context-switches"] {
+            XCTAssertTrue(zsh.contains("'\(name)'"), "zsh lacks \(name)")
+            XCTAssertTrue(fish.contains(" \(name) ") || fish.contains("'\(name) "), "fish lacks \(name)")
+        }
+    }
+
     func testDumpHelpIsJSON() throws {
         for tool in [Tool.record, Tool.report] {
             let text = try run(tool, ["--experimental-dump-help"]).stdout

@@ -33,6 +33,8 @@ final class CommandTransparencyTests: XCTestCase {
             ["/bin/sh", "-c", "echo to-stdout; echo to-stderr >&2; exit 7"],
             ["/bin/sh", "-c", "printf 'no newline'; printf 'err no newline' >&2; exit 0"],
             ["/bin/sh", "-c", "kill -TERM $$"],
+            // Signals the recorder blocks or ignores for itself are neither blocked nor ignored in the command.
+            ["/bin/grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"],
         ]
         var cases = 0
         for (index, command) in commands.enumerated() {

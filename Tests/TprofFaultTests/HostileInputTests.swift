@@ -105,12 +105,13 @@ final class HostileInputTests: XCTestCase {
         assertOneLineError(result, contains: "no such process")
         assertNoFile(output)
 
-        // A command that does not exist: exit 127.
-        for command in ["tprof-no-such-command", workspace.file("missing"), "/etc/passwd"] {
+        // A command that does not exist: exit 127; one that cannot be run: exit 126, as shells do.
+        for (command, status) in [("tprof-no-such-command", 127), (workspace.file("missing"), 127),
+                                  ("/etc/passwd", 126), ("/etc", 126)] as [(String, Int32)] {
             result = try Tool.record.run(["-o", output, "--", command])
             cases += 1
             assertOneLineError(result)
-            XCTAssertEqual(result.status, 127, result.summary)
+            XCTAssertEqual(result.status, status, result.summary)
             assertNoFile(output)
         }
 

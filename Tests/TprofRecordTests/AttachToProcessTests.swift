@@ -106,6 +106,7 @@ final class AttachToProcessTests: XCTestCase {
         let result = try Tool.record.run(["-o", output, "-p", "999999999", "-d", "1"])
 
         assertOneLineError(result, contains: "no such process", "999999999")
+        XCTAssertEqual(result.status, 127, "a missing process exits as a missing command (README)")
         assertNoFile(output)
     }
 
@@ -119,6 +120,7 @@ final class AttachToProcessTests: XCTestCase {
         let result = try Tool.record.run(["-o", output, "-p", "\(exited.pid)", "-d", "1"])
 
         assertOneLineError(result, contains: "no such process", "\(exited.pid)")
+        XCTAssertEqual(result.status, 127, "a missing process exits as a missing command (README)")
         assertNoFile(output)
     }
 }

@@ -4,18 +4,9 @@ import XCTest
 
 /// Every error is one clear line on stderr with a non-zero exit, found before any database is created.
 final class ErrorReportingTests: XCTestCase {
-    /// Runs `tprof-record -o DB OPTIONS -- true` and asserts one error line containing `texts` and no database.
     private func assertRejected(_ options: [String], contains texts: String..., file: StaticString = #filePath,
                                 line: UInt = #line) throws {
-        let workspace = try RecordingWorkspace(for: self)
-        let output = workspace.file("rejected.db")
-        let result = try Tool.record.run(["-o", output] + options + ["--", "true"])
-        assertOneLineError(result, file: file, line: line)
-        for text in texts {
-            XCTAssertTrue(result.stderr.contains(text), "\(options): stderr lacks '\(text)'\n\(result.summary)",
-                          file: file, line: line)
-        }
-        assertNoFile(output, file: file, line: line)
+        try assertRecordRejects(options, in: RecordingWorkspace(for: self), contains: texts, file: file, line: line)
     }
 
     func testUnknownEventPointsToListEvents() throws {
@@ -42,7 +33,7 @@ final class ErrorReportingTests: XCTestCase {
 
     func testBadDurations() throws {
         try assertRejected(["-d", "-1"], contains: "-d")
-        try assertRejected(["--duration=-1"], contains: "bad duration -1.0 for -d")
+        try assertRejected(["--duration=-1"], contains: "bad value -1 for -d: it must be positive")
         try assertRejected(["-d", "0"], contains: "bad duration 0.0 for -d")
         try assertRejected(["-d", "abc"], contains: "'abc'", "-d")
     }

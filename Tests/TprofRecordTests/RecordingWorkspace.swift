@@ -57,3 +57,17 @@ func assertConsistentRecording(_ database: Database, status: String, file: Stati
                    try database.scalarInt("SELECT SUM(samples) FROM events"), "events.samples",
                    file: file, line: line)
 }
+
+/// Runs `tprof-record -o DB OPTIONS -- true` in `workspace` and asserts one error line containing `texts` and no
+/// database.
+func assertRecordRejects(_ options: [String], in workspace: RecordingWorkspace, contains texts: [String],
+                         file: StaticString = #filePath, line: UInt = #line) throws {
+    let output = workspace.file("rejected.db")
+    let result = try Tool.record.run(["-o", output] + options + ["--", "true"])
+    assertOneLineError(result, file: file, line: line)
+    for text in texts {
+        XCTAssertTrue(result.stderr.contains(text), "\(options): stderr lacks '\(text)'\n\(result.summary)",
+                      file: file, line: line)
+    }
+    assertNoFile(output, file: file, line: line)
+}

@@ -3,13 +3,16 @@ import Glibc
 import TprofTestSupport
 import XCTest
 
-/// SIGINT, SIGTERM and SIGHUP stop a recording cleanly; the recorded command never outlives the recorder.
+/// SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 stop a recording cleanly, never as a crash; the recorded
+/// command never outlives the recorder.
 final class StopSignalTests: XCTestCase {
-    /// Starts a 30 s spin under the recorder and waits until it runs; returns the recorder and the spin's pid.
-    private func startLongRecording(_ workspace: RecordingWorkspace, name: String, output: String) throws
-        -> (recorder: ChildProcess, spinPID: Int32) {
+    /// Starts a 30 s spin under the recorder (through `sh -c SHELLSCRIPT` when given, with the spin as "$0") and
+    /// waits until it runs; returns the recorder and the spin's pid.
+    private func startLongRecording(_ workspace: RecordingWorkspace, name: String, output: String,
+                                    shellScript: String? = nil) throws -> (recorder: ChildProcess, spinPID: Int32) {
         let spin = try workspace.spin(named: name)
-        let recorder = try Tool.record.start(["-o", output, "--", spin, "30"])
+        let command = shellScript.map { ["sh", "-c", $0, spin] } ?? [spin, "30"]
+        let recorder = try Tool.record.start(["-o", output, "--"] + command)
         guard Processes.waitUntil(timeout: 10, { Processes.alive(named: name).count == 1 }),
               let spinPID = Processes.alive(named: name).first else {
             recorder.send(SIGKILL)
@@ -53,12 +56,64 @@ final class StopSignalTests: XCTestCase {
         try assertStopsCleanly(on: SIGINT, signalName: "SIGINT")
     }
 
+    func testSIGQUITStopsTheRecordingAsInterruptedNotAsACrash() throws {
+        try assertStopsCleanly(on: SIGQUIT, signalName: "SIGQUIT")
+    }
+
+    func testSIGUSR1StopsTheRecordingAsInterrupted() throws {
+        try assertStopsCleanly(on: SIGUSR1, signalName: "SIGUSR1")
+    }
+
     func testSIGTERMStopsTheRecordingAsInterrupted() throws {
         try assertStopsCleanly(on: SIGTERM, signalName: "SIGTERM")
     }
 
     func testSIGHUPStopsTheRecordingAsInterrupted() throws {
         try assertStopsCleanly(on: SIGHUP, signalName: "SIGHUP")
+    }
+
+    func testCommandIgnoringTheSignalIsKilledAndThatIsSaid() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let name = RecordingWorkspace.uniqueName("spin-deaf")
+        let output = workspace.file("deaf.db")
+        let (recorder, spinPID) = try startLongRecording(workspace, name: name, output: output,
+                                                         shellScript: "trap '' INT; exec \"$0\" 30")
+
+        recorder.send(SIGINT)
+        let result = try recorder.waitForExit(timeout: 15)
+
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 128 + SIGKILL, result.summary)
+        let killed = "the command did not stop within 2 s of SIGINT; killed it with SIGKILL"
+        XCTAssertTrue(result.stderr.contains("tprof-record: \(killed)"), result.summary)
+        XCTAssertFalse(Processes.isAlive(spinPID))
+        let database = try Database(path: output)
+        try assertConsistentRecording(database, status: "interrupted")
+        XCTAssertEqual(try database.scalarText("SELECT status_reason FROM run"),
+                       "stopped by signal \(SIGINT) (SIGINT); \(killed)")
+        XCTAssertEqual(try database.scalarInt("SELECT exit_signal FROM run"), Int64(SIGKILL))
+        let header = try Tool.report.run([output, "--header"])
+        XCTAssertTrue(header.stdout.contains(killed), header.summary)
+    }
+
+    func testStderrWithNoReaderDoesNotKillTheRecorder() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let output = workspace.file("no-reader.db")
+        var ends: [Int32] = [-1, -1]
+        XCTAssertEqual(pipe(&ends), 0)
+        close(ends[0])
+        let recorder = Process()
+        recorder.executableURL = URL(fileURLWithPath: try Tool.record.path())
+        recorder.arguments = ["-o", output, "-e", "cpu-clock", "--", "sh", "-c", "exit 3"]
+        recorder.standardOutput = FileHandle.nullDevice
+        recorder.standardError = FileHandle(fileDescriptor: ends[1], closeOnDealloc: true)
+
+        try recorder.run()
+        recorder.waitUntilExit()
+
+        XCTAssertEqual(recorder.terminationReason, .exit, "SIGPIPE must not end the recorder")
+        XCTAssertEqual(recorder.terminationStatus, 3, "the command's exit status")
+        XCTAssertEqual(try Database(path: output).scalarText("SELECT status FROM run"), "complete")
     }
 
     func testKilledRecorderTakesTheCommandWithIt() throws {

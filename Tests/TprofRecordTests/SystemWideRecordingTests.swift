@@ -29,6 +29,19 @@ final class SystemWideRecordingTests: XCTestCase {
                        "one counters row per online CPU")
     }
 
+    func testDurationCountsFromWhenTheEventsAreEnabled() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let output = workspace.file("duration.db")
+
+        // -a first snapshots every process, which can take a good part of a second on a loaded machine: -d must
+        // not count that time.
+        let result = try Tool.record.run(["-q", "-o", output, "-e", "cpu-clock", "-a", "-C", "0", "-d", "0.5"])
+
+        XCTAssertEqual(result.status, 0, result.summary)
+        let enabled = try Database(path: output).scalarInt("SELECT time_enabled_ns FROM events")
+        XCTAssertGreaterThanOrEqual(enabled, 500_000_000, "the event on CPU 0 was enabled for all of -d 0.5")
+    }
+
     func testCPUListLimitsSamplesToThoseCPUs() throws {
         let workspace = try RecordingWorkspace(for: self)
         let name = RecordingWorkspace.uniqueName("spin-c")

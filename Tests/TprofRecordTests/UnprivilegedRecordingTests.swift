@@ -49,6 +49,61 @@ final class UnprivilegedRecordingTests: XCTestCase {
         }
     }
 
+    func testExplicitKernelEventIsRefusedNeverChangedToUserOnly() throws {
+        let paranoid = try KernelSetting.integer("kernel/perf_event_paranoid")
+        let workspace = try RecordingWorkspace(for: self, worldWritable: true)
+        let output = workspace.file("kernel.db")
+
+        for event in ["cpu-clock:k", "cpu-clock:uk", "cpu-clock:u,cpu-clock:k", "cpu-clock,task-clock:k"] {
+            let result = try Tool.record.run(["-q", "-o", output, "-e", event, "--", "true"], user: user)
+
+            if paranoid >= 2 {
+                assertOneLineError(result, contains: "kernel.perf_event_paranoid", "CAP_PERFMON")
+                assertNoFile(output)
+            } else {
+                // Kernel samples are permitted to every user below level 2.
+                XCTAssertEqual(result.status, 0, result.summary)
+                XCTAssertEqual(try Database(path: output).scalarInt("SELECT user_only_fallback FROM run"), 0)
+                unlink(output)
+            }
+        }
+    }
+
+    func testExplicitEventWithoutModesFallsBackToUserOnlyAndSaysSo() throws {
+        let paranoid = try KernelSetting.integer("kernel/perf_event_paranoid")
+        let workspace = try RecordingWorkspace(for: self, worldWritable: true)
+        let output = workspace.file("explicit.db")
+
+        let result = try Tool.record.run(["-q", "-o", output, "-e", "cpu-clock,task-clock:u", "--", "true"],
+                                         user: user)
+
+        if paranoid >= 3 {
+            assertOneLineError(result, contains: "kernel.perf_event_paranoid")
+            return
+        }
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let names = try Database(path: output).scalarText(
+            "SELECT group_concat(name, ',') FROM (SELECT name FROM events ORDER BY id)")
+        if paranoid == 2 {
+            XCTAssertTrue(result.stderr.contains("recording user space only"), result.summary)
+            XCTAssertEqual(names, "cpu-clock:u,task-clock:u")
+        } else {
+            XCTAssertEqual(names, "cpu-clock,task-clock:u")
+        }
+    }
+
+    func testAnotherUsersProcessIsNamedAsTheCause() throws {
+        let workspace = try RecordingWorkspace(for: self, worldWritable: true)
+        let output = workspace.file("other.db")
+
+        let result = try Tool.record.run(["-o", output, "-p", "1", "-d", "1"], user: user)
+
+        assertOneLineError(result, contains: "process 1", "belongs to another user")
+        XCTAssertFalse(result.stderr.contains("perf_event_paranoid"), "not the cause\n\(result.summary)")
+        assertNoFile(output)
+    }
+
     func testSystemWideIsRefusedWithTheSettingAndCapabilityNamed() throws {
         let paranoid = try KernelSetting.integer("kernel/perf_event_paranoid")
         let workspace = try RecordingWorkspace(for: self, worldWritable: true)

@@ -3,7 +3,7 @@ import XCTest
 
 /// Text a Swift runtime trap or a crash leaves on stderr.
 let crashMarkers = ["Fatal error", "Illegal instruction", "Segmentation fault", "Stack dump", "Current stack trace",
-                    "Assertion failed", "Precondition failed"]
+                    "Assertion failed", "Precondition failed", "Program crashed", "Backtrace took"]
 
 /// Asserts that the process ended by exiting (not by a signal) and left no crash text on stderr.
 public func assertNoCrash(_ result: ProcessResult, file: StaticString = #filePath, line: UInt = #line) {

@@ -35,12 +35,16 @@ typedef struct {
 } CTprofLinux_held_child;
 
 /// Forks `argv[0]` (searched in PATH); the child dies with the parent (PR_SET_PDEATHSIG SIGKILL),
-/// restores the default signal mask and dispositions, and waits on `go_fd` before it execs.
+/// restores the default signal mask and the default dispositions of the stop signals and SIGPIPE, and waits on
+/// `go_fd` before it execs.
 /// Returns 0, or -1 with errno set.
 int CTprofLinux_spawn_held(char *const argv[], CTprofLinux_held_child *child);
 
-/// Blocks SIGINT, SIGTERM, SIGHUP and SIGCHLD in the calling thread (and threads it creates later)
-/// and returns a signalfd reading them, or -1 with errno.
+/// Blocks the stop signals (SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2) and SIGCHLD in the calling
+/// thread (and threads it creates later) and ignores SIGPIPE; returns 0, or -1 with errno.
+int CTprofLinux_block_stop_signals(void);
+/// Blocks the stop signals and SIGCHLD as CTprofLinux_block_stop_signals does and returns a signalfd reading
+/// them, or -1 with errno.
 int CTprofLinux_block_signals_to_fd(void);
 
 /// Reads one pending signal from a signalfd: the signal number, 0 if none, -1 with errno.
@@ -52,4 +56,6 @@ int CTprofLinux_wait_status_exit_code(int status);
 int CTprofLinux_wait_status_signaled(int status);
 int CTprofLinux_wait_status_term_signal(int status);
 
+/// The width in columns of the terminal on `fd` (TIOCGWINSZ), 0 when it does not say, -1 with errno.
+int CTprofLinux_terminal_columns(int fd);
 #endif

@@ -1,0 +1,128 @@
+import Foundation
+import TprofTestSupport
+import XCTest
+
+/// The recorder's command line is taken as given: arguments byte for byte, options it does not know refused rather
+/// than run, every number and event checked with a message that names the real problem.
+final class CommandLineTests: XCTestCase {
+    /// Runs `sh -c SCRIPT` with $0 the built tprof-record, in `directory`: the way to hand it bytes that are not
+    /// UTF-8, which Foundation's Process cannot pass.
+    private func runShell(_ script: String, in directory: String) throws -> ProcessResult {
+        let result = try ChildProcess.run("/bin/sh", ["-c", script, try Tool.record.path()],
+                                          currentDirectory: directory)
+        assertNoCrash(result)
+        return result
+    }
+
+    func testArgumentsReachTheCommandByteForByte() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let result = try runShell(#"""
+            arg=$(printf 'arg\377end\303\251\364\217\277\277')
+            "$0" -q -o run.db -- printf %s "$arg" > out.bin
+            """#, in: workspace.directory.path)
+
+        XCTAssertEqual(result.status, 0, result.summary)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: workspace.file("out.bin")))
+        XCTAssertEqual([UInt8](bytes), Array("arg".utf8) + [0xFF] + Array("end".utf8) + [0xC3, 0xA9]
+            + [0xF4, 0x8F, 0xBF, 0xBF], "a byte that is not UTF-8 must not become U+FFFD")
+    }
+
+    func testCommandNamedWithBytesThatAreNotUTF8IsFoundAndRun() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let result = try runShell(#"""
+            name=$(printf 'tool\377')
+            printf '#!/bin/sh\necho ran "$@"\n' > "$name" && chmod +x "$name"
+            "$0" -q -o path.db -- "./$name" by-path > by-path.txt &&
+            PATH="$PWD:$PATH" "$0" -q -o search.db -- "$name" by-search > by-search.txt
+            """#, in: workspace.directory.path)
+
+        XCTAssertEqual(result.status, 0, result.summary)
+        XCTAssertEqual(try String(contentsOfFile: workspace.file("by-path.txt"), encoding: .utf8), "ran by-path\n")
+        XCTAssertEqual(try String(contentsOfFile: workspace.file("by-search.txt"), encoding: .utf8),
+                       "ran by-search\n")
+    }
+
+    func testOutputNameThatIsNotUTF8IsRefusedNotRenamed() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let result = try runShell(#""$0" -o "$(printf 'out\377.db')" -- true"#, in: workspace.directory.path)
+
+        assertOneLineError(result, contains: "not valid UTF-8")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path), [],
+                       "no file under another name")
+    }
+
+    func testMisspeltOptionBeforeTheCommandIsAnUnknownOption() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        for misspelt in [["--freqq", "100"], ["-Q"], ["--quite"]] {
+            let output = workspace.file("misspelt.db")
+            let result = try Tool.record.run(misspelt + ["-o", output, "--", "true"])
+
+            assertOneLineError(result, contains: "unknown option '\(misspelt[0])'")
+            XCTAssertEqual(result.status, 64, "a usage error, not a command that was not found\n\(result.summary)")
+            assertNoFile(output)
+        }
+    }
+
+    func testEveryToolPrintsItsVersion() throws {
+        let bench = try Tool.productsDirectory().appendingPathComponent("tprof-bench").path
+        for executable in [try Tool.record.path(), try Tool.report.path(), bench] {
+            let result = try ChildProcess.run(executable, ["--version"])
+
+            assertNoCrash(result)
+            XCTAssertEqual(result.status, 0, result.summary)
+            XCTAssertEqual(result.stdout, "0.1.0\n", result.summary)
+        }
+    }
+
+    func testCommandWithoutTheExecuteBitIsPermissionDenied126() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let script = workspace.file("not-executable")
+        try "#!/bin/sh\necho ran\n".write(toFile: script, atomically: false, encoding: .utf8)
+        let output = workspace.file("denied.db")
+
+        for command in [script, "./not-executable"] {
+            let result = try Tool.record.run(["-o", output, "--", command], currentDirectory: workspace.directory.path)
+
+            assertOneLineError(result, contains: "cannot run '\(command)': Permission denied")
+            XCTAssertEqual(result.status, 126, result.summary)
+            assertNoFile(output)
+        }
+    }
+
+    func testPathSearchPassesOverDirectoriesAndReportsAFileItMayNotRun() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let result = try runShell(#"""
+            mkdir bin bin/a-directory && printf '#!/bin/sh\n' > bin/not-executable
+            for name in a-directory not-executable ""; do
+                PATH="$PWD/bin:$PATH" "$0" -o search.db -- "$name"; echo "status $?"
+            done
+            """#, in: workspace.directory.path)
+
+        XCTAssertEqual(result.stdout, "status 127\nstatus 126\nstatus 127\n", result.summary)
+        XCTAssertEqual(result.stderrLines, ["tprof-record: cannot run 'a-directory': command not found",
+                                            "tprof-record: cannot run 'not-executable': Permission denied",
+                                            "tprof-record: cannot run '': command not found"])
+        assertNoFile(workspace.file("search.db"))
+    }
+
+    func testNegativeNumbersMustBePositive() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        for (option, value) in [("-F", "-5"), ("-c", "-1"), ("-d", "-1"), ("-m", "-4"), ("--flush-interval", "-1"),
+                                ("--buffer-samples", "-1"), ("--buffer-limit", "-2"), ("--max-stack", "-3")] {
+            try assertRecordRejects([option, value], in: workspace,
+                                    contains: ["bad value \(value) for \(option): it must be positive"])
+        }
+    }
+
+    func testEmptyEventNamesAreRefused() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        for events in ["", ",", "cpu-clock,", ",cpu-clock"] {
+            try assertRecordRejects(["-e", events], in: workspace, contains: ["empty event name in -e"])
+        }
+    }
+
+    func testTracepointIsSaidToBeUnsupported() throws {
+        try assertRecordRejects(["-e", "sched:sched_switch"], in: RecordingWorkspace(for: self),
+                                contains: ["tracepoints are not supported", "'sched:sched_switch'"])
+    }
+}
