@@ -278,9 +278,13 @@ public final class RecordingDatabase {
                        resolveSymbols: (SQLiteDatabase) throws -> Void = { _ in }) throws {
         try connection.execute(EmbeddedSchema.indexes)
         try connection.execute("BEGIN")
+        // The idle task (pid 0) has no COMM record and no /proc entry: perf calls it swapper, and so do the reports
+        // and --comm.
         try connection.execute("""
             INSERT OR IGNORE INTO threads (tid, pid) SELECT DISTINCT tid, pid FROM sample_counts;
             INSERT OR IGNORE INTO processes (pid) SELECT DISTINCT pid FROM threads;
+            UPDATE processes SET comm = 'swapper' WHERE pid = 0 AND comm IS NULL;
+            UPDATE threads SET comm = 'swapper' WHERE pid = 0 AND comm IS NULL;
             UPDATE processes SET comm = (
                 SELECT t.comm FROM threads t WHERE t.pid = processes.pid AND t.comm IS NOT NULL
                 ORDER BY t.tid = t.pid DESC LIMIT 1)

@@ -87,10 +87,13 @@ public final class SymbolResolver {
                     try insert(resolution, pid: pair.pid, pc: pair.pc, valid: Self.unbounded, outcome: &outcome)
             }
             progress?(pairs.count, pairs.count)
+            // CROSS JOIN fixes the order: each row of sample_counts looks its address up by the unique
+            // (pid, pc, valid_from) index. Left to the planner, it scanned addresses and searched sample_counts by pid
+            // alone, each address reading all of its process's rows (59 s instead of 0.03 s at 18k addresses).
             try db.execute("""
                 INSERT INTO symbol_counts (pid, tid, cpu, event, mode, stack_id, address_id, samples, period)
                 SELECT c.pid, c.tid, c.cpu, c.event, c.mode, c.stack_id, a.id, c.samples, c.period
-                FROM sample_counts c JOIN addresses a
+                FROM sample_counts c CROSS JOIN addresses a
                   ON a.pid = c.pid AND a.pc = c.pc AND a.valid_from = \(Self.unbounded.from)
                 """)
             if !ambiguous.isEmpty {

@@ -23,9 +23,7 @@ final class AttachToProcessTests: XCTestCase {
         try assertConsistentRecording(database, status: "complete")
         XCTAssertEqual(try database.scalarText("SELECT target FROM run"), "pid")
         XCTAssertEqual(try database.scalarText("SELECT target_pids FROM run"), "\(target.pid)")
-        XCTAssertGreaterThanOrEqual(
-            try database.scalarInt("SELECT COUNT(*) FROM samples WHERE pid = \(target.pid)"), 200,
-            "a spinning process sampled at 999 Hz for 1 s")
+        try assertSampledAtRequestedRate(database, pid: target.pid)
         XCTAssertEqual(try database.scalarText("SELECT comm FROM processes WHERE pid = \(target.pid)"), name,
                        "the name comes from the /proc snapshot")
         XCTAssertGreaterThan(try database.scalarInt(
@@ -61,7 +59,7 @@ final class AttachToProcessTests: XCTestCase {
         let database = try Database(path: output)
         try assertConsistentRecording(database, status: "complete")
         XCTAssertEqual(try database.scalarText("SELECT status_reason FROM run"), "the profiled processes exited")
-        XCTAssertGreaterThan(try database.scalarInt("SELECT COUNT(*) FROM samples WHERE pid = \(child)"), 100)
+        try assertSampledAtRequestedRate(database, pid: child)
         parent.send(SIGKILL)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TprofStore
 import TprofTestSupport
 import XCTest
 
@@ -56,6 +57,26 @@ func assertConsistentRecording(_ database: Database, status: String, file: Stati
     XCTAssertEqual(try database.scalarInt("SELECT COUNT(*) FROM samples"),
                    try database.scalarInt("SELECT SUM(samples) FROM events"), "events.samples",
                    file: file, line: line)
+}
+
+/// Asserts that `pid` was sampled and that every event was sampled at the frequency asked for, as the kernel
+/// measured the time it ran (`events.achieved_rate` is samples over the event's running time). Unlike "at least N
+/// samples in a second of wall time", this holds however little CPU a busy machine leaves the profiled program.
+func assertSampledAtRequestedRate(_ database: Database, pid: Int32? = nil, where condition: String = "1",
+                                  file: StaticString = #filePath, line: UInt = #line) throws {
+    let scope = pid.map { "pid = \($0) AND " } ?? ""
+    XCTAssertGreaterThan(try database.scalarInt("SELECT COUNT(*) FROM samples WHERE \(scope)\(condition)"), 0,
+                         "no samples of \(pid.map { "process \($0)" } ?? "the target")", file: file, line: line)
+    let rates = try database.rows("SELECT name, requested_frequency, achieved_rate FROM events")
+    for row in rates {
+        guard row.count == 3, case .integer(let requested) = row[1], case .real(let achieved) = row[2] else {
+            XCTFail("event without a requested frequency and an achieved rate: \(row)", file: file, line: line)
+            continue
+        }
+        XCTAssertEqual(achieved, Double(requested), accuracy: Double(requested) * 0.1,
+                       "\(row[0]): sampled at \(achieved) Hz of its running time, \(requested) Hz asked",
+                       file: file, line: line)
+    }
 }
 
 /// Runs `tprof-record -o DB OPTIONS -- true` in `workspace` and asserts one error line containing `texts` and no

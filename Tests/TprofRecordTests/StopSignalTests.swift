@@ -47,9 +47,7 @@ final class StopSignalTests: XCTestCase {
         XCTAssertEqual(try database.scalarText("SELECT status_reason FROM run"),
                        "stopped by signal \(signal) (\(signalName))", file: file, line: line)
         XCTAssertEqual(try database.scalarInt("SELECT exit_signal FROM run"), Int64(signal), file: file, line: line)
-        XCTAssertGreaterThanOrEqual(
-            try database.scalarInt("SELECT COUNT(*) FROM samples WHERE pid = \(spinPID)"), 100,
-            "about a second of a spinning command", file: file, line: line)
+        try assertSampledAtRequestedRate(database, pid: spinPID, file: file, line: line)
     }
 
     func testSIGINTStopsTheRecordingAsInterrupted() throws {

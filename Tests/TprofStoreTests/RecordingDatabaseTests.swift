@@ -22,6 +22,24 @@ final class RecordingDatabaseTests: XCTestCase {
         XCTAssertEqual(try reader.scalarText("PRAGMA journal_mode"), "wal")
     }
 
+    /// pid 0 (the idle task) has no COMM record and no /proc entry: finishing names it swapper, as perf does, and
+    /// leaves other processes' names alone.
+    func testFinishingNamesTheIdleTaskSwapper() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-store")
+        let database = try RecordingDatabase(creating: directory.file("idle.db"), force: false)
+        try database.connection.execute("""
+            INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, stack_id, samples, period)
+            VALUES (0, 0, 0, 0, 1, 4096, 0, 5, 5), (0, 0, 1, 0, 1, 4096, 0, 3, 3), (42, 43, 0, 0, 2, 8192, 0, 1, 1);
+            """)
+
+        try database.finish(RunOutcome(status: "complete", reason: nil, endTimeNs: 0, durationNs: 0, exitStatus: nil,
+                                       exitSignal: nil, eventTotals: []), samplesPerEvent: [])
+
+        XCTAssertEqual(try database.connection.scalarText("SELECT comm FROM processes WHERE pid = 0"), "swapper")
+        XCTAssertEqual(try database.connection.scalarText("SELECT comm FROM threads WHERE tid = 0"), "swapper")
+        XCTAssertNil(try database.connection.scalarText("SELECT comm FROM processes WHERE pid = 42"))
+    }
+
     func testExistingFileIsRefusedAndLeftUnchanged() throws {
         let directory = try makeTemporaryDirectory(prefix: "tprof-store")
         let path = directory.file("existing.db")
