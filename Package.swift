@@ -43,6 +43,7 @@ let package = Package(
             dependencies: [
                 "TprofRecorder",
                 "TprofCapture",
+                "TprofStore",
                 "TprofCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -61,6 +62,7 @@ let package = Package(
                 "TprofReport",
                 "TprofExport",
                 "TprofCapture",
+                "TprofStore",
                 "TprofCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -94,7 +94,7 @@ public final class ReportDatabase {
             throw ReportError("\(path) has schema version \(other.schemaVersion), too old to report together with "
                 + "others; report on it alone")
         }
-        let uri = SQLiteDatabase.uri(path, query: ReportDatabase.isFinished(path) ? "immutable=1" : "mode=ro")
+        let uri = SQLiteDatabase.uri(BytePath(path), query: ReportDatabase.isFinished(path) ? "immutable=1" : "mode=ro")
         try connection.prepare("ATTACH DATABASE ? AS \(schema)").run([.text(uri)])
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import TprofCapture
 import TprofCLI
 import TprofRecorder
+import TprofStore
 
 /// `tprof-record`: sample a command, processes or the whole system into a SQLite database.
 struct Record: ParsableCommand {
@@ -129,13 +130,6 @@ struct Record: ParsableCommand {
             throw ValidationError("bad value \(String(format: "%g", negative.value)) for \(negative.option): "
                 + "it must be positive")
         }
-        if let given = output {
-            guard let validOutput = ArgumentBytes.validText(of: given) else {
-                let shown = String(decoding: ArgumentBytes.bytes(of: given), as: UTF8.self)
-                throw ValidationError("the output name '\(shown)' is not valid UTF-8; give -o a name in UTF-8")
-            }
-            output = validOutput
-        }
         if eventNames.contains(where: \.isEmpty) {
             throw ValidationError("empty event name in -e: give names such as cycles or cpu-clock:u, comma-separated")
         }
@@ -215,7 +209,7 @@ struct Record: ParsableCommand {
             do { cpus = try CPUList.parse(cpuList) } catch { throw ValidationError("\(error)") }
         }
         var options = RecordOptions(
-            output: output ?? "tprof.db", force: force, events: eventNames, frequency: frequency.map(UInt64.init),
+            output: output.map { BytePath(bytes: ArgumentBytes.bytes(of: $0)) } ?? "tprof.db", force: force, events: eventNames, frequency: frequency.map(UInt64.init),
             period: period.map(UInt64.init), target: target,
             cpus: cpus, duration: duration, flushIntervalMs: flushInterval, bufferSamples: bufferSamples,
             bufferLimit: bufferLimit, ringPages: ringPages, quiet: quiet,

@@ -1,5 +1,6 @@
 import Foundation
 import TprofReport
+import TprofStore
 
 extension Report {
     /// Refuses a missing default database with its own message, and a database given twice (its samples would be

@@ -18,7 +18,7 @@ final class OutputFileSafetyTests: XCTestCase {
                           line: line)
         }
         assertUntouched(untouched, file: file, line: line)
-        assertNoFile(RecordingOutput.temporaryPath(for: output), file: file, line: line)
+        assertNoFile(RecordingOutput.temporaryPath(for: BytePath(output)).description, file: file, line: line)
     }
 
     private func assertUntouched(_ files: [String: FileFingerprint], file: StaticString = #filePath,
@@ -75,11 +75,12 @@ final class OutputFileSafetyTests: XCTestCase {
         try "#!/bin/sh\ntrue\n".write(toFile: notExecutable, atomically: false, encoding: .utf8)
         XCTAssertEqual(chmod(notExecutable, 0o644), 0)
 
-        for command in [script, workspace.directory.path + "/", notExecutable] {
+        // As shells: 127 when exec finds no file (here the interpreter), 126 when it is there but cannot be run.
+        for (command, status) in [(script, 127), (workspace.directory.path + "/", 126), (notExecutable, 126)] {
             let result = try Tool.record.run(["-q", "--force", "-o", output, "--", command])
 
             assertRefused(result, output: output, untouched: before, contains: [command])
-            XCTAssertEqual(result.status, 127, result.summary)
+            XCTAssertEqual(result.status, Int32(status), result.summary)
             assertNoFile(output + "-shm")
         }
     }
@@ -119,7 +120,7 @@ final class OutputFileSafetyTests: XCTestCase {
     func testTemporaryFileOfAnotherRecorderOrALeftoverIsRefusedAndKept() throws {
         let workspace = try RecordingWorkspace(for: self)
         let output = workspace.file("pending.db")
-        let temporary = RecordingOutput.temporaryPath(for: output)
+        let temporary = RecordingOutput.temporaryPath(for: BytePath(output)).description
         try Data("another recorder's schema\n".utf8).write(to: URL(fileURLWithPath: temporary))
         let before = try fingerprints(temporary)
 

@@ -30,8 +30,10 @@ final class DwarfRecordingTests: XCTestCase {
 
     func testStackCopiesAreDroppedAfterUnwinding() throws {
         let database = try DwarfAgainstPerfTests.dwarfRecording()
-        assertNoFile(database + "-stacks")
-        assertNoFile(database + "-stacks-journal")
+        let url = URL(fileURLWithPath: database)
+        let scratch = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
+            .filter { $0.hasPrefix("." + url.lastPathComponent + ".stacks-") || $0.hasPrefix(url.lastPathComponent + "-") }
+        XCTAssertEqual(scratch, [], "no scratch file is left beside the database")
         let db = try Database(path: database)
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM user_stacks"), 0)
         let attached = try db.rows("PRAGMA database_list").compactMap { row -> String? in
@@ -39,6 +41,35 @@ final class DwarfRecordingTests: XCTestCase {
             return nil
         }
         XCTAssertEqual(attached, ["main"])
+    }
+
+    /// The scratch file is a new file of its own: a user's file (or a symlink) at the name it had before,
+    /// FILE-stacks, is never removed or written through, and nothing is left beside the output afterwards.
+    func testScratchFileNeverReplacesAFileAndIsNotLeftBehind() throws {
+        let workbench = try UnwindWorkbench.shared()
+        let directory = try makeTemporaryDirectory(prefix: "tprof-scratch")
+        let target = directory.file("target")
+        try Data("a symlink's target\n".utf8).write(to: URL(fileURLWithPath: target))
+        try Data("the user's own file\n".utf8).write(to: URL(fileURLWithPath: directory.file("run.db-stacks")))
+        XCTAssertEqual(symlink(target, directory.file("link.db-stacks")), 0)
+        let expected = Set(["target", "run.db-stacks", "link.db-stacks", "run.db", "link.db"])
+
+        for name in ["run.db", "link.db"] {
+            let database = directory.file(name)
+            let before = try [FileFingerprint(database + "-stacks"), FileFingerprint(target)]
+            let result = try Tool.record.run(["-q", "-e", "cpu-clock", "--call-graph", "dwarf", "-o", database,
+                                              "--", workbench.program, "0.3"], timeout: 180)
+
+            XCTAssertEqual(result.status, 0, result.summary)
+            XCTAssertEqual(try [FileFingerprint(database + "-stacks"), FileFingerprint(target)], before,
+                           "\(name)-stacks and what it points to are as they were")
+        }
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: directory.path)), expected,
+                       "no scratch file left")
+        for name in ["run.db", "link.db"] {
+            XCTAssertGreaterThan(try Database(path: directory.file(name)).scalarInt(
+                "SELECT sum(samples) FROM unwind_stats"), 0, "the stacks of \(name) were copied and unwound")
+        }
     }
 
     func testKeepStacksKeepsTheCopies() throws {
