@@ -14,20 +14,20 @@ import TprofStore
 public struct ReportOutput {
     public enum Destination: Equatable {
         case standardOutput
-        case file(String)
+        case file(BytePath)
     }
 
     public let destination: Destination
     /// `--force`: an existing regular file or symlink may be replaced.
     public let replacing: Bool
     /// The files the report reads, which the output must never be, with the names they were given by.
-    private let inputs: [FileIdentity: String]
+    private let inputs: [FileIdentity: BytePath]
 
     /// - Parameters:
     ///   - path: the file to write; `-` for standard output.
     ///   - replacing: `--force`.
     ///   - databases: every database the report reads (the -wal, -shm and -journal beside each are protected too).
-    public init(path: String, replacing: Bool, databases: [String]) {
+    public init(path: BytePath, replacing: Bool, databases: [BytePath]) {
         destination = path == "-" ? .standardOutput : .file(path)
         self.replacing = replacing
         inputs = Dictionary(databases.flatMap(FileIdentity.ofDatabase), uniquingKeysWith: { first, _ in first })
@@ -37,7 +37,7 @@ public struct ReportOutput {
     public var name: String {
         switch destination {
         case .standardOutput: return "standard output"
-        case .file(let path): return path
+        case .file(let path): return path.description
         }
     }
 
@@ -49,7 +49,7 @@ public struct ReportOutput {
             throw ReportError("refusing to write \(path): it is a file this report reads\(which); choose another "
                 + "output file")
         }
-        guard let info = BytePath(path).status() else {
+        guard let info = path.status() else {
             if errno == ENOENT { return }
             throw ReportError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
@@ -80,14 +80,13 @@ public struct ReportOutput {
         }
     }
 
-    private static func exists(_ path: String, detail: String = "") -> ReportError {
+    private static func exists(_ path: BytePath, detail: String = "") -> ReportError {
         ReportError("\(path) already exists\(detail); use --force to replace it or choose another file")
     }
 
     /// Writes a temporary file beside `path` and renames it into place; the temporary file is gone on failure.
-    private func writeReplacing(_ path: String, _ data: Data) throws {
-        let destination = BytePath(path)
-        guard let (temporary, fd) = destination.createSibling(tag: "tprof") else {
+    private func writeReplacing(_ path: BytePath, _ data: Data) throws {
+        guard let (temporary, fd) = path.createSibling(tag: "tprof") else {
             throw ReportError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         do {
@@ -97,8 +96,8 @@ public struct ReportOutput {
             try Self.writeAll(data, to: fd)
             guard retryingEINTR({ fsync(fd) }) == 0 else { throw SystemError("fsync") }
             try check()
-            let renamed = replacing ? temporary.rename(to: destination)
-                : CTprofLinux_rename_noreplace(temporary.cString, destination.cString)
+            let renamed = replacing ? temporary.rename(to: path)
+                : CTprofLinux_rename_noreplace(temporary.cString, path.cString)
             if renamed != 0 {
                 if errno == EEXIST { throw Self.exists(path) }
                 throw SystemError("rename")
@@ -109,7 +108,7 @@ public struct ReportOutput {
             throw ReportError("cannot write \(path): \(error)")
         }
         // The rename itself is durable once the directory is synced; the output is complete either way.
-        let directoryFD = destination.split.directory.open(O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directoryFD = path.split.directory.open(O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {
             _ = fsync(directoryFD)
             close(directoryFD)

@@ -29,7 +29,7 @@ public struct FileIdentity: Hashable, Sendable {
 
     /// The files a database at `path` consists of: the file itself and the -wal, -shm and -journal SQLite keeps
     /// beside it (a recording that was killed or is still running has its last batches in the -wal).
-    public static func ofDatabase(_ path: String) -> [(identity: FileIdentity, path: String)] {
+    public static func ofDatabase(_ path: BytePath) -> [(identity: FileIdentity, path: BytePath)] {
         ([""] + sideFileSuffixes).compactMap { suffix in
             FileIdentity(path: path + suffix).map { ($0, path + suffix) }
         }

@@ -71,6 +71,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try directoryEntries(workspace.directory.path), [name])
     }
 
+    func testReportReadsAndWritesFilesNamedWithBytesThatAreNotUTF8() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let result = try ChildProcess.run("/bin/sh", ["-c", #"""
+            db=$(printf 'run\377.db') svg=$(printf 'fg\377.svg')
+            "$0" -q -e cpu-clock -F 4000 -o "$db" -- sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done' &&
+            "$1" "$db" --by-comm > table.txt &&
+            "$1" "$db" --flamegraph "$svg"
+            """#, try Tool.record.path(), try Tool.report.path()], currentDirectory: workspace.directory.path)
+
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let table = try String(contentsOfFile: workspace.file("table.txt"), encoding: .utf8)
+        XCTAssertTrue(table.hasPrefix("# tprof report: run\u{FFFD}.db\n"), table)
+        XCTAssertTrue(table.contains("sh"), table)
+        XCTAssertTrue(result.stderr.contains("wrote fg\u{FFFD}.svg"), result.summary)
+        let svg = Array("fg".utf8) + [0xFF] + Array(".svg".utf8)
+        XCTAssertEqual(try directoryEntries(workspace.directory.path),
+                       [svg, Array("run".utf8) + [0xFF] + Array(".db".utf8), Array("table.txt".utf8)])
+    }
+
     /// The names in `directory` as the kernel gives them, bytes that are not UTF-8 included.
     private func directoryEntries(_ directory: String) throws -> [[UInt8]] {
         guard let stream = opendir(directory) else { throw TestSupportError("cannot open \(directory)") }

@@ -72,6 +72,25 @@ final class DwarfRecordingTests: XCTestCase {
         }
     }
 
+    func testScratchFileIsNotLeftByAKilledRecorder() throws {
+        let workbench = try UnwindWorkbench.shared()
+        let directory = try makeTemporaryDirectory(prefix: "tprof-scratch-kill")
+        let database = directory.file("killed.db")
+        let recorder = try ChildProcess(executable: try Tool.record.path(), arguments: [
+            "-q", "-e", "cpu-clock", "--call-graph", "dwarf", "-o", database, "--", workbench.program, "5"])
+        // Killed once stacks are being written: the first committed batch is in the database.
+        let deadline = Date().addingTimeInterval(20)
+        func samples() -> Int64 { (try? Database(path: database).scalarInt("SELECT count(*) FROM samples")) ?? 0 }
+        while Date() < deadline && samples() == 0 { usleep(50_000) }
+        recorder.send(SIGKILL)
+        let result = try recorder.waitForExit(timeout: 10)
+
+        XCTAssertEqual(result.signal, SIGKILL, result.summary)
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        XCTAssertTrue(left.contains("killed.db"), "\(left)")
+        XCTAssertEqual(left.filter { $0.contains("stacks") }, [], "no scratch file left by the killed recorder")
+    }
+
     func testKeepStacksKeepsTheCopies() throws {
         let workbench = try UnwindWorkbench.shared()
         // dwarf,4096 is accepted; a size that is not a multiple of 8 is rounded up.
