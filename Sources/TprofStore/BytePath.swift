@@ -10,6 +10,7 @@ public struct BytePath: Hashable, Sendable, CustomStringConvertible, Expressible
     /// The name, without a terminating NUL.
     public var bytes: [UInt8]
 
+    /// The name made of exactly these bytes.
     public init(bytes: [UInt8]) {
         self.bytes = bytes
     }
@@ -19,6 +20,7 @@ public struct BytePath: Hashable, Sendable, CustomStringConvertible, Expressible
         bytes = Array(text.utf8)
     }
 
+    /// A name written in the source, in UTF-8 (`"tprof.db"`).
     public init(stringLiteral text: String) {
         self.init(text)
     }
@@ -26,6 +28,7 @@ public struct BytePath: Hashable, Sendable, CustomStringConvertible, Expressible
     /// The name for messages: bytes that are not UTF-8 become U+FFFD.
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 
+    /// True for the empty name, which names no file.
     public var isEmpty: Bool { bytes.isEmpty }
 
     /// The NUL-terminated name that system calls take.

@@ -28,7 +28,7 @@ struct Record: ParsableCommand {
     @Option(name: [.short, .customLong("output")],
             help: ArgumentHelp("Database file to write (default: tprof.db; a previous tprof.db is kept as "
                                    + "tprof.db.old).", valueName: "file"))
-    var output: String?
+    var output: BytePath?
 
     @Flag(help: "Replace an existing output file (a regular file, or a symlink itself) once the command runs.")
     var force = false
@@ -209,7 +209,7 @@ struct Record: ParsableCommand {
             do { cpus = try CPUList.parse(cpuList) } catch { throw ValidationError("\(error)") }
         }
         var options = RecordOptions(
-            output: output.map { BytePath(bytes: ArgumentBytes.bytes(of: $0)) } ?? "tprof.db", force: force, events: eventNames, frequency: frequency.map(UInt64.init),
+            output: output ?? "tprof.db", force: force, events: eventNames, frequency: frequency.map(UInt64.init),
             period: period.map(UInt64.init), target: target,
             cpus: cpus, duration: duration, flushIntervalMs: flushInterval, bufferSamples: bufferSamples,
             bufferLimit: bufferLimit, ringPages: ringPages, quiet: quiet,

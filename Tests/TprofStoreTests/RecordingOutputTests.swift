@@ -84,7 +84,8 @@ final class RecordingOutputTests: XCTestCase {
         XCTAssertThrowsError(try RecordingDatabase.prepare(output)) { error in
             XCTAssertEqual(error as? OutputError, .openedAnotherFile(output.temporaryPath))
         }
-        XCTAssertEqual(contents(output.temporaryPath.description), "someone else's file", "never written, never removed")
+        XCTAssertEqual(contents(output.temporaryPath.description), "someone else's file",
+                       "never written, never removed")
     }
 
     func testPublishRefusesAFileAnotherRecorderClaimedMeanwhile() throws {

@@ -31,8 +31,9 @@ final class DwarfRecordingTests: XCTestCase {
     func testStackCopiesAreDroppedAfterUnwinding() throws {
         let database = try DwarfAgainstPerfTests.dwarfRecording()
         let url = URL(fileURLWithPath: database)
+        let name = url.lastPathComponent
         let scratch = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
-            .filter { $0.hasPrefix("." + url.lastPathComponent + ".stacks-") || $0.hasPrefix(url.lastPathComponent + "-") }
+            .filter { $0.hasPrefix("." + name + ".stacks-") || $0.hasPrefix(name + "-stacks") }
         XCTAssertEqual(scratch, [], "no scratch file is left beside the database")
         let db = try Database(path: database)
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM user_stacks"), 0)

@@ -1,5 +1,4 @@
 import ArgumentParser
-import TprofCLI
 import TprofStore
 
 /// A file name on the command line is read as the bytes it was given (see `ArgumentBytes`), so a database or an
