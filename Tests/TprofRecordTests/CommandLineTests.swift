@@ -69,6 +69,16 @@ final class CommandLineTests: XCTestCase {
                                   in: workspace.directory.path)
         XCTAssertEqual(forced.status, 0, forced.summary)
         XCTAssertEqual(try directoryEntries(workspace.directory.path), [name])
+
+        // The temporary name carries the same bytes: a leftover under it is refused by that name and kept.
+        let leftover = BytePath(bytes: path.bytes + Array(".recording".utf8))
+        let fd = leftover.open(O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)
+        let refusedByLeftover = try runShell(#""$0" -q --force -o "$(printf 'out\377.db')" -- true"#,
+                                             in: workspace.directory.path)
+        assertOneLineError(refusedByLeftover, contains: "\(shown).recording is left from a tprof-record")
+        XCTAssertEqual(try directoryEntries(workspace.directory.path), [name, name + Array(".recording".utf8)])
     }
 
     func testReportReadsAndWritesFilesNamedWithBytesThatAreNotUTF8() throws {
