@@ -33,16 +33,17 @@ let package = Package(
         .target(name: "TprofSymbols", dependencies: ["CElf", "CTprofDemangle", "TprofCapture", "TprofStore"]),
         // Recording session: targets, /proc snapshots, host facts, signals, the summary.
         .target(name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "TprofSymbols", "CTprofLinux"]),
-        // One-line errors and exit codes shared by the command-line tools.
+        // One-line errors, exit codes and arguments as bytes, shared by the command-line tools.
         .target(
             name: "TprofCLI",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["TprofStore", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(
             name: "tprof-record",
             dependencies: [
                 "TprofRecorder",
                 "TprofCapture",
+                "TprofStore",
                 "TprofCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -61,6 +62,7 @@ let package = Package(
                 "TprofReport",
                 "TprofExport",
                 "TprofCapture",
+                "TprofStore",
                 "TprofCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -58,9 +58,4 @@ public enum ArgumentBytes {
         }
         return bytes
     }
-
-    /// The text the bytes of `text` spell, or nil when they are not UTF-8.
-    public static func validText(of text: String) -> String? {
-        String(validating: bytes(of: text), as: UTF8.self)
-    }
 }

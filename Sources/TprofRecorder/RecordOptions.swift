@@ -1,4 +1,5 @@
 import TprofCapture
+import TprofStore
 
 /// What `tprof-record` was asked to do, after argument parsing.
 public struct RecordOptions {
@@ -9,7 +10,8 @@ public struct RecordOptions {
         case systemWide
     }
 
-    public var output: String
+    /// The database to write, byte for byte as given (`-o`).
+    public var output: BytePath
     /// True when -o was not given: an existing file of the default name is kept as FILE.old.
     public var outputIsDefault = false
     public var force: Bool
@@ -47,7 +49,7 @@ public struct RecordOptions {
     /// whatever the rate and the capture flags (see `BufferPlan`).
     public static let bufferMemoryBudget = 32 << 20
 
-    public init(output: String, force: Bool, events: [String], frequency: UInt64?, period: UInt64?, target: Target,
+    public init(output: BytePath, force: Bool, events: [String], frequency: UInt64?, period: UInt64?, target: Target,
                 cpus: [Int]?, duration: Double?, flushIntervalMs: Int, bufferSamples: Int?, bufferLimit: Int?,
                 ringPages: Int, quiet: Bool, maxStack: Int? = nil, commandLine: [String]) {
         self.maxStack = maxStack

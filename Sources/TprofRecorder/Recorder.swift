@@ -226,7 +226,7 @@ public final class Recorder {
         do {
             database = try publish(output)
             if options.userStackSize != nil && !options.keepStacks {
-                try openScratchStacks(database)
+                try attachScratchStacks(database)
             }
             writer = try SampleWriter(database: database, list: list, startMonotonic: startMonotonic,
                                       eventCount: finalEvents.count,
@@ -293,32 +293,13 @@ public final class Recorder {
         return exitCode
     }
 
-    static let scratchSchema = "scratch"
-
-    /// The scratch file beside the database that holds copied user stacks until they are unwound: mode 0600,
-    /// since it holds raw stack memory of the profiled program.
-    private var scratchPath: String { options.output + "-stacks" }
-
-    private func openScratchStacks(_ database: RecordingDatabase) throws {
-        unlink(scratchPath)
-        let fd = retryingEINTR { open(scratchPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
-        guard fd >= 0 else { throw SystemError("open \(scratchPath)") }
-        close(fd)
-        try database.connection.prepare("ATTACH DATABASE ? AS \(Self.scratchSchema)").run([.text(scratchPath)])
-        try database.connection.execute("PRAGMA \(Self.scratchSchema).journal_mode = OFF")
-        try database.connection.execute(EmbeddedSchema.userStacksTable(schema: Self.scratchSchema))
-    }
-
     /// Unwinds the copied user stacks, then drops them (unless --keep-stacks).
     private func unwindUserStacks(_ database: SQLiteDatabase) throws {
         let schema = options.keepStacks ? "main" : Self.scratchSchema
         statusLine?.show("unwinding stacks")
         unwindOutcome = try DwarfUnwinder.run(database: database, userStacksSchema: schema,
                                               maxFrames: options.maxStack ?? 127)
-        if !options.keepStacks {
-            try database.execute("DETACH DATABASE \(Self.scratchSchema)")
-            unlink(scratchPath)
-        }
+        if !options.keepStacks { try database.execute("DETACH DATABASE \(Self.scratchSchema)") }
     }
 
     /// Unwinds copied user stacks (DWARF call graphs), then resolves every sampled address into the database,

@@ -15,7 +15,7 @@ extension Recorder {
     func createOutput(protecting executable: [UInt8]?) throws -> RecordingOutput {
         do {
             return try RecordingOutput(creating: options.output, existing: existingOutputPolicy,
-                                       protecting: executable)
+                                       protecting: executable.map(BytePath.init(bytes:)))
         } catch let error as OutputError {
             throw RecordError(error.description)
         } catch {

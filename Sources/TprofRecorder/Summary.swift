@@ -1,10 +1,11 @@
 import Foundation
 import TprofCapture
+import TprofStore
 import TprofSymbols
 
 /// The banner printed when recording ends, like perf's, with a loud warning when anything was lost.
 struct Summary {
-    var output: String
+    var output: BytePath
     var fileSize: Int64
     var statistics: [BufferList.CPUStatistics]
     var events: [EventSpec]

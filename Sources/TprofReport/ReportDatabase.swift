@@ -12,22 +12,21 @@ public struct ReportError: Error, CustomStringConvertible, Equatable {
 /// A tprof database opened read-only for reports, checked to be one, with the report views available.
 public final class ReportDatabase {
     public let connection: SQLiteDatabase
-    public let path: String
+    public let path: BytePath
     /// The file's `PRAGMA user_version`.
     public let schemaVersion: Int
 
     /// Opens `path` read-only. Views the file lacks (an older schema) are created in the temporary schema,
     /// so the file itself is never written.
-    public init(path: String) throws {
+    public init(path: BytePath) throws {
         self.path = path
-        var info = stat()
-        if stat(path, &info) != 0 {
+        guard let info = path.targetStatus() else {
             let error = errno
             if error == ENOENT { throw ReportError("cannot open \(path): no such file") }
             throw ReportError("cannot open \(path): \(String(cString: strerror(error)))")
         }
         if info.st_mode & S_IFMT == S_IFDIR { throw ReportError("\(path) is a directory, not a tprof database") }
-        if access(path, R_OK) != 0 {
+        if access(path.cString, R_OK) != 0 {
             throw ReportError("cannot read \(path): \(String(cString: strerror(errno)))")
         }
         if info.st_size == 0 { throw ReportError("\(path) is empty, not a tprof database") }
@@ -65,20 +64,21 @@ public final class ReportDatabase {
     }
 
     /// A finished recording has no -wal (or rollback -journal) beside it.
-    static func isFinished(_ path: String) -> Bool {
-        !FileManager.default.fileExists(atPath: path + "-wal") && !FileManager.default.fileExists(atPath: path + "-journal")
+    static func isFinished(_ path: BytePath) -> Bool {
+        (path + "-wal").targetStatus() == nil && (path + "-journal").targetStatus() == nil
     }
 
     /// Why SQLite cannot read the -wal of an unfinished file, when the reason lies beside it: the -wal or -shm is
     /// unreadable, or there is no -shm and the directory does not let this user create one (SQLite needs it to
     /// read the -wal; only a finished file, which has none, can be read without).
-    static func logProblem(_ path: String) -> String? {
+    static func logProblem(_ path: BytePath) -> String? {
         let unfinished = "\(path) was not finished (its recorder was killed or is still running)"
-        for suffix in ["-wal", "-shm"] where access(path + suffix, F_OK) == 0 && access(path + suffix, R_OK) != 0 {
+        for suffix in ["-wal", "-shm"]
+        where access((path + suffix).cString, F_OK) == 0 && access((path + suffix).cString, R_OK) != 0 {
             return "\(unfinished), and its \(suffix) cannot be read: \(String(cString: strerror(errno)))"
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        if access(path + "-shm", F_OK) != 0 && access(directory, W_OK) != 0 {
+        let directory = path.split.directory
+        if access((path + "-shm").cString, F_OK) != 0 && access(directory.cString, W_OK) != 0 {
             return "\(unfinished): reading its -wal needs a \(path)-shm file, which this user cannot create in "
                 + "\(directory); copy \(path) and \(path)-wal to a directory you can write, or have its owner run "
                 + "tprof-report --resymbolize on it"
@@ -88,7 +88,7 @@ public final class ReportDatabase {
 
     /// Checks another database and attaches it read-only (immutable when finished) as `schema`, for reports over
     /// several runs. Its own views are used, so it must have them.
-    public func attach(path: String, as schema: String) throws {
+    public func attach(path: BytePath, as schema: String) throws {
         let other = try ReportDatabase(path: path)
         guard other.schemaVersion >= 2 else {
             throw ReportError("\(path) has schema version \(other.schemaVersion), too old to report together with "
@@ -98,10 +98,11 @@ public final class ReportDatabase {
         try connection.prepare("ATTACH DATABASE ? AS \(schema)").run([.text(uri)])
     }
 
-    private static func hasSQLiteHeader(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let header = handle.readData(ofLength: 16)
+    private static func hasSQLiteHeader(_ path: BytePath) -> Bool {
+        let fd = path.open(O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let header = FileHandle(fileDescriptor: fd, closeOnDealloc: false).readData(ofLength: 16)
         return header == Data("SQLite format 3\0".utf8)
     }
 

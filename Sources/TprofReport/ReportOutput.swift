@@ -2,6 +2,7 @@ import CTprofLinux
 import Foundation
 import Glibc
 import TprofCapture
+import TprofStore
 
 /// A file a report writes (`--flamegraph`, `--pprof`, `--speedscope`, `--timeline FILE.svg`), or standard output
 /// for `-`. A file appears whole or not at all: it is written under a temporary name beside the destination, synced
@@ -13,20 +14,20 @@ import TprofCapture
 public struct ReportOutput {
     public enum Destination: Equatable {
         case standardOutput
-        case file(String)
+        case file(BytePath)
     }
 
     public let destination: Destination
     /// `--force`: an existing regular file or symlink may be replaced.
     public let replacing: Bool
     /// The files the report reads, which the output must never be, with the names they were given by.
-    private let inputs: [FileIdentity: String]
+    private let inputs: [FileIdentity: BytePath]
 
     /// - Parameters:
     ///   - path: the file to write; `-` for standard output.
     ///   - replacing: `--force`.
     ///   - databases: every database the report reads (the -wal, -shm and -journal beside each are protected too).
-    public init(path: String, replacing: Bool, databases: [String]) {
+    public init(path: BytePath, replacing: Bool, databases: [BytePath]) {
         destination = path == "-" ? .standardOutput : .file(path)
         self.replacing = replacing
         inputs = Dictionary(databases.flatMap(FileIdentity.ofDatabase), uniquingKeysWith: { first, _ in first })
@@ -36,7 +37,7 @@ public struct ReportOutput {
     public var name: String {
         switch destination {
         case .standardOutput: return "standard output"
-        case .file(let path): return path
+        case .file(let path): return path.description
         }
     }
 
@@ -48,16 +49,15 @@ public struct ReportOutput {
             throw ReportError("refusing to write \(path): it is a file this report reads\(which); choose another "
                 + "output file")
         }
-        var info = stat()
-        if lstat(path, &info) != 0 {
+        guard let info = path.status() else {
             if errno == ENOENT { return }
             throw ReportError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
-        let type = info.st_mode & S_IFMT
+        let kind = FileKind(info)
         guard replacing else {
-            throw Self.exists(path, detail: type == S_IFLNK ? " (a symbolic link, which is never followed)" : "")
+            throw Self.exists(path, detail: kind == .symlink ? " (a symbolic link, which is never followed)" : "")
         }
-        guard type == S_IFREG || type == S_IFLNK else {
+        guard kind.isReplaceable else {
             throw ReportError("refusing to replace \(path): it is not a regular file (--force replaces only a file "
                 + "or a symbolic link)")
         }
@@ -80,15 +80,15 @@ public struct ReportOutput {
         }
     }
 
-    private static func exists(_ path: String, detail: String = "") -> ReportError {
+    private static func exists(_ path: BytePath, detail: String = "") -> ReportError {
         ReportError("\(path) already exists\(detail); use --force to replace it or choose another file")
     }
 
     /// Writes a temporary file beside `path` and renames it into place; the temporary file is gone on failure.
-    private func writeReplacing(_ path: String, _ data: Data) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let (temporary, fd) = try Self.createTemporary(beside: path)
+    private func writeReplacing(_ path: BytePath, _ data: Data) throws {
+        guard let (temporary, fd) = path.createSibling(tag: "tprof") else {
+            throw ReportError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
         do {
             defer { close(fd) }
             // The mode databases get (0600), whatever the umask: outputs hold the same profiled names.
@@ -96,35 +96,23 @@ public struct ReportOutput {
             try Self.writeAll(data, to: fd)
             guard retryingEINTR({ fsync(fd) }) == 0 else { throw SystemError("fsync") }
             try check()
-            let renamed = replacing ? rename(temporary, path) : CTprofLinux_rename_noreplace(temporary, path)
+            let renamed = replacing ? temporary.rename(to: path)
+                : CTprofLinux_rename_noreplace(temporary.cString, path.cString)
             if renamed != 0 {
                 if errno == EEXIST { throw Self.exists(path) }
                 throw SystemError("rename")
             }
         } catch {
-            unlink(temporary)
+            temporary.unlink()
             if let error = error as? ReportError { throw error }
             throw ReportError("cannot write \(path): \(error)")
         }
         // The rename itself is durable once the directory is synced; the output is complete either way.
-        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let directoryFD = path.split.directory.open(O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryFD >= 0 {
             _ = fsync(directoryFD)
             close(directoryFD)
         }
-    }
-
-    /// Creates `.NAME.tprof-XXXXXX` beside `path`, exclusively and never through a symlink.
-    private static func createTemporary(beside path: String) throws -> (path: String, fd: Int32) {
-        let url = URL(fileURLWithPath: path)
-        let prefix = url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".tprof-"
-        for _ in 0..<100 {
-            let candidate = prefix + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-            let fd = retryingEINTR { open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600) }
-            if fd >= 0 { return (candidate, fd) }
-            if errno != EEXIST { throw ReportError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        }
-        throw ReportError("cannot write \(path): no free temporary name beside it")
     }
 
     private static func writeAll(_ data: Data, to fd: Int32) throws {

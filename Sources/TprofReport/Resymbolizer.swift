@@ -9,11 +9,11 @@ import TprofSymbols
 /// the user asked it to; it reads only the files that ran (their recorded build ids) and keeps every name it cannot
 /// improve on.
 public enum Resymbolizer {
-    public static func run(path: String) throws -> SymbolResolver.Outcome {
+    public static func run(path: BytePath) throws -> SymbolResolver.Outcome {
         // The checks every report makes (a tprof database, a schema this tool knows), before anything is written.
         _ = try ReportDatabase(path: path)
         // The claim is held while the file is rewritten, so a recorder cannot start on it meanwhile either.
-        let claimFD = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
+        let claimFD = path.open(O_RDONLY | O_CLOEXEC)
         guard claimFD >= 0 else {
             throw ReportError("cannot resymbolize \(path): \(String(cString: strerror(errno)))")
         }

@@ -96,7 +96,7 @@ public struct RunHeader {
     }
 
     /// `# name: value` lines.
-    public func headerText(path: String) -> String {
+    public func headerText(path: BytePath) -> String {
         var out = "# tprof report: \(path)\n"
         let width = fields.reduce(0) { max($0, $1.name.count) }
         for field in fields {

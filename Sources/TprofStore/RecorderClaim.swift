@@ -15,8 +15,8 @@ public enum RecorderClaim {
 
     /// True while a recorder holds the claim on the file at `path` (never following a symlink at `path`).
     /// A file that cannot be opened is not claimed.
-    public static func isHeld(path: String) -> Bool {
-        let fd = retryingEINTR { open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK) }
+    public static func isHeld(path: BytePath) -> Bool {
+        let fd = path.open(O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         guard retryingEINTR({ flock(fd, LOCK_SH | LOCK_NB) }) != 0 else {

@@ -8,18 +8,18 @@ public let tprofApplicationID: Int32 = 0x7470_7266
 
 /// Why the output database could not be created.
 public enum OutputError: Error, CustomStringConvertible, Equatable {
-    case exists(String)
-    case notWritable(String, errno: Int32)
+    case exists(BytePath)
+    case notWritable(BytePath, errno: Int32)
     /// Something other than a regular file or a symlink is in the way; it is never replaced.
-    case notRegularFile(String, FileKind)
+    case notRegularFile(BytePath, FileKind)
     /// Another tprof-record holds its claim on the file (or on the temporary file of this output).
-    case beingWritten(String)
+    case beingWritten(BytePath)
     /// The temporary file of a recorder killed before its command started.
-    case leftover(String)
+    case leftover(BytePath)
     /// The output is the command's own executable.
-    case isCommand(String)
+    case isCommand(BytePath)
     /// SQLite opened another file than the one created (the path was replaced meanwhile).
-    case openedAnotherFile(String)
+    case openedAnotherFile(BytePath)
 
     public var description: String {
         switch self {
@@ -140,12 +140,12 @@ public struct RunOutcome {
 /// opened at the output path once published, filled by `SampleWriter`, finished by `finish`.
 public final class RecordingDatabase {
     public let connection: SQLiteDatabase
-    public let path: String
+    public let path: BytePath
 
     /// Creates `path` (mode 0600, never following a symlink) with the whole schema, at once: for tools that start
     /// no command (the synthetic backend, benchmarks).
     /// - Parameter force: replace an existing regular file (or symlink) instead of refusing.
-    public convenience init(creating path: String, force: Bool) throws {
+    public convenience init(creating path: BytePath, force: Bool) throws {
         let output = try RecordingOutput(creating: path, existing: force ? .replace : .refuse)
         try RecordingDatabase.prepare(output)
         let connection: SQLiteDatabase
@@ -164,7 +164,12 @@ public final class RecordingDatabase {
         self.init(connection: try RecordingDatabase.openInWALMode(output), path: output.path)
     }
 
-    private init(connection: SQLiteDatabase, path: String) {
+    /// Creates the file named by `path` in UTF-8, as `init(creating:force:)` does.
+    public convenience init(creating path: String, force: Bool) throws {
+        try self.init(creating: BytePath(path), force: force)
+    }
+
+    private init(connection: SQLiteDatabase, path: BytePath) {
         self.connection = connection
         self.path = path
     }
@@ -203,9 +208,7 @@ public final class RecordingDatabase {
     private static func open(_ output: RecordingOutput) throws -> SQLiteDatabase {
         let path = output.currentPath
         let connection = try SQLiteDatabase(path: path, mode: .readWrite, followingSymlink: false)
-        var moved: Int32 = 0
-        guard sqlite3_file_control(connection.handle, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK,
-              moved == 0, output.isCreatedFile(at: path) else {
+        guard connection.isUnmoved(), output.isCreatedFile(at: path) else {
             throw OutputError.openedAnotherFile(path)
         }
         return connection
@@ -344,8 +347,7 @@ public final class RecordingDatabase {
     public var fileSize: Int64 {
         var total: Int64 = 0
         for suffix in ["", "-wal"] {
-            var info = stat()
-            if stat(path + suffix, &info) == 0 { total += Int64(info.st_size) }
+            if let info = (path + suffix).targetStatus() { total += Int64(info.st_size) }
         }
         return total
     }

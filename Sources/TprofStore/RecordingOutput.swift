@@ -12,32 +12,6 @@ public enum ExistingOutputPolicy: Equatable, Sendable {
     case keepAsOld
 }
 
-/// The kind of a file, as lstat(2) tells it.
-public enum FileKind: String, Equatable, Sendable {
-    case regular = "regular file"
-    case symlink = "symbolic link"
-    case directory
-    case fifo = "FIFO"
-    case socket
-    case characterDevice = "character device"
-    case blockDevice = "block device"
-
-    init(mode: mode_t) {
-        switch mode & S_IFMT {
-        case S_IFLNK: self = .symlink
-        case S_IFDIR: self = .directory
-        case S_IFIFO: self = .fifo
-        case S_IFSOCK: self = .socket
-        case S_IFCHR: self = .characterDevice
-        case S_IFBLK: self = .blockDevice
-        default: self = .regular
-        }
-    }
-
-    /// Only these are ever replaced or removed: a symlink itself, never what it points to.
-    var isReplaceable: Bool { self == .regular || self == .symlink }
-}
-
 /// How the output path stopped leading to the recording while it was written.
 public enum OutputLoss: Equatable, Sendable {
     /// Unlinked, and no other name leads to the file: it goes when the recorder exits.
@@ -48,7 +22,7 @@ public enum OutputLoss: Equatable, Sendable {
     case moved
 
     /// The line that replaces the summary.
-    public func message(output: String, samples: UInt64) -> String {
+    public func message(output: BytePath, samples: UInt64) -> String {
         switch self {
         case .removed:
             return "\(output) was removed during recording; the \(samples) samples recorded are lost"
@@ -59,23 +33,6 @@ public enum OutputLoss: Equatable, Sendable {
                 + "under another name"
         }
     }
-}
-
-/// Device and inode: which file a path or a descriptor leads to.
-struct FileIdentity: Equatable {
-    var device: UInt64
-    var inode: UInt64
-
-    init(_ info: stat) {
-        device = UInt64(info.st_dev)
-        inode = UInt64(info.st_ino)
-    }
-}
-
-/// lstat(2) of `path`; nil when nothing is there (or it cannot be looked at).
-func fileStatus(_ path: String) -> stat? {
-    var info = stat()
-    return lstat(path, &info) == 0 ? info : nil
 }
 
 /// The file a recording is written to, from its creation to its place at the output path.
@@ -91,9 +48,9 @@ func fileStatus(_ path: String) -> stat? {
 /// with the old file before the new one takes its place: SQLite never pairs them with the new file.
 public final class RecordingOutput {
     /// The output path asked for.
-    public let path: String
+    public let path: BytePath
     /// Where the recording is until `publish`.
-    public let temporaryPath: String
+    public let temporaryPath: BytePath
     private let policy: ExistingOutputPolicy
     /// Holds the claim, and tells which file was created (to check what SQLite opened, and whether the output path
     /// still leads to it). Never closed while a connection may be open: closing any descriptor of a file drops every
@@ -103,20 +60,17 @@ public final class RecordingOutput {
     public private(set) var isPublished = false
 
     /// The temporary name of a recording to `path` while its command has not started.
-    public static func temporaryPath(for path: String) -> String { path + ".recording" }
+    public static func temporaryPath(for path: BytePath) -> BytePath { path + ".recording" }
 
     /// The name the previous file at `path` is kept under with `.keepAsOld`.
-    public static func oldPath(for path: String) -> String { path + ".old" }
-
-    /// SQLite's side files of a database, which carry its name.
-    static let sideFileSuffixes = ["-wal", "-shm", "-journal"]
+    public static func oldPath(for path: BytePath) -> BytePath { path + ".old" }
 
     /// Where the recording is now: the temporary name until it is published.
-    public var currentPath: String { isPublished ? path : temporaryPath }
+    public var currentPath: BytePath { isPublished ? path : temporaryPath }
 
     /// Checks what is at `path` and creates the claimed temporary file beside it; nothing at `path` changes yet.
     /// - Parameter executable: the command's executable, which is never the output.
-    public init(creating path: String, existing policy: ExistingOutputPolicy, protecting executable: [UInt8]? = nil)
+    public init(creating path: BytePath, existing policy: ExistingOutputPolicy, protecting executable: BytePath? = nil)
         throws {
         guard !path.isEmpty else { throw OutputError.notWritable(path, errno: ENOENT) }
         self.path = path
@@ -124,14 +78,12 @@ public final class RecordingOutput {
         let temporaryPath = Self.temporaryPath(for: path)
         self.temporaryPath = temporaryPath
         try Self.checkExisting(path, policy: policy, executable: executable)
-        let fd = retryingEINTR {
-            open(temporaryPath, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        }
+        let fd = temporaryPath.open(O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o600)
         guard fd >= 0 else {
             let error = errno
             guard error == EEXIST else { throw OutputError.notWritable(path, errno: error) }
             // Only a regular file is opened to test its claim: opening a device or a FIFO can have effects.
-            let isRegular = fileStatus(temporaryPath).map { FileKind(mode: $0.st_mode) == .regular } ?? false
+            let isRegular = temporaryPath.status().map { FileKind($0) == .regular } ?? false
             throw isRegular && RecorderClaim.isHeld(path: temporaryPath)
                 ? OutputError.beingWritten(path) : OutputError.leftover(temporaryPath)
         }
@@ -152,7 +104,7 @@ public final class RecordingOutput {
             // The name did not exist, so side files under it belong to no database.
             try Self.removeSideFiles(of: temporaryPath)
         } catch {
-            unlink(temporaryPath)
+            temporaryPath.unlink()
             close(fd)
             throw error
         }
@@ -160,17 +112,13 @@ public final class RecordingOutput {
 
     /// Refuses what may not be replaced: anything but a regular file or a symlink, a file another recorder
     /// writes, the command's executable, an existing file under `.refuse`, a `.old` that is not a regular file.
-    private static func checkExisting(_ path: String, policy: ExistingOutputPolicy, executable: [UInt8]?) throws {
+    private static func checkExisting(_ path: BytePath, policy: ExistingOutputPolicy, executable: BytePath?) throws {
         try checkSideFiles(of: path)
-        guard let info = fileStatus(path) else { return }
-        let kind = FileKind(mode: info.st_mode)
+        guard let info = path.status() else { return }
+        let kind = FileKind(info)
         guard kind.isReplaceable else { throw OutputError.notRegularFile(path, kind) }
         if kind == .regular && RecorderClaim.isHeld(path: path) { throw OutputError.beingWritten(path) }
-        var command = stat()
-        if let executable, stat(executable.map { CChar(bitPattern: $0) } + [0], &command) == 0,
-           FileIdentity(command) == FileIdentity(info) {
-            throw OutputError.isCommand(path)
-        }
+        if let executable, FileIdentity(path: executable) == FileIdentity(info) { throw OutputError.isCommand(path) }
         switch policy {
         case .refuse: throw OutputError.exists(path)
         case .replace: break
@@ -179,25 +127,25 @@ public final class RecordingOutput {
     }
 
     /// A previous `.old` is replaced only when it is a regular file that no recorder writes.
-    private static func checkOld(_ old: String) throws {
+    private static func checkOld(_ old: BytePath) throws {
         try checkSideFiles(of: old)
-        guard let info = fileStatus(old) else { return }
-        let kind = FileKind(mode: info.st_mode)
+        guard let info = old.status() else { return }
+        let kind = FileKind(info)
         guard kind == .regular else { throw OutputError.notRegularFile(old, kind) }
         if RecorderClaim.isHeld(path: old) { throw OutputError.beingWritten(old) }
     }
 
-    private static func checkSideFiles(of path: String) throws {
-        for suffix in sideFileSuffixes {
-            if let info = fileStatus(path + suffix), !FileKind(mode: info.st_mode).isReplaceable {
-                throw OutputError.notRegularFile(path + suffix, FileKind(mode: info.st_mode))
+    private static func checkSideFiles(of path: BytePath) throws {
+        for suffix in FileIdentity.sideFileSuffixes {
+            if let info = (path + suffix).status(), !FileKind(info).isReplaceable {
+                throw OutputError.notRegularFile(path + suffix, FileKind(info))
             }
         }
     }
 
-    private static func removeSideFiles(of path: String) throws {
+    private static func removeSideFiles(of path: BytePath) throws {
         try checkSideFiles(of: path)
-        for suffix in sideFileSuffixes where unlink(path + suffix) != 0 && errno != ENOENT {
+        for suffix in FileIdentity.sideFileSuffixes where (path + suffix).unlink() != 0 && errno != ENOENT {
             throw OutputError.notWritable(path + suffix, errno: errno)
         }
     }
@@ -208,22 +156,22 @@ public final class RecordingOutput {
         guard !isPublished else { return }
         // The checks again: another recorder may have published here since.
         try Self.checkExisting(path, policy: policy == .refuse ? .refuse : .replace, executable: nil)
-        if policy == .keepAsOld, fileStatus(path) != nil {
+        if policy == .keepAsOld, path.status() != nil {
             let old = Self.oldPath(for: path)
             try Self.checkOld(old)
             try Self.removeSideFiles(of: old)
             try Self.move(path, to: old)
-            for suffix in Self.sideFileSuffixes where fileStatus(path + suffix) != nil {
+            for suffix in FileIdentity.sideFileSuffixes where (path + suffix).status() != nil {
                 try Self.move(path + suffix, to: old + suffix)
             }
         }
         try Self.removeSideFiles(of: path)
         if policy == .replace {
             try Self.move(temporaryPath, to: path)
-        } else if CTprofLinux_rename_noreplace(temporaryPath, path) != 0 {
+        } else if CTprofLinux_rename_noreplace(temporaryPath.cString, path.cString) != 0 {
             let error = errno
             // A file system without RENAME_NOREPLACE (EINVAL) gets the check and the rename apart.
-            guard error == EINVAL, fileStatus(path) == nil else {
+            guard error == EINVAL, path.status() == nil else {
                 throw error == EEXIST ? OutputError.exists(path) : OutputError.notWritable(path, errno: error)
             }
             try Self.move(temporaryPath, to: path)
@@ -231,8 +179,8 @@ public final class RecordingOutput {
         isPublished = true
     }
 
-    private static func move(_ from: String, to: String) throws {
-        guard rename(from, to) == 0 else { throw OutputError.notWritable(to, errno: errno) }
+    private static func move(_ from: BytePath, to: BytePath) throws {
+        guard from.rename(to: to) == 0 else { throw OutputError.notWritable(to, errno: errno) }
     }
 
     /// Removes the recording, when it could not start: the temporary file and its side files, or the published
@@ -240,12 +188,12 @@ public final class RecordingOutput {
     public func discard() {
         let current = currentPath
         guard isCreatedFile(at: current) else { return }
-        for suffix in [""] + Self.sideFileSuffixes { unlink(current + suffix) }
+        for suffix in [""] + FileIdentity.sideFileSuffixes { (current + suffix).unlink() }
     }
 
     /// True when `path` leads to the file created here (never following a symlink).
-    func isCreatedFile(at path: String) -> Bool {
-        fileStatus(path).map { FileIdentity($0) == identity } ?? false
+    func isCreatedFile(at path: BytePath) -> Bool {
+        path.status().map { FileIdentity($0) == identity } ?? false
     }
 
     /// How the output path stopped leading to the published recording, if it did; checked when recording ends.
@@ -253,6 +201,6 @@ public final class RecordingOutput {
         guard isPublished, !isCreatedFile(at: path) else { return nil }
         var info = stat()
         if fstat(descriptor, &info) == 0 && info.st_nlink > 0 { return .moved }
-        return fileStatus(path) == nil ? .removed : .replaced
+        return path.status() == nil ? .removed : .replaced
     }
 }

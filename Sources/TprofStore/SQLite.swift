@@ -19,7 +19,7 @@ private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 /// One SQLite connection. Not shared between threads: each thread opens its own.
 public final class SQLiteDatabase {
     let handle: OpaquePointer
-    public let path: String
+    public let path: BytePath
 
     /// How to open the file.
     public enum Mode {
@@ -32,8 +32,16 @@ public final class SQLiteDatabase {
         case immutable
     }
 
+    /// Opens the file named by `path` in UTF-8.
     /// - Parameter followingSymlink: false refuses a path that is a symlink (SQLITE_OPEN_NOFOLLOW).
-    public init(path: String, mode: Mode, followingSymlink: Bool = true) throws {
+    public convenience init(path: String, mode: Mode, followingSymlink: Bool = true) throws {
+        try self.init(path: BytePath(path), mode: mode, followingSymlink: followingSymlink)
+    }
+
+    /// Opens the file named by `path`, byte for byte: SQLite's unix VFS hands the name to open(2) unchanged (and a
+    /// URI percent-encodes every byte).
+    /// - Parameter followingSymlink: false refuses a path that is a symlink (SQLITE_OPEN_NOFOLLOW).
+    public init(path: BytePath, mode: Mode, followingSymlink: Bool = true) throws {
         self.path = path
         var db: OpaquePointer?
         let flags: Int32
@@ -44,11 +52,11 @@ public final class SQLiteDatabase {
         case .immutable: flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
         }
         // Read-only connections take URIs, so files attached to them can be opened read-only or immutable too.
-        let name: String
+        let name: [CChar]
         switch mode {
-        case .immutable: name = SQLiteDatabase.uri(path, query: "immutable=1")
-        case .readOnly: name = SQLiteDatabase.uri(path, query: "mode=ro")
-        default: name = path
+        case .immutable: name = Array(SQLiteDatabase.uri(path, query: "immutable=1").utf8CString)
+        case .readOnly: name = Array(SQLiteDatabase.uri(path, query: "mode=ro").utf8CString)
+        default: name = path.cString
         }
         let noFollow = followingSymlink ? 0 : SQLITE_OPEN_NOFOLLOW
         let rc = sqlite3_open_v2(name, &db, flags | noFollow | SQLITE_OPEN_NOMUTEX, nil)
@@ -65,9 +73,9 @@ public final class SQLiteDatabase {
     deinit { sqlite3_close_v2(handle) }
 
     /// `file:PATH?QUERY`, with every byte of the path but unreserved ones and '/' percent-encoded.
-    public static func uri(_ path: String, query: String) -> String {
+    public static func uri(_ path: BytePath, query: String) -> String {
         var encoded = ""
-        for byte in path.utf8 {
+        for byte in path.bytes {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
@@ -78,7 +86,21 @@ public final class SQLiteDatabase {
             }
         }
         // An absolute path gets an empty authority (file:///...), so a path starting with // is not read as a host.
-        return (path.hasPrefix("/") ? "file://" : "file:") + encoded + "?" + query
+        return (path.bytes.first == UInt8(ascii: "/") ? "file://" : "file:") + encoded + "?" + query
+    }
+
+    /// Attaches the database file at `path` as `schema`, by the bytes of its name: they are bound as a blob, which
+    /// ATTACH reads back as text with the same bytes (a Swift string could not hold bytes that are not UTF-8).
+    public func attach(_ path: BytePath, as schema: String) throws {
+        let statement = try prepare("ATTACH DATABASE ? AS \(schema)")
+        path.bytes.withUnsafeBytes { statement.bind(1, blob: $0) }
+        try statement.runBound()
+    }
+
+    /// True while the path SQLite opened the file of `schema` by still leads to that file (SQLITE_FCNTL_HAS_MOVED).
+    public func isUnmoved(schema: String = "main") -> Bool {
+        var moved: Int32 = 0
+        return sqlite3_file_control(handle, schema, SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved == 0
     }
 
     /// Runs one or more statements that return no rows.

@@ -3,6 +3,7 @@ import Foundation
 import TprofCapture
 import TprofCLI
 import TprofRecorder
+import TprofStore
 
 /// `tprof-record`: sample a command, processes or the whole system into a SQLite database.
 struct Record: ParsableCommand {
@@ -27,7 +28,7 @@ struct Record: ParsableCommand {
     @Option(name: [.short, .customLong("output")],
             help: ArgumentHelp("Database file to write (default: tprof.db; a previous tprof.db is kept as "
                                    + "tprof.db.old).", valueName: "file"))
-    var output: String?
+    var output: BytePath?
 
     @Flag(help: "Replace an existing output file (a regular file, or a symlink itself) once the command runs.")
     var force = false
@@ -128,13 +129,6 @@ struct Record: ParsableCommand {
         if let negative = numbers.first(where: { $0.value < 0 }) {
             throw ValidationError("bad value \(String(format: "%g", negative.value)) for \(negative.option): "
                 + "it must be positive")
-        }
-        if let given = output {
-            guard let validOutput = ArgumentBytes.validText(of: given) else {
-                let shown = String(decoding: ArgumentBytes.bytes(of: given), as: UTF8.self)
-                throw ValidationError("the output name '\(shown)' is not valid UTF-8; give -o a name in UTF-8")
-            }
-            output = validOutput
         }
         if eventNames.contains(where: \.isEmpty) {
             throw ValidationError("empty event name in -e: give names such as cycles or cpu-clock:u, comma-separated")

@@ -16,7 +16,8 @@ extension Report {
         if let flamegraph {
             let command = runHeader.fields.first { $0.name == "command" }?.value ?? ""
             let events = runHeader.fields.filter { $0.name == "event" }.map(\.value).joined(separator: "; ")
-            let kind = baseProfile == nil ? "" : " (differential: red grew, blue shrank against \(diff ?? ""))"
+            let against = diff?.description ?? ""
+            let kind = baseProfile == nil ? "" : " (differential: red grew, blue shrank against \(against))"
             let svg = FlameGraph(title: "tprof: \(command)\(kind)", subtitle: "\(events) - \(profile.total) samples",
                                  icicle: icicle).render(profile, base: baseProfile)
             try writeOutput(flamegraph, Data(svg.utf8), detail: "\(profile.total) samples")

@@ -1,15 +1,16 @@
 import Foundation
 import TprofReport
+import TprofStore
 
 extension Report {
     /// Refuses a missing default database with its own message, and a database given twice (its samples would be
     /// counted twice). A database diffed against itself is a self-diff, which is allowed.
     func checkInputs() throws {
-        if databases.isEmpty && !FileManager.default.fileExists(atPath: Report.defaultDatabase) {
+        if databases.isEmpty && Report.defaultDatabase.targetStatus() == nil {
             throw ReportError("no database given, and no \(Report.defaultDatabase) here (tprof-record writes it "
                 + "by default): give the database to report on, such as run.db")
         }
-        var seen: [FileIdentity: String] = [:]
+        var seen: [FileIdentity: BytePath] = [:]
         for path in inputs {
             guard let identity = FileIdentity(path: path) else { continue }
             if let first = seen[identity] {

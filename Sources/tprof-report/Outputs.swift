@@ -1,5 +1,6 @@
 import Foundation
 import TprofReport
+import TprofStore
 
 /// Where reports go: output files through `ReportOutput` (one mechanism for every format), tables on stdout.
 extension Report {
@@ -8,12 +9,12 @@ extension Report {
         [flamegraph, pprof, speedscope, timelineSvg].compactMap { $0.map(output) }
     }
 
-    func output(_ path: String) -> ReportOutput {
+    func output(_ path: BytePath) -> ReportOutput {
         ReportOutput(path: path, replacing: force, databases: inputs + (diff.map { [$0] } ?? []))
     }
 
     /// Writes an output file whole, with one line on stderr saying so.
-    func writeOutput(_ path: String, _ data: Data, detail: String? = nil) throws {
+    func writeOutput(_ path: BytePath, _ data: Data, detail: String? = nil) throws {
         let destination = output(path)
         try destination.write(data)
         let what = detail ?? "\(data.count) bytes"

@@ -32,16 +32,16 @@ struct Report: ParsableCommand {
 
     @Argument(help: ArgumentHelp("The database tprof-record wrote (default: tprof.db); several give one report "
                                  + "with a 'database' column, each read in place.", valueName: "database"))
-    var databases: [String] = []
+    var databases: [BytePath] = []
 
     /// The database read when none is given, as perf report reads perf.data.
-    static let defaultDatabase = "tprof.db"
+    static let defaultDatabase: BytePath = "tprof.db"
 
     /// The databases read: those given, or the default one.
-    var inputs: [String] { databases.isEmpty ? [Report.defaultDatabase] : databases }
+    var inputs: [BytePath] { databases.isEmpty ? [Report.defaultDatabase] : databases }
 
     /// The first (usually the only) database.
-    var database: String { inputs[0] }
+    var database: BytePath { inputs[0] }
 
     @Flag(name: .customLong("by-pid"), help: "Group by process (pid and command).") var byPID = false
     @Flag(name: .customLong("by-tid"), help: "Group by thread.") var byTID = false
@@ -94,27 +94,27 @@ struct Report: ParsableCommand {
     @Flag(help: "With --tree: bottom-up, from the leaves.") var inverted = false
     @Flag(help: "Folded stacks (root;...;leaf count) for flamegraph.pl, speedscope, Pyroscope.") var folded = false
     @Option(help: ArgumentHelp("Write an interactive SVG flame graph to this file.", valueName: "file"))
-    var flamegraph: String?
+    var flamegraph: BytePath?
     @Flag(help: "With --flamegraph: the inverted (icicle) view, roots at the top.") var icicle = false
 
     @Option(help: ArgumentHelp("Compare with this base run: shares in both and the change; with --folded the "
                                    + "two-count format, with --flamegraph a differential flame graph.",
                                valueName: "base.db"))
-    var diff: String?
+    var diff: BytePath?
     @Flag(help: ArgumentHelp("Samples per time bucket per process (per CPU with --by-cpu, per symbol with "
                              + "--by-symbol); '--timeline FILE.svg' draws the chart instead."))
     var timeline = false
     @Option(help: ArgumentHelp("Write the timeline as an SVG chart to this file (also '--timeline FILE.svg').",
                                valueName: "file.svg"))
-    var timelineSvg: String?
+    var timelineSvg: BytePath?
     @Option(help: ArgumentHelp("Timeline bucket width (default: about 50 buckets over the run).",
                                valueName: "seconds"))
     var bucket: Double?
 
     @Option(help: ArgumentHelp("Write a gzipped pprof profile (profile.proto) to this file.", valueName: "file"))
-    var pprof: String?
+    var pprof: BytePath?
     @Option(help: ArgumentHelp("Write a speedscope JSON profile to this file.", valueName: "file"))
-    var speedscope: String?
+    var speedscope: BytePath?
 
     @Flag(help: "Print the run's metadata alone.") var header = false
     @Flag(help: "Resolve the symbols again with the files available now (writes to the database).")
@@ -225,7 +225,7 @@ struct Report: ParsableCommand {
                 return
             }
             if let speedscope {
-                let command = runHeader.fields.first { $0.name == "command" }?.value ?? database
+                let command = runHeader.fields.first { $0.name == "command" }?.value ?? database.description
                 let profile = try StackProfile.load(database: db, filter: filter)
                 if profile.stacks.isEmpty { try nothingToShow(runHeader) }
                 try writeOutput(speedscope, try SpeedscopeExport.json(profile, name: "tprof: \(command)"))
@@ -276,7 +276,7 @@ struct Report: ParsableCommand {
     }
 
     /// Opens the --diff base run, checked like the main one.
-    private func openBase(_ path: String) throws -> ReportDatabase {
+    private func openBase(_ path: BytePath) throws -> ReportDatabase {
         do {
             return try ReportDatabase(path: path)
         } catch let error as ReportError {
@@ -286,8 +286,8 @@ struct Report: ParsableCommand {
 
     /// Checks every further database and attaches it read-only to `db`; returns the report's sources.
     private func attachOthers(to db: ReportDatabase) throws -> [(schema: String, label: String)] {
-        guard inputs.count > 1 else { return [("main", database)] }
-        var sources: [(schema: String, label: String)] = [("main", database)]
+        guard inputs.count > 1 else { return [("main", database.description)] }
+        var sources: [(schema: String, label: String)] = [("main", database.description)]
         for (index, path) in inputs.enumerated().dropFirst() {
             let schema = "db\(index + 1)"
             do {
@@ -295,7 +295,7 @@ struct Report: ParsableCommand {
             } catch let error as ReportError {
                 throw ToolFailure(error.message)
             }
-            sources.append((schema, path))
+            sources.append((schema, path.description))
         }
         return sources
     }
@@ -338,4 +338,4 @@ func timelineArguments(_ arguments: [String]) -> [String] {
 }
 
 CommandLineTool.main(Report.self, name: "tprof-report",
-                     arguments: timelineArguments(Array(CommandLine.arguments.dropFirst())))
+                     arguments: timelineArguments(ArgumentBytes.arguments()))

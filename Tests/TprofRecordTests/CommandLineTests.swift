@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import TprofStore
 import TprofTestSupport
 import XCTest
 
@@ -42,13 +44,73 @@ final class CommandLineTests: XCTestCase {
                        "ran by-search\n")
     }
 
-    func testOutputNameThatIsNotUTF8IsRefusedNotRenamed() throws {
+    func testOutputNameThatIsNotUTF8IsCreatedByteForByte() throws {
         let workspace = try RecordingWorkspace(for: self)
-        let result = try runShell(#""$0" -o "$(printf 'out\377.db')" -- true"#, in: workspace.directory.path)
+        let name = Array("out".utf8) + [0xFF] + Array(".db".utf8)
+        let shown = "out\u{FFFD}.db"
+        let record = #""$0" -o "$(printf 'out\377.db')" -- true"#
+        let first = try runShell(record, in: workspace.directory.path)
 
-        assertOneLineError(result, contains: "not valid UTF-8")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: workspace.directory.path), [],
-                       "no file under another name")
+        XCTAssertEqual(first.status, 0, first.summary)
+        XCTAssertTrue(first.stderr.contains("samples to \(shown)"), "the summary names the file\n\(first.summary)")
+        XCTAssertEqual(try directoryEntries(workspace.directory.path), [name], "exactly that name, nothing else")
+        let path = BytePath(bytes: Array(workspace.directory.path.utf8) + [UInt8(ascii: "/")] + name)
+        let database = try Database(path: path)
+        XCTAssertEqual(try database.scalarInt("PRAGMA application_id"), Int64(tprofApplicationID))
+        XCTAssertEqual(try database.scalarText("PRAGMA integrity_check"), "ok")
+        try assertConsistentRecording(database, status: "complete")
+        let before = try directoryEntries(workspace.directory.path)
+
+        // A second run follows the rules of any name: refused without --force, replaced with it.
+        let refused = try runShell(record, in: workspace.directory.path)
+        assertOneLineError(refused, contains: "\(shown) already exists")
+        XCTAssertEqual(try directoryEntries(workspace.directory.path), before, "nothing changed, nothing left")
+        let forced = try runShell(#""$0" -q --force -o "$(printf 'out\377.db')" -- true"#,
+                                  in: workspace.directory.path)
+        XCTAssertEqual(forced.status, 0, forced.summary)
+        XCTAssertEqual(try directoryEntries(workspace.directory.path), [name])
+
+        // The temporary name carries the same bytes: a leftover under it is refused by that name and kept.
+        let leftover = BytePath(bytes: path.bytes + Array(".recording".utf8))
+        let fd = leftover.open(O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)
+        let refusedByLeftover = try runShell(#""$0" -q --force -o "$(printf 'out\377.db')" -- true"#,
+                                             in: workspace.directory.path)
+        assertOneLineError(refusedByLeftover, contains: "\(shown).recording is left from a tprof-record")
+        XCTAssertEqual(try directoryEntries(workspace.directory.path), [name, name + Array(".recording".utf8)])
+    }
+
+    func testReportReadsAndWritesFilesNamedWithBytesThatAreNotUTF8() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let result = try ChildProcess.run("/bin/sh", ["-c", #"""
+            db=$(printf 'run\377.db') svg=$(printf 'fg\377.svg')
+            "$0" -q -e cpu-clock -F 4000 -o "$db" -- sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done' &&
+            "$1" "$db" --by-comm > table.txt &&
+            "$1" "$db" --flamegraph "$svg"
+            """#, try Tool.record.path(), try Tool.report.path()], currentDirectory: workspace.directory.path)
+
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let table = try String(contentsOfFile: workspace.file("table.txt"), encoding: .utf8)
+        XCTAssertTrue(table.hasPrefix("# tprof report: run\u{FFFD}.db\n"), table)
+        XCTAssertTrue(table.contains("sh"), table)
+        XCTAssertTrue(result.stderr.contains("wrote fg\u{FFFD}.svg"), result.summary)
+        let svg = Array("fg".utf8) + [0xFF] + Array(".svg".utf8)
+        XCTAssertEqual(try directoryEntries(workspace.directory.path),
+                       [svg, Array("run".utf8) + [0xFF] + Array(".db".utf8), Array("table.txt".utf8)])
+    }
+
+    /// The names in `directory` as the kernel gives them, bytes that are not UTF-8 included.
+    private func directoryEntries(_ directory: String) throws -> [[UInt8]] {
+        guard let stream = opendir(directory) else { throw TestSupportError("cannot open \(directory)") }
+        defer { closedir(stream) }
+        var names: [[UInt8]] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if name != Array(".".utf8) && name != Array("..".utf8) { names.append(name) }
+        }
+        return names.sorted { $0.lexicographicallyPrecedes($1) }
     }
 
     func testMisspeltOptionBeforeTheCommandIsAnUnknownOption() throws {

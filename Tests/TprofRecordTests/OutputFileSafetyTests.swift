@@ -18,7 +18,7 @@ final class OutputFileSafetyTests: XCTestCase {
                           line: line)
         }
         assertUntouched(untouched, file: file, line: line)
-        assertNoFile(RecordingOutput.temporaryPath(for: output), file: file, line: line)
+        assertNoFile(RecordingOutput.temporaryPath(for: BytePath(output)).description, file: file, line: line)
     }
 
     private func assertUntouched(_ files: [String: FileFingerprint], file: StaticString = #filePath,
@@ -121,7 +121,7 @@ final class OutputFileSafetyTests: XCTestCase {
     func testTemporaryFileOfAnotherRecorderOrALeftoverIsRefusedAndKept() throws {
         let workspace = try RecordingWorkspace(for: self)
         let output = workspace.file("pending.db")
-        let temporary = RecordingOutput.temporaryPath(for: output)
+        let temporary = RecordingOutput.temporaryPath(for: BytePath(output)).description
         try Data("another recorder's schema\n".utf8).write(to: URL(fileURLWithPath: temporary))
         let before = try fingerprints(temporary)
 

@@ -46,7 +46,7 @@ final class RecordingDatabaseTests: XCTestCase {
         try "keep me".write(toFile: path, atomically: false, encoding: .utf8)
 
         XCTAssertThrowsError(try RecordingDatabase(creating: path, force: false)) { error in
-            XCTAssertEqual(error as? OutputError, .exists(path))
+            XCTAssertEqual(error as? OutputError, .exists(BytePath(path)))
             XCTAssertTrue("\(error)".contains("--force"), "\(error)")
         }
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "keep me")
@@ -75,7 +75,7 @@ final class RecordingDatabaseTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
 
         XCTAssertThrowsError(try RecordingDatabase(creating: link, force: false)) { error in
-            XCTAssertEqual(error as? OutputError, .exists(link))
+            XCTAssertEqual(error as? OutputError, .exists(BytePath(link)))
         }
         XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "precious")
 
@@ -93,7 +93,7 @@ final class RecordingDatabaseTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
 
         XCTAssertThrowsError(try RecordingDatabase(creating: link, force: false)) { error in
-            XCTAssertEqual(error as? OutputError, .exists(link))
+            XCTAssertEqual(error as? OutputError, .exists(BytePath(link)))
         }
         assertNoFile(target)
     }
@@ -103,7 +103,7 @@ final class RecordingDatabaseTests: XCTestCase {
         let path = directory.file("no-such-dir/x.db")
 
         XCTAssertThrowsError(try RecordingDatabase(creating: path, force: false)) { error in
-            XCTAssertEqual(error as? OutputError, .notWritable(path, errno: ENOENT))
+            XCTAssertEqual(error as? OutputError, .notWritable(BytePath(path), errno: ENOENT))
             XCTAssertTrue("\(error)".contains("No such file or directory"), "\(error)")
         }
     }

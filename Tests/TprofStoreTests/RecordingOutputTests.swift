@@ -23,28 +23,28 @@ final class RecordingOutputTests: XCTestCase {
         try write("old wal", to: path + "-wal")
         let before = try [FileFingerprint(path), FileFingerprint(path + "-wal")]
 
-        let output = try RecordingOutput(creating: path, existing: .replace)
+        let output = try RecordingOutput(creating: BytePath(path), existing: .replace)
         try RecordingDatabase.prepare(output)
 
-        XCTAssertEqual(permissionBits(of: output.temporaryPath), 0o600)
+        XCTAssertEqual(permissionBits(of: output.temporaryPath.description), 0o600)
         XCTAssertEqual(try [FileFingerprint(path), FileFingerprint(path + "-wal")], before)
-        for suffix in ["-wal", "-shm", "-journal"] { assertNoFile(output.temporaryPath + suffix) }
+        for suffix in ["-wal", "-shm", "-journal"] { assertNoFile(output.temporaryPath.description + suffix) }
         output.discard()
-        assertNoFile(output.temporaryPath)
+        assertNoFile(output.temporaryPath.description)
         XCTAssertEqual(try [FileFingerprint(path), FileFingerprint(path + "-wal")], before)
     }
 
     func testPublishKeepsThePreviousFileWithItsWALAsOldAndDropsTheOlderOne() throws {
         let directory = try makeTemporaryDirectory(prefix: "tprof-output")
         let path = directory.file("tprof.db")
-        let old = RecordingOutput.oldPath(for: path)
+        let old = RecordingOutput.oldPath(for: BytePath(path)).description
         try write("previous", to: path)
         try write("previous wal", to: path + "-wal")
         try write("older", to: old)
         try write("older wal", to: old + "-wal")
         let previous = try FileFingerprint(path)
 
-        let output = try RecordingOutput(creating: path, existing: .keepAsOld)
+        let output = try RecordingOutput(creating: BytePath(path), existing: .keepAsOld)
         try RecordingDatabase.prepare(output)
         try output.publish()
         let database = try RecordingDatabase(opening: output)
@@ -62,7 +62,7 @@ final class RecordingOutputTests: XCTestCase {
             try write(String(repeating: "stale \(suffix) ", count: 1000), to: path + suffix)
         }
 
-        let output = try RecordingOutput(creating: path, existing: .refuse)
+        let output = try RecordingOutput(creating: BytePath(path), existing: .refuse)
         try RecordingDatabase.prepare(output)
         try output.publish()
         let database = try RecordingDatabase(opening: output)
@@ -76,21 +76,22 @@ final class RecordingOutputTests: XCTestCase {
     func testSQLiteMustOpenTheFileThatWasCreated() throws {
         let directory = try makeTemporaryDirectory(prefix: "tprof-output")
         let path = directory.file("swapped.db")
-        let output = try RecordingOutput(creating: path, existing: .refuse)
+        let output = try RecordingOutput(creating: BytePath(path), existing: .refuse)
         let intruder = directory.file("intruder")
         try write("someone else's file", to: intruder)
-        XCTAssertEqual(rename(intruder, output.temporaryPath), 0)
+        XCTAssertEqual(rename(intruder, output.temporaryPath.description), 0)
 
         XCTAssertThrowsError(try RecordingDatabase.prepare(output)) { error in
             XCTAssertEqual(error as? OutputError, .openedAnotherFile(output.temporaryPath))
         }
-        XCTAssertEqual(contents(output.temporaryPath), "someone else's file", "never written, never removed")
+        XCTAssertEqual(contents(output.temporaryPath.description), "someone else's file",
+                       "never written, never removed")
     }
 
     func testPublishRefusesAFileAnotherRecorderClaimedMeanwhile() throws {
         let directory = try makeTemporaryDirectory(prefix: "tprof-output")
         let path = directory.file("raced.db")
-        let output = try RecordingOutput(creating: path, existing: .replace)
+        let output = try RecordingOutput(creating: BytePath(path), existing: .replace)
         try RecordingDatabase.prepare(output)
         try write("another recorder's file", to: path)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -98,11 +99,11 @@ final class RecordingOutputTests: XCTestCase {
         XCTAssertTrue(RecorderClaim.take(fd: fd))
 
         XCTAssertThrowsError(try output.publish()) { error in
-            XCTAssertEqual(error as? OutputError, .beingWritten(path))
+            XCTAssertEqual(error as? OutputError, .beingWritten(BytePath(path)))
         }
         XCTAssertEqual(contents(path), "another recorder's file")
         output.discard()
-        assertNoFile(output.temporaryPath)
+        assertNoFile(output.temporaryPath.description)
         XCTAssertEqual(contents(path), "another recorder's file")
     }
 
@@ -110,7 +111,7 @@ final class RecordingOutputTests: XCTestCase {
         let directory = try makeTemporaryDirectory(prefix: "tprof-output")
         let path = directory.file("lost.db")
         let moved = directory.file("moved.db")
-        let output = try RecordingOutput(creating: path, existing: .refuse)
+        let output = try RecordingOutput(creating: BytePath(path), existing: .refuse)
         try RecordingDatabase.prepare(output)
         try output.publish()
         XCTAssertNil(output.loss)

@@ -13,6 +13,11 @@ public final class Database {
         connection = try SQLiteDatabase(path: path, mode: .readOnly)
     }
 
+    /// Opens the file named by exactly these bytes read-only.
+    public init(path: BytePath) throws {
+        connection = try SQLiteDatabase(path: path, mode: .readOnly)
+    }
+
     /// The first column of the first row as an integer; throws when there is no row or the value is NULL.
     public func scalarInt(_ sql: String) throws -> Int64 {
         guard let value = try connection.scalarInt(sql) else {

@@ -30,8 +30,11 @@ final class DwarfRecordingTests: XCTestCase {
 
     func testStackCopiesAreDroppedAfterUnwinding() throws {
         let database = try DwarfAgainstPerfTests.dwarfRecording()
-        assertNoFile(database + "-stacks")
-        assertNoFile(database + "-stacks-journal")
+        let url = URL(fileURLWithPath: database)
+        let name = url.lastPathComponent
+        let scratch = try FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path)
+            .filter { $0.hasPrefix("." + name + ".stacks-") || $0.hasPrefix(name + "-stacks") }
+        XCTAssertEqual(scratch, [], "no scratch file is left beside the database")
         let db = try Database(path: database)
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM user_stacks"), 0)
         let attached = try db.rows("PRAGMA database_list").compactMap { row -> String? in
@@ -39,6 +42,54 @@ final class DwarfRecordingTests: XCTestCase {
             return nil
         }
         XCTAssertEqual(attached, ["main"])
+    }
+
+    /// The scratch file is a new file of its own: a user's file (or a symlink) at the name it had before,
+    /// FILE-stacks, is never removed or written through, and nothing is left beside the output afterwards.
+    func testScratchFileNeverReplacesAFileAndIsNotLeftBehind() throws {
+        let workbench = try UnwindWorkbench.shared()
+        let directory = try makeTemporaryDirectory(prefix: "tprof-scratch")
+        let target = directory.file("target")
+        try Data("a symlink's target\n".utf8).write(to: URL(fileURLWithPath: target))
+        try Data("the user's own file\n".utf8).write(to: URL(fileURLWithPath: directory.file("run.db-stacks")))
+        XCTAssertEqual(symlink(target, directory.file("link.db-stacks")), 0)
+        let expected = Set(["target", "run.db-stacks", "link.db-stacks", "run.db", "link.db"])
+
+        for name in ["run.db", "link.db"] {
+            let database = directory.file(name)
+            let before = try [FileFingerprint(database + "-stacks"), FileFingerprint(target)]
+            let result = try Tool.record.run(["-q", "-e", "cpu-clock", "--call-graph", "dwarf", "-o", database,
+                                              "--", workbench.program, "0.3"], timeout: 180)
+
+            XCTAssertEqual(result.status, 0, result.summary)
+            XCTAssertEqual(try [FileFingerprint(database + "-stacks"), FileFingerprint(target)], before,
+                           "\(name)-stacks and what it points to are as they were")
+        }
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: directory.path)), expected,
+                       "no scratch file left")
+        for name in ["run.db", "link.db"] {
+            XCTAssertGreaterThan(try Database(path: directory.file(name)).scalarInt(
+                "SELECT sum(samples) FROM unwind_stats"), 0, "the stacks of \(name) were copied and unwound")
+        }
+    }
+
+    func testScratchFileIsNotLeftByAKilledRecorder() throws {
+        let workbench = try UnwindWorkbench.shared()
+        let directory = try makeTemporaryDirectory(prefix: "tprof-scratch-kill")
+        let database = directory.file("killed.db")
+        let recorder = try ChildProcess(executable: try Tool.record.path(), arguments: [
+            "-q", "-e", "cpu-clock", "--call-graph", "dwarf", "-o", database, "--", workbench.program, "5"])
+        // Killed once stacks are being written: the first committed batch is in the database.
+        let deadline = Date().addingTimeInterval(20)
+        func samples() -> Int64 { (try? Database(path: database).scalarInt("SELECT count(*) FROM samples")) ?? 0 }
+        while Date() < deadline && samples() == 0 { usleep(50_000) }
+        recorder.send(SIGKILL)
+        let result = try recorder.waitForExit(timeout: 10)
+
+        XCTAssertEqual(result.signal, SIGKILL, result.summary)
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        XCTAssertTrue(left.contains("killed.db"), "\(left)")
+        XCTAssertEqual(left.filter { $0.contains("stacks") }, [], "no scratch file left by the killed recorder")
     }
 
     func testKeepStacksKeepsTheCopies() throws {
