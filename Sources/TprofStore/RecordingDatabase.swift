@@ -281,9 +281,19 @@ public final class RecordingDatabase {
                        resolveSymbols: (SQLiteDatabase) throws -> Void = { _ in }) throws {
         try connection.execute(EmbeddedSchema.indexes)
         try connection.execute("BEGIN")
+        // Records from different CPUs reach the writer out of time order, so the name a thread ends with is that of
+        // its latest COMM record, not of the last one written (an exec's name must not lose to the prctl before it).
         // The idle task (pid 0) has no COMM record and no /proc entry: perf calls it swapper, and so do the reports
         // and --comm.
         try connection.execute("""
+            UPDATE threads SET comm = (
+                SELECT c.comm FROM comm_records c WHERE c.tid = threads.tid AND c.pid = threads.pid
+                ORDER BY c.time DESC LIMIT 1)
+            WHERE EXISTS (SELECT 1 FROM comm_records c WHERE c.tid = threads.tid AND c.pid = threads.pid);
+            UPDATE processes SET comm = (
+                SELECT c.comm FROM comm_records c WHERE c.tid = processes.pid AND c.pid = processes.pid
+                ORDER BY c.time DESC LIMIT 1)
+            WHERE EXISTS (SELECT 1 FROM comm_records c WHERE c.tid = processes.pid AND c.pid = processes.pid);
             INSERT OR IGNORE INTO threads (tid, pid) SELECT DISTINCT tid, pid FROM sample_counts;
             INSERT OR IGNORE INTO processes (pid) SELECT DISTINCT pid FROM threads;
             UPDATE processes SET comm = 'swapper' WHERE pid = 0 AND comm IS NULL;

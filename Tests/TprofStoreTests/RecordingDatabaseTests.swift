@@ -40,6 +40,27 @@ final class RecordingDatabaseTests: XCTestCase {
         XCTAssertNil(try database.connection.scalarText("SELECT comm FROM processes WHERE pid = 42"))
     }
 
+    /// The writer applies COMM records in the order the CPUs' buffers reach it; finishing names each thread and
+    /// process after its latest record by time (here an exec written before the older prctl name).
+    func testFinishingNamesThreadsByTheirLatestCommRecord() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-store")
+        let database = try RecordingDatabase(creating: directory.file("comm.db"), force: false)
+        try database.connection.execute("""
+            INSERT INTO comm_records (time, pid, tid, comm, exec, source) VALUES
+                (200, 7, 7, 'pltcaller', 1, 'kernel'), (100, 7, 7, 'perf-exec', 0, 'kernel'),
+                (150, 7, 8, 'worker', 0, 'kernel');
+            INSERT INTO threads (tid, pid, comm) VALUES (7, 7, 'perf-exec'), (8, 7, 'worker');
+            INSERT INTO processes (pid, comm) VALUES (7, 'perf-exec');
+            """)
+
+        try database.finish(RunOutcome(status: "complete", reason: nil, endTimeNs: 0, durationNs: 0, exitStatus: nil,
+                                       exitSignal: nil, eventTotals: []), samplesPerEvent: [])
+
+        XCTAssertEqual(try database.connection.scalarText("SELECT comm FROM processes WHERE pid = 7"), "pltcaller")
+        XCTAssertEqual(try database.connection.scalarText("SELECT comm FROM threads WHERE tid = 7"), "pltcaller")
+        XCTAssertEqual(try database.connection.scalarText("SELECT comm FROM threads WHERE tid = 8"), "worker")
+    }
+
     func testExistingFileIsRefusedAndLeftUnchanged() throws {
         let directory = try makeTemporaryDirectory(prefix: "tprof-store")
         let path = directory.file("existing.db")

@@ -168,4 +168,26 @@ final class DwarfRecordingTests: XCTestCase {
         print("dwarf at 4000 Hz: \(samples) samples written, lost (overflow, dropbuf_sample, unwritten, "
             + "kernel_lost_samples, kernel_lost): \(lost)")
     }
+
+    /// A FIFO where the binary's separate debug file would be (its .gnu_debuglink names it) never blocks the
+    /// unwinding: libdwfl's own search would open it and wait for a writer for ever.
+    func testAFIFOAtTheDebugLinkDoesNotBlockUnwinding() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-debuglink")
+        let program = try compileC(source: Workload.spinSource, name: "linked", flags: ["-g"], in: directory)
+        let debugFile = directory.file("linked.debug")
+        try UnwindWorkbench.run("/usr/bin/objcopy", ["--only-keep-debug", program, debugFile])
+        try UnwindWorkbench.run("/usr/bin/objcopy", ["--strip-debug", "--add-gnu-debuglink=" + debugFile, program])
+        XCTAssertEqual(unlink(debugFile), 0)
+        XCTAssertEqual(mkfifo(debugFile, 0o600), 0)
+        let output = directory.file("fifo.db")
+
+        let result = try Tool.record.run(["-q", "-e", "cpu-clock", "--call-graph", "dwarf", "-o", output, "--", program,
+                                          "0.3"], timeout: 60)
+
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let database = try Database(path: output)
+        XCTAssertEqual(try database.scalarText("SELECT status FROM run"), "complete")
+        XCTAssertGreaterThan(try database.scalarInt("SELECT count(*) FROM unwind_stats"), 0, "the stacks were unwound")
+    }
 }
