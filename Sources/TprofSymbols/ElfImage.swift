@@ -34,6 +34,8 @@ final class ElfImage {
     /// PT_LOAD segments: file offset, virtual address, file size.
     private(set) var loadSegments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
     private(set) var symbols: [ElfSymbol] = []
+    /// The `func@plt` symbols of the file's PLT stubs, kept with the names they own; they are part of `symbols`.
+    private var pltSymbols: PltSymbols?
     private(set) var symbolSource: SymbolSource = .none
     /// The file name `.gnu_debuglink` names, when it names a plain file name properly.
     private(set) var debugLink: String?
@@ -116,7 +118,8 @@ final class ElfImage {
             symbols = dynamic
             symbolSource = .dynsym
         }
-        symbols = symbols.sortedOnePerAddress()
+        pltSymbols = PltSymbols.read(elf: elf)
+        symbols = (symbols + (pltSymbols?.symbols ?? [])).sortedOnePerAddress()
     }
 
     private func readSymbols(section: OpaquePointer, header: GElf_Shdr) -> [ElfSymbol] {
@@ -193,7 +196,8 @@ final class ElfImage {
             if let image = ElfImage(path: candidate, searchDebugFiles: false), !image.symbols.isEmpty {
                 debugImage = image
                 if symbolSource != .symtab && image.symbolSource == .symtab {
-                    symbols = image.symbols
+                    // The debug file's PLT sections are empty (NOBITS): the stubs' names come from this file.
+                    symbols = (image.symbols + (pltSymbols?.symbols ?? [])).sortedOnePerAddress()
                     symbolSource = .debugFile
                 }
                 return
