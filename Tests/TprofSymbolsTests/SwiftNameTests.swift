@@ -7,9 +7,7 @@ import XCTest
 /// `Swift.Optional<T>`.
 final class SwiftNameTests: XCTestCase {
     /// Hot functions whose signatures hold optionals, arrays, dictionaries and closures.
-    static let sugaredSignatures = #"""
-        import Glibc
-
+    static let sugaredSignatures = SymbolWorkloads.swiftClock + #"""
         @inline(never)
         func optionals(_ a: Int?, _ b: [Int]?) -> Int? {
             var x = a ?? 1
@@ -31,13 +29,6 @@ final class SwiftNameTests: XCTestCase {
             return x
         }
 
-        func cpuSeconds() -> Double {
-            var ts = timespec()
-            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-            return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-        }
-
-        let seconds = CommandLine.arguments.count > 1 ? Double(CommandLine.arguments[1]) ?? 1 : 1
         let d: [String: [Int?]] = ["a": [1, nil]]
         var sink = 0
         var n = 0
