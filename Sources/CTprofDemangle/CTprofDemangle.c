@@ -15,8 +15,9 @@
 extern char *swift_demangle(const char *mangledName, size_t mangledNameLength, char *outputBuffer,
                             size_t *outputBufferSize, uint32_t flags);
 
-/* libswiftDemangle's entry point, which swift-demangle's own options (sugar on: T?, [T], [K : V]) drive. It copies
-   the name into the buffer like strlcpy and returns its full length, or 0 when the name is not a Swift symbol. */
+/* libswiftDemangle's entry point, with the options swift-demangle prints with by default (type sugar: T?, [T],
+   [K : V]). It copies the name into the buffer like strlcpy and returns its full length, or 0 when the name is not a
+   Swift symbol. */
 typedef size_t (*SugaredDemangle)(const char *mangledName, char *outputBuffer, size_t length);
 
 static SugaredDemangle sugaredDemangle;
