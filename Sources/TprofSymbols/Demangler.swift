@@ -5,6 +5,8 @@ import Glibc
 public enum Demangler {
     /// The demangled form of `name`, or `name` itself when it is not mangled.
     public static func demangle(_ name: String) -> String {
+        // A PLT stub is named after its function with "@plt" after the mangled name; perf demangles the function.
+        if name.hasSuffix("@plt") && name.utf8.count > 4 { return demangle(String(name.dropLast(4))) + "@plt" }
         if isSwift(name) {
             if let text = name.withCString({ CTprofDemangle_swift($0, strlen($0)) }) {
                 defer { free(text) }

@@ -3,13 +3,15 @@ import Foundation
 import Glibc
 import TprofCapture
 
-/// A function symbol of an ELF file: file (link-time) address, size, raw name.
+/// A function symbol of an ELF file: file (link-time) address, size, binding (STB_*), raw name.
 ///
 /// The name points into the ELF image's string table, which stays mapped while its `ElfImage` lives: a large
 /// binary has hundreds of thousands of symbols, and only the few that samples hit become Strings.
 struct ElfSymbol {
     var address: UInt64
     var size: UInt64
+    /// STB_LOCAL, STB_GLOBAL, STB_WEAK...: it decides between aliases (see `sortedOnePerAddress`).
+    var binding: UInt8
     var namePointer: UnsafePointer<CChar>
 
     var name: String { String(cString: namePointer) }
@@ -32,6 +34,8 @@ final class ElfImage {
     /// PT_LOAD segments: file offset, virtual address, file size.
     private(set) var loadSegments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
     private(set) var symbols: [ElfSymbol] = []
+    /// The `func@plt` symbols of the file's PLT stubs, kept with the names they own; they are part of `symbols`.
+    private var pltSymbols: PltSymbols?
     private(set) var symbolSource: SymbolSource = .none
     /// The file name `.gnu_debuglink` names, when it names a plain file name properly.
     private(set) var debugLink: String?
@@ -114,7 +118,8 @@ final class ElfImage {
             symbols = dynamic
             symbolSource = .dynsym
         }
-        symbols.sort { $0.address < $1.address }
+        pltSymbols = PltSymbols.read(elf: elf)
+        symbols = (symbols + (pltSymbols?.symbols ?? [])).sortedOnePerAddress()
     }
 
     private func readSymbols(section: OpaquePointer, header: GElf_Shdr) -> [ElfSymbol] {
@@ -134,7 +139,8 @@ final class ElfImage {
                   symbol.st_shndx != UInt16(SHN_UNDEF), symbol.st_value != 0,
                   let name = elf_strptr(elf, Int(header.sh_link), Int(symbol.st_name)), name.pointee != 0
             else { continue }
-            result.append(ElfSymbol(address: symbol.st_value, size: symbol.st_size, namePointer: UnsafePointer(name)))
+            result.append(ElfSymbol(address: symbol.st_value, size: symbol.st_size, binding: symbol.st_info >> 4,
+                                    namePointer: UnsafePointer(name)))
         }
         return result
     }
@@ -190,7 +196,8 @@ final class ElfImage {
             if let image = ElfImage(path: candidate, searchDebugFiles: false), !image.symbols.isEmpty {
                 debugImage = image
                 if symbolSource != .symtab && image.symbolSource == .symtab {
-                    symbols = image.symbols
+                    // The debug file's PLT sections are empty (NOBITS): the stubs' names come from this file.
+                    symbols = (image.symbols + (pltSymbols?.symbols ?? [])).sortedOnePerAddress()
                     symbolSource = .debugFile
                 }
                 return
@@ -207,21 +214,14 @@ final class ElfImage {
         return nil
     }
 
-    /// The symbol containing a link-time address: within its size, or (size 0) up to the next symbol.
+    /// The symbol containing a link-time address: within its size, or (size 0) up to the next symbol. There is one
+    /// symbol per address, the one perf names it by.
     func symbol(at address: UInt64) -> ElfSymbol? {
-        guard var index = symbols.lastIndex(atOrBelow: address, key: \.address) else { return nil }
-        while index >= 0 {
-            let candidate = symbols[index]
-            if candidate.size > 0 {
-                if address - candidate.address < candidate.size { return candidate }
-                // A sized symbol that ends before the address; an alias at the same address may be larger.
-                if index > 0 && symbols[index - 1].address == candidate.address { index -= 1; continue }
-                return nil
-            }
-            let next = index + 1 < symbols.count ? symbols[index + 1].address : UInt64.max
-            return address < next ? candidate : nil
-        }
-        return nil
+        guard let index = symbols.lastIndex(atOrBelow: address, key: \.address) else { return nil }
+        let candidate = symbols[index]
+        if candidate.size > 0 { return address - candidate.address < candidate.size ? candidate : nil }
+        let next = index + 1 < symbols.count ? symbols[index + 1].address : UInt64.max
+        return address < next ? candidate : nil
     }
 
     /// Source file, line and inline chain (innermost first) from DWARF, when the image or its debug file has it.

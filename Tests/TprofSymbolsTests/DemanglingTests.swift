@@ -68,6 +68,11 @@ final class DemanglingTests: XCTestCase {
         XCTAssertTrue(swift.contains("burn"), swift)
         XCTAssertFalse(swift.hasPrefix("$s"), swift)
         XCTAssertEqual(swift, "main.burn(Swift.Int) -> Swift.Int")
+        // PLT stubs: the function demangled, "@plt" kept.
+        XCTAssertEqual(Demangler.demangle("_Z3foov@plt"), "foo()@plt")
+        XCTAssertEqual(Demangler.demangle("$s4main4burnyS2iF@plt"), "main.burn(Swift.Int) -> Swift.Int@plt")
+        XCTAssertEqual(Demangler.demangle("memcpy@plt"), "memcpy@plt")
+        XCTAssertEqual(Demangler.demangle("@plt"), "@plt")
         // Plain C names, and names that only look mangled, come back unchanged.
         for name in ["main", "hot_a", "_start", "__libc_start_main", "_Rarely_used_c_function", "_ZZZ", "", "$"] {
             XCTAssertEqual(Demangler.demangle(name), name)

@@ -28,7 +28,7 @@ struct HostileElf {
     /// Field offsets in the ELF64 structures.
     enum Field: String, CaseIterable {
         case phOffset, phVaddr, phFileSize, phMemSize
-        case shName, shOffset, shSize, shLink, shEntrySize
+        case shName, shAddress, shOffset, shSize, shLink, shEntrySize
         case stName, stValue, stSize
         case eProgramHeaderOffset, eSectionHeaderOffset, eProgramHeaderCount, eSectionHeaderCount
         case eSectionNameIndex, eProgramHeaderSize, eSectionHeaderSize
@@ -41,6 +41,7 @@ struct HostileElf {
             case .phFileSize: return (32, 8)
             case .phMemSize: return (40, 8)
             case .shName: return (0, 4)
+            case .shAddress: return (16, 8)
             case .shOffset: return (24, 8)
             case .shSize: return (32, 8)
             case .shLink: return (40, 4)
@@ -150,7 +151,15 @@ struct HostileElf {
             [Self.shtSymtab, Self.shtDynsym, Self.shtNote].contains($0.type)
                 || [".strtab", ".dynstr", ".gnu_debuglink", ".text", ".debug_info", ".eh_frame"].contains($0.name)
         }
-        for section in interesting {
+        // The PLT stubs' symbols are computed from these sections' addresses and sizes.
+        let plt = sections.filter { [".plt", ".plt.sec", ".rela.plt"].contains($0.name) }
+        for section in plt {
+            for value in fewer {
+                result.append(ElfVariant(name: "section \(section.name) sh_addr = \(value)",
+                                         bytes: setting(.shAddress, at: section.header, to: value)))
+            }
+        }
+        for section in interesting + plt {
             for field in [Field.shName, .shOffset, .shSize, .shLink, .shEntrySize] {
                 for value in fewer {
                     result.append(ElfVariant(name: "section \(section.name) \(field) = \(value)",

@@ -109,16 +109,10 @@ enum SymbolWorkloads {
         }
         """#
 
-    /// A Swift function that burns CPU, kept out of line; compiled with `-module-name hot`.
-    static let swiftBurn = #"""
+    /// The start of the Swift workloads: Glibc, `cpuSeconds()` (the process's CPU time) and `seconds` (the first
+    /// argument, 1 by default), for a loop that runs until `cpuSeconds() >= seconds`.
+    static let swiftClock = #"""
         import Glibc
-
-        @inline(never)
-        func burn(_ n: Int) -> Int {
-            var x = n
-            for _ in 0..<2000 { x = x &* 6364136223846793005 &+ 1442695040888963407 }
-            return x
-        }
 
         func cpuSeconds() -> Double {
             var ts = timespec()
@@ -127,6 +121,17 @@ enum SymbolWorkloads {
         }
 
         let seconds = CommandLine.arguments.count > 1 ? Double(CommandLine.arguments[1]) ?? 1 : 1
+        """# + "\n"
+
+    /// A Swift function that burns CPU, kept out of line; compiled with `-module-name hot`.
+    static let swiftBurn = swiftClock + #"""
+        @inline(never)
+        func burn(_ n: Int) -> Int {
+            var x = n
+            for _ in 0..<2000 { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+            return x
+        }
+
         var sink = 0
         var n = 0
         while cpuSeconds() < seconds {

@@ -7,7 +7,8 @@
 /// Returns malloc'd text for the caller to free, or NULL when `name` is not such a mangled name.
 char *CTprofDemangle_native(const char *name);
 
-/// Demangles a Swift name with the Swift runtime's demangler. Returns malloc'd text or NULL.
+/// Demangles a Swift name as swift-demangle prints it (T?, [T], [K : V]) with the toolchain's libswiftDemangle,
+/// or with the runtime's swift_demangle (no sugar) when that library is not found. Returns malloc'd text or NULL.
 char *CTprofDemangle_swift(const char *name, size_t length);
 
 #endif
