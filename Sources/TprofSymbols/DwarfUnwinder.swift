@@ -91,7 +91,7 @@ final class UnwindSession {
     private static let callbacks: UnsafeMutablePointer<Dwfl_Callbacks> = {
         let pointer = UnsafeMutablePointer<Dwfl_Callbacks>.allocate(capacity: 1)
         pointer.initialize(to: Dwfl_Callbacks(
-            find_elf: dwfl_build_id_find_elf, find_debuginfo: DebuginfoSearch.callback,
+            find_elf: dwfl_build_id_find_elf, find_debuginfo: dwfl_standard_find_debuginfo,
             section_address: dwfl_offline_section_address, debuginfo_path: nil))
         return pointer
     }()

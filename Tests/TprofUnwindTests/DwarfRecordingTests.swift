@@ -170,7 +170,8 @@ final class DwarfRecordingTests: XCTestCase {
     }
 
     /// A FIFO where the binary's separate debug file would be (its .gnu_debuglink names it) never blocks the
-    /// unwinding: libdwfl's own search would open it and wait for a writer for ever.
+    /// recording: the symbol reader opens only regular files, and the unwinder unwinds from the binary's own
+    /// .eh_frame without searching for the debug file (an open of the FIFO would wait for a writer for ever).
     func testAFIFOAtTheDebugLinkDoesNotBlockUnwinding() throws {
         let directory = try makeTemporaryDirectory(prefix: "tprof-debuglink")
         let program = try compileC(source: Workload.spinSource, name: "linked", flags: ["-g"], in: directory)
