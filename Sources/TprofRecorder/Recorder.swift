@@ -13,6 +13,9 @@ public final class Recorder {
     /// The progress line on stderr, where it cannot mix with the profiled program's output.
     lazy var statusLine = StatusLine.make(for: options)
     private var symbolOutcome: SymbolResolver.Outcome?
+    /// The signalfd the stop signals are read from while recording; a stop signal during finishing ends symbol
+    /// resolution.
+    private var signalFD: Int32 = -1
     private var unwindOutcome: DwarfUnwinder.Outcome?
 
     public init(options: RecordOptions) {
@@ -122,6 +125,7 @@ public final class Recorder {
 
         let signals = CTprofLinux_block_signals_to_fd()
         guard signals >= 0 else { throw RecordError("cannot block signals: \(SystemError("signalfd"))") }
+        signalFD = signals
         defer { close(signals) }
 
         let output = try createOutput(protecting: executable)
@@ -308,11 +312,18 @@ public final class Recorder {
         if options.userStackSize != nil { try unwindUserStacks(database) }
         let resolver = try SymbolResolver(database: database, useRunningKernel: true)
         let statusLine = self.statusLine
-        let outcome = try resolver.run { done, total in
-            statusLine?.show("resolving symbols: \(done)/\(total) addresses")
+        let signals = signalFD
+        do {
+            symbolOutcome = try resolver.run { done, total in
+                statusLine?.show("resolving symbols: \(done)/\(total) addresses")
+                if let signal = StopSignals.pending(on: signals) { throw ResolutionStopped(signal: signal) }
+            }
+        } catch let stopped as ResolutionStopped {
+            // The samples are all in the file; only the names are missing, and --resymbolize adds them later.
+            stderr.line("tprof-record: symbol resolution skipped (\(StopSignals.name(stopped.signal))); run "
+                + "'tprof-report --resymbolize \(options.output)' to resolve the symbols")
         }
         statusLine?.clear()
-        symbolOutcome = outcome
     }
 }
 

@@ -13,6 +13,16 @@ public enum StopSignals {
         _ = CTprofLinux_block_stop_signals()
     }
 
+    /// The next stop signal waiting on the signalfd `fd`, without blocking; nil when none is (SIGCHLD, also read
+    /// from it, only wakes the wait for the command and is passed over).
+    static func pending(on fd: Int32) -> Int32? {
+        while true {
+            let signal = CTprofLinux_read_signalfd(fd)
+            if signal <= 0 { return nil }
+            if signal != SIGCHLD { return signal }
+        }
+    }
+
     /// The conventional name of `signal`, such as SIGINT.
     static func name(_ signal: Int32) -> String {
         switch signal {
@@ -25,6 +35,11 @@ public enum StopSignals {
         default: return "signal \(signal)"
         }
     }
+}
+
+/// A stop signal that arrived while the symbols were being resolved: the resolution is skipped.
+struct ResolutionStopped: Error {
+    var signal: Int32
 }
 
 /// How a recording ended: the run's status and reason, and tprof-record's exit status.
@@ -63,10 +78,7 @@ extension Recorder {
             }
             var pollSet = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
             _ = retryingEINTR { poll(&pollSet, 1, Int32(max(1, (timeout + 999_999) / 1_000_000))) }
-            while true {
-                let signal = CTprofLinux_read_signalfd(signals)
-                if signal <= 0 { break }
-                if signal == SIGCHLD { continue }
+            if let signal = StopSignals.pending(on: signals) {
                 return stopCommand(command, with: signal, end: RecordingEnd(
                     status: "interrupted", reason: "stopped by signal \(signal) (\(StopSignals.name(signal)))",
                     exitCode: 0))

@@ -52,7 +52,9 @@ public final class SymbolResolver {
     }
 
     /// Replaces every symbol table of the file with a fresh resolution, in one transaction.
-    public func run(progress: ((Int, Int) -> Void)? = nil) throws -> Outcome {
+    /// - Parameter progress: told (done, total) every 1000 addresses; an error it throws ends the resolution with
+    ///   nothing written (the transaction is rolled back), as when the user stops it.
+    public func run(progress: ((Int, Int) throws -> Void)? = nil) throws -> Outcome {
         let began = monotonicNanoseconds()
         var outcome = Outcome()
         try db.execute("BEGIN")
@@ -71,7 +73,7 @@ public final class SymbolResolver {
             var ambiguous: [Int32: Set<UInt64>] = [:]
             var addressIDs: [AddressKey: Int64] = [:]
             for (index, pair) in pairs.enumerated() {
-                if index % 1000 == 0 { progress?(index, pairs.count) }
+                if index % 1000 == 0 { try progress?(index, pairs.count) }
                 let resolution: Resolution
                 if pair.kernel || pair.pc >= 0xffff_8000_0000_0000 {
                     resolution = try resolveKernel(pair.pc)
@@ -86,7 +88,7 @@ public final class SymbolResolver {
                 addressIDs[AddressKey(pid: pair.pid, pc: pair.pc)] =
                     try insert(resolution, pid: pair.pid, pc: pair.pc, valid: Self.unbounded, outcome: &outcome)
             }
-            progress?(pairs.count, pairs.count)
+            try progress?(pairs.count, pairs.count)
             // CROSS JOIN fixes the order: each row of sample_counts looks its address up by the unique
             // (pid, pc, valid_from) index. Left to the planner, it scanned addresses and searched sample_counts by pid
             // alone, each address reading all of its process's rows (59 s instead of 0.03 s at 18k addresses).

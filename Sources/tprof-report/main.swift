@@ -202,8 +202,8 @@ struct Report: ParsableCommand {
             // which every symbol-based report would show as nothing at all.
             if needsSymbols, try db.connection.scalarInt("SELECT EXISTS (SELECT 1 FROM symbol_counts)") == 0 {
                 throw ToolFailure("\(database) has no resolved symbols yet (tprof-record resolves them when it "
-                    + "finishes; it was killed or is still running): run 'tprof-report --resymbolize \(database)' once it "
-                    + "is not running")
+                    + "finishes; it was killed, stopped before it resolved them, or is still running): run "
+                    + "'tprof-report --resymbolize \(database)' once it is not running")
             }
             var filter = SampleFilter()
             filter.pids = try numbers(pids, flag: "--pid")

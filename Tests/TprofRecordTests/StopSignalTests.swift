@@ -134,4 +134,33 @@ final class StopSignalTests: XCTestCase {
         XCTAssertGreaterThan(try database.scalarInt("SELECT COUNT(*) FROM samples"), 0,
                              "batches committed before the kill survive it")
     }
+
+    /// A second stop signal while the file is finished skips symbol resolution: the run is complete and
+    /// `--resymbolize` adds the names later. SIGINT and SIGTERM sent together are two pending signals (two SIGINTs
+    /// could merge into one), so the second is waiting when finishing starts, whatever the machine's load.
+    func testSecondStopSignalSkipsSymbolResolution() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let name = RecordingWorkspace.uniqueName("spin-skip")
+        let output = workspace.file("skipped.db")
+        let (recorder, _) = try startLongRecording(workspace, name: name, output: output)
+
+        recorder.send(SIGINT)
+        recorder.send(SIGTERM)
+        let result = try recorder.waitForExit(timeout: 30)
+
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 128 + SIGINT, result.summary)
+        XCTAssertTrue(result.stderr.contains("symbol resolution skipped (SIGTERM)")
+                      && result.stderr.contains("--resymbolize"), result.summary)
+        let database = try Database(path: output)
+        try assertConsistentRecording(database, status: "interrupted")
+        XCTAssertEqual(try database.scalarInt("SELECT COUNT(*) FROM symbol_counts"), 0, "nothing half resolved")
+        assertOneLineError(try Tool.report.run([output, "--by-symbol"]), contains: "--resymbolize")
+
+        let resymbolize = try Tool.report.run(["--resymbolize", output])
+        XCTAssertEqual(resymbolize.status, 0, resymbolize.summary)
+        let symbols = try Tool.report.run([output, "--by-symbol"])
+        XCTAssertEqual(symbols.status, 0, symbols.summary)
+        XCTAssertTrue(symbols.stdout.contains("hot_a"), symbols.summary)
+    }
 }
