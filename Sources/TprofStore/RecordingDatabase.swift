@@ -20,6 +20,8 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
     case isCommand(BytePath)
     /// SQLite opened another file than the one created (the path was replaced meanwhile).
     case openedAnotherFile(BytePath)
+    /// A -wal or -journal with content stands at the output path without its database.
+    case orphanJournal(BytePath)
 
     public var description: String {
         switch self {
@@ -38,6 +40,9 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
             return "\(path) is the command's own executable; choose another output with -o"
         case .openedAnotherFile(let path):
             return "\(path) was replaced by another file while it was opened; nothing was recorded"
+        case .orphanJournal(let path):
+            return "\(path) stands without its database (it may hold the last transactions of a database moved "
+                + "elsewhere); move it away, or use --force to remove it"
         }
     }
 }

@@ -114,7 +114,12 @@ public final class RecordingOutput {
     /// writes, the command's executable, an existing file under `.refuse`, a `.old` that is not a regular file.
     private static func checkExisting(_ path: BytePath, policy: ExistingOutputPolicy, executable: BytePath?) throws {
         try checkSideFiles(of: path)
-        guard let info = path.status() else { return }
+        guard let info = path.status() else {
+            // Never paired with the new file, and never removed unasked: the last transactions of a database
+            // moved away without them may be in there. (A -shm holds nothing that is not in the files.)
+            if policy != .replace, let journal = orphanJournal(of: path) { throw OutputError.orphanJournal(journal) }
+            return
+        }
         let kind = FileKind(info)
         guard kind.isReplaceable else { throw OutputError.notRegularFile(path, kind) }
         if kind == .regular && RecorderClaim.isHeld(path: path) { throw OutputError.beingWritten(path) }
@@ -143,6 +148,11 @@ public final class RecordingOutput {
         }
     }
 
+    /// The -wal or -journal with content at `path`, which has no database of its own.
+    private static func orphanJournal(of path: BytePath) -> BytePath? {
+        ["-wal", "-journal"].map { path + $0 }.first { ($0.status()?.st_size ?? 0) > 0 }
+    }
+
     private static func removeSideFiles(of path: BytePath) throws {
         try checkSideFiles(of: path)
         for suffix in FileIdentity.sideFileSuffixes where (path + suffix).unlink() != 0 && errno != ENOENT {
@@ -151,7 +161,8 @@ public final class RecordingOutput {
     }
 
     /// Moves the recording to the output path, once its command runs. What was there is replaced or kept as
-    /// `.old`, as the policy says, with its -wal and -shm; orphan side files at the output path are removed.
+    /// `.old`, as the policy says, with its -wal and -shm; side files without a database at the output path, which
+    /// `--force` (or an empty -wal) lets go, are removed.
     public func publish() throws {
         guard !isPublished else { return }
         // The checks again: another recorder may have published here since.

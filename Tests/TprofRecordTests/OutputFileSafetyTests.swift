@@ -186,8 +186,13 @@ final class OutputFileSafetyTests: XCTestCase {
         let workspace = try RecordingWorkspace(for: self)
         let output = workspace.file("fresh.db")
         try writeForeignWAL(beside: output, workspace: workspace)
+        // A -wal without its database may hold the last transactions of one moved away: refused, and kept.
+        let before = try fingerprints(output + "-wal", output + "-shm")
+        let refused = try Tool.record.run(["-q", "-o", output, "--", "true"])
+        assertRefused(refused, output: output, untouched: before, contains: [output + "-wal", "--force"])
+        assertNoFile(output)
 
-        let result = try Tool.record.run(["-q", "-o", output, "--", "true"])
+        let result = try Tool.record.run(["-q", "--force", "-o", output, "--", "true"])
 
         assertNoCrash(result)
         XCTAssertEqual(result.status, 0, result.summary)

@@ -61,8 +61,15 @@ final class RecordingOutputTests: XCTestCase {
         for suffix in ["-wal", "-shm", "-journal"] {
             try write(String(repeating: "stale \(suffix) ", count: 1000), to: path + suffix)
         }
+        // Unasked, a -wal or -journal with content is refused and kept: it may belong to a database moved away.
+        for policy in [ExistingOutputPolicy.refuse, .keepAsOld] {
+            XCTAssertThrowsError(try RecordingOutput(creating: BytePath(path), existing: policy)) { error in
+                XCTAssertEqual(error as? OutputError, .orphanJournal(BytePath(path + "-wal")))
+            }
+        }
+        XCTAssertEqual(contents(path + "-wal")?.hasPrefix("stale"), true)
 
-        let output = try RecordingOutput(creating: BytePath(path), existing: .refuse)
+        let output = try RecordingOutput(creating: BytePath(path), existing: .replace)
         try RecordingDatabase.prepare(output)
         try output.publish()
         let database = try RecordingDatabase(opening: output)
