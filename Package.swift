@@ -29,10 +29,14 @@ let package = Package(
         .target(name: "TprofCapture", dependencies: ["CTprofLinux"]),
         // Store: the embedded schema, the SQLite wrapper and the batched writer.
         .target(name: "TprofStore", dependencies: ["CSQLite", "CTprofLinux", "TprofCapture"]),
-        // Symbols: ELF symbol tables, DWARF lines, kallsyms, demangling; resolved into the database.
-        .target(name: "TprofSymbols", dependencies: ["CElf", "CTprofDemangle", "TprofCapture", "TprofStore"]),
+        // Symbols, a pure layer (addresses in, frames out): ELF symbol tables, DWARF lines and CFI unwinding,
+        // kallsyms, JIT maps, demangling. No SQL.
+        .target(name: "TprofSymbols", dependencies: ["CElf", "CTprofDemangle", "TprofCapture"]),
+        // Finishing stage: DWARF unwinding and symbol resolution of a recorded database, the store's tables through
+        // the symbols layer (also `tprof-report --resymbolize`).
+        .target(name: "TprofFinish", dependencies: ["TprofStore", "TprofSymbols", "TprofCapture"]),
         // Recording session: targets, /proc snapshots, host facts, signals, the summary.
-        .target(name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "TprofSymbols", "CTprofLinux"]),
+        .target(name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "TprofFinish", "CTprofLinux"]),
         // One-line errors, exit codes and arguments as bytes, shared by the command-line tools.
         .target(
             name: "TprofCLI",
@@ -49,7 +53,7 @@ let package = Package(
             ]
         ),
         // Reports: SQL views of Schema/ plus grouping, filters and formatting.
-        .target(name: "TprofReport", dependencies: ["TprofStore", "TprofSymbols", "CTprofLinux"]),
+        .target(name: "TprofReport", dependencies: ["TprofStore", "CTprofLinux"]),
         // Output formats for other tools: pprof (profile.proto, gzipped) and speedscope.
         .target(
             name: "TprofExport",
@@ -61,6 +65,7 @@ let package = Package(
             dependencies: [
                 "TprofReport",
                 "TprofExport",
+                "TprofFinish",
                 "TprofCapture",
                 "TprofStore",
                 "TprofCLI",
@@ -86,7 +91,9 @@ let package = Package(
         .testTarget(name: "TprofCaptureTests", dependencies: ["TprofCapture", "TprofTestSupport"]),
         .testTarget(name: "TprofStoreTests", dependencies: ["TprofStore", "TprofRecorder", "TprofTestSupport"]),
         .testTarget(name: "TprofRecordTests", dependencies: ["TprofStore", "TprofTestSupport"]),
-        .testTarget(name: "TprofSymbolsTests", dependencies: ["TprofSymbols", "TprofStore", "TprofTestSupport"]),
+        .testTarget(
+            name: "TprofSymbolsTests", dependencies: ["TprofSymbols", "TprofFinish", "TprofStore", "TprofTestSupport"]
+        ),
         .testTarget(name: "TprofCallGraphTests", dependencies: ["TprofReport", "TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofReportTests",

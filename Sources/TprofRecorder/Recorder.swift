@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import TprofCapture
 import TprofStore
-import TprofSymbols
+import TprofFinish
 
 /// One recording session: checks the request, opens the events, runs the target, and leaves a finished database.
 public final class Recorder {
@@ -12,11 +12,11 @@ public final class Recorder {
     let stderr = StandardError()
     /// The progress line on stderr, where it cannot mix with the profiled program's output.
     lazy var statusLine = StatusLine.make(for: options)
-    private var symbolOutcome: SymbolResolver.Outcome?
-    /// The signalfd the stop signals are read from while recording; a stop signal during finishing ends symbol
-    /// resolution.
-    private var signalFD: Int32 = -1
-    private var unwindOutcome: DwarfUnwinder.Outcome?
+    var symbolOutcome: SymbolOutcome?
+    /// The signalfd the stop signals are read from while recording; a stop signal during finishing skips the rest
+    /// of unwinding and symbol resolution.
+    var signalFD: Int32 = -1
+    var unwindOutcome: StackUnwinding.Outcome?
 
     public init(options: RecordOptions) {
         self.options = options
@@ -295,35 +295,6 @@ public final class Recorder {
                     unwinding: unwindOutcome).print(to: stderr)
         }
         return exitCode
-    }
-
-    /// Unwinds the copied user stacks, then drops them (unless --keep-stacks).
-    private func unwindUserStacks(_ database: SQLiteDatabase) throws {
-        let schema = options.keepStacks ? "main" : Self.scratchSchema
-        statusLine?.show("unwinding stacks")
-        unwindOutcome = try DwarfUnwinder.run(database: database, userStacksSchema: schema,
-                                              maxFrames: options.maxStack ?? 127)
-        if !options.keepStacks { try database.execute("DETACH DATABASE \(Self.scratchSchema)") }
-    }
-
-    /// Unwinds copied user stacks (DWARF call graphs), then resolves every sampled address into the database,
-    /// with a progress line on a terminal.
-    private func unwindAndResolveSymbols(_ database: SQLiteDatabase) throws {
-        if options.userStackSize != nil { try unwindUserStacks(database) }
-        let resolver = try SymbolResolver(database: database, useRunningKernel: true)
-        let statusLine = self.statusLine
-        let signals = signalFD
-        do {
-            symbolOutcome = try resolver.run { done, total in
-                statusLine?.show("resolving symbols: \(done)/\(total) addresses")
-                if let signal = StopSignals.pending(on: signals) { throw ResolutionStopped(signal: signal) }
-            }
-        } catch let stopped as ResolutionStopped {
-            // The samples are all in the file; only the names are missing, and --resymbolize adds them later.
-            stderr.line("tprof-record: symbol resolution skipped (\(StopSignals.name(stopped.signal))); run "
-                + "'tprof-report --resymbolize \(options.output)' to resolve the symbols")
-        }
-        statusLine?.clear()
     }
 }
 

@@ -37,8 +37,9 @@ public enum StopSignals {
     }
 }
 
-/// A stop signal that arrived while the symbols were being resolved: the resolution is skipped.
-struct ResolutionStopped: Error {
+/// A stop signal that arrived while the file was being finished: the rest of unwinding and symbol resolution is
+/// skipped.
+struct FinishingStopped: Error {
     var signal: Int32
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import TprofCapture
 import TprofStore
-import TprofSymbols
+import TprofFinish
 
 /// The banner printed when recording ends, like perf's, with a loud warning when anything was lost.
 struct Summary {
@@ -13,8 +13,8 @@ struct Summary {
     var samplesPerEvent: [UInt64]
     var rate: SamplingRate
     var duration: Double
-    var symbols: SymbolResolver.Outcome?
-    var unwinding: DwarfUnwinder.Outcome?
+    var symbols: SymbolOutcome?
+    var unwinding: StackUnwinding.Outcome?
 
     func print(to stderr: StandardError) {
         let total = statistics.reduce(CaptureCounters()) { $0 + $1.counters }

@@ -1,7 +1,7 @@
 import Foundation
 import TprofCapture
 import TprofStore
-import TprofSymbols
+import TprofFinish
 
 /// Records the synthetic backend through the real buffers and writer into a database: for benchmarks and for
 /// tests that need databases with known contents. Never a stand-in for the kernel in end-to-end tests.
@@ -89,7 +89,7 @@ public struct SyntheticRecording {
                 status: "complete", reason: nil, endTimeNs: Int64(Date().timeIntervalSince1970 * 1e9),
                 durationNs: Int64(monotonicNanoseconds() - startMonotonic), exitStatus: nil, exitSignal: nil,
                 eventTotals: []), samplesPerEvent: writer.samplesPerEvent) { db in
-                    _ = try SymbolResolver(database: db, useRunningKernel: true).run()
+                    _ = try SymbolResolution(database: db, useRunningKernel: true).run()
                 }
         }
         return Result(seconds: seconds, statistics: list.statistics())

@@ -18,7 +18,7 @@ struct ElfSymbol {
 }
 
 /// Where an ELF image's symbols came from, stored with the dso.
-enum SymbolSource: String {
+public enum SymbolSource: String {
     case symtab, dynsym, debugFile = "debug-file", kallsyms, perfMap = "perf-map", none
 }
 

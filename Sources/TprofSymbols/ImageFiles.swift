@@ -8,7 +8,7 @@ final class ImageFiles {
     private var verifiedImages: [String: ElfImage?] = [:]
     private var vdsoImage: ElfImage?
     /// Files whose build id is not the one recorded, in the order met.
-    private(set) var skipped: [SymbolResolver.SkippedFile] = []
+    private(set) var skipped: [SkippedFile] = []
 
     /// The file at `path` when it is the one that ran (its build id is `expected`, when one is known); else a debug
     /// file with that build id, or nil, noting the skipped file once.
@@ -19,13 +19,19 @@ final class ImageFiles {
         if let expected, let found = image, found.buildID != expected {
             let debugFile = self.image("/usr/lib/debug/.build-id/\(expected.prefix(2))/\(expected.dropFirst(2)).debug")
             image = debugFile?.buildID == expected ? debugFile : nil
-            if image == nil {
-                skipped.append(SymbolResolver.SkippedFile(path: path, recordedBuildID: expected,
+            if image == nil && !skipped.contains(where: { $0.path == path && $0.recordedBuildID == expected }) {
+                skipped.append(SkippedFile(path: path, recordedBuildID: expected,
                                                           foundBuildID: found.buildID))
             }
         }
         verifiedImages[key] = image
         return image
+    }
+
+    /// Closes every file image (the vdso, in this process's memory, stays); what was skipped stays noted.
+    func releaseImages() {
+        images.removeAll(keepingCapacity: false)
+        verifiedImages.removeAll(keepingCapacity: false)
     }
 
     private func image(_ path: String) -> ElfImage? {

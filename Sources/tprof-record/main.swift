@@ -100,7 +100,7 @@ struct Record: ParsableCommand {
             help: ArgumentHelp("Call chains of at most this many frames (default 127).", valueName: "n"))
     var maxStack: Int?
 
-    @Flag(name: [.short, .long], help: "No live status line and no summary.")
+    @Flag(name: [.short, .long], help: "No live status line, no finishing progress bar and no summary.")
     var quiet = false
 
     @Flag(help: "List the events this machine can open, and exit.")

@@ -1,4 +1,5 @@
 import Foundation
+import TprofFinish
 import TprofReport
 import TprofStore
 
@@ -22,7 +23,19 @@ extension Report {
 
     /// `--resymbolize`: the summary on stdout, one line on stderr per file skipped for its build id.
     func runResymbolize() throws {
-        let outcome = try Resymbolizer.run(path: database)
+        // The checks every report makes (a tprof database, a schema this tool knows), before anything is written.
+        _ = try ReportDatabase(path: database)
+        let result: Resymbolization.Outcome
+        do {
+            result = try Resymbolization.run(path: database)
+        } catch let failure as Resymbolization.Failure {
+            throw ReportError(failure.description)
+        }
+        if let unwinding = result.unwinding {
+            let complete = unwinding.outcomes["complete", default: 0]
+            print("unwound \(unwinding.samples) stacks: \(complete) complete, \(unwinding.samples - complete) partial")
+        }
+        let outcome = result.symbols
         for skipped in outcome.skippedFiles {
             let found = skipped.foundBuildID.map { "build id \($0)" } ?? "no build id"
             FileHandle.standardError.write(Data(("tprof-report: skipped \(skipped.path): it has \(found), the "

@@ -35,9 +35,30 @@ final class StatusLineTests: XCTestCase {
             columns: 200, #"$R -o run.db -e cpu-clock -- sh -c 'echo line1; sleep 1.2; echo line2; printf partial'"#,
             in: workspace)
 
-        XCTAssertTrue(output.hasPrefix("line1\r\nline2\r\npartial"), output.debugDescription)
-        XCTAssertFalse(output.contains(erase), "the recorder must not draw or erase: \(output.debugDescription)")
+        XCTAssertTrue(output.hasPrefix("line1\r\nline2\r\npartial\r\n"),
+                      "the command's output is left whole, its partial last line too: \(output.debugDescription)")
+        let whileRunning = output.components(separatedBy: "partial")[0]
+        XCTAssertFalse(whileRunning.contains(erase), "nothing drawn while the command runs: \(output.debugDescription)")
         XCTAssertTrue(output.contains("[ tprof-record: wrote "), "the summary still comes: \(output.debugDescription)")
+    }
+
+    /// Once the command has ended, the terminal is the recorder's: finishing shows a progress bar with the total.
+    func testFinishingAfterACommandShowsAProgressBarWithItsTotal() throws {
+        let workspace = try RecordingWorkspace(for: self)
+
+        let output = try runOnTerminal(columns: 200, "$R -o run.db -e cpu-clock -- sh -c 'echo done; printf partial'",
+                                       in: workspace)
+
+        XCTAssertTrue(output.hasPrefix("done\r\npartial\r\n"), output.debugDescription)
+        let bars = statusLines(in: output).filter { $0.hasPrefix("[ tprof-record: resolving symbols [") }
+        let total = try Database(path: workspace.file("run.db")).scalarInt("SELECT count(*) FROM addresses")
+        var grouped = String(total)
+        for index in stride(from: grouped.count - 3, to: 0, by: -3) {
+            grouped.insert(",", at: grouped.index(grouped.startIndex, offsetBy: index))
+        }
+        XCTAssertTrue(bars.contains { $0.hasSuffix("] 100% \(grouped)/\(grouped) addresses ]") },
+                      "the bar ends at the true total: \(bars) (\(total) addresses)")
+        XCTAssertTrue(output.contains("[ tprof-record: wrote "), output.debugDescription)
     }
 
     func testLineIsRedrawnInPlaceAndCutToANarrowTerminal() throws {

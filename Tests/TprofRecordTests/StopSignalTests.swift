@@ -163,4 +163,49 @@ final class StopSignalTests: XCTestCase {
         XCTAssertEqual(symbols.status, 0, symbols.summary)
         XCTAssertTrue(symbols.stdout.contains("hot_a"), symbols.summary)
     }
+
+    /// With `--call-graph dwarf`, the second stop signal also skips unwinding: the copied stacks move into the file
+    /// (they lived in a scratch file), and `--resymbolize` unwinds them and resolves the names later.
+    func testSecondStopSignalSkipsUnwindingAndKeepsTheStacks() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let name = RecordingWorkspace.uniqueName("spin-skip-dwarf")
+        let spin = try workspace.spin(named: name)
+        let output = workspace.file("skipped-dwarf.db")
+        let recorder = try Tool.record.start(["-o", output, "--call-graph", "dwarf", "--", spin, "30"])
+        guard Processes.waitUntil(timeout: 10, { Processes.alive(named: name).count == 1 }) else {
+            recorder.send(SIGKILL)
+            throw TestSupportError("the recorded spin program did not start\n"
+                + (recorder.wait(timeout: 5)?.summary ?? ""))
+        }
+        usleep(1_000_000)
+
+        recorder.send(SIGINT)
+        recorder.send(SIGTERM)
+        let result = try recorder.waitForExit(timeout: 30)
+
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 128 + SIGINT, result.summary)
+        XCTAssertTrue(result.stderr.contains("stack unwinding and symbol resolution skipped (SIGTERM)")
+                      && result.stderr.contains("--resymbolize"), result.summary)
+        let database = try Database(path: output)
+        try assertConsistentRecording(database, status: "interrupted")
+        let samples = try database.scalarInt("SELECT COUNT(*) FROM samples")
+        XCTAssertGreaterThan(samples, 0)
+        XCTAssertEqual(try database.scalarInt("SELECT COUNT(*) FROM user_stacks"), samples,
+                       "every copied stack is kept in the file")
+        XCTAssertEqual(try database.scalarInt("SELECT COUNT(*) FROM unwind_stats"), 0, "nothing half unwound")
+        XCTAssertEqual(try database.scalarInt("SELECT COUNT(*) FROM symbol_counts"), 0, "nothing half resolved")
+
+        let resymbolize = try Tool.report.run(["--resymbolize", output])
+        XCTAssertEqual(resymbolize.status, 0, resymbolize.summary)
+        XCTAssertTrue(resymbolize.stdout.contains("unwound \(samples) stacks"), resymbolize.summary)
+        let reopened = try Database(path: output)
+        XCTAssertEqual(try reopened.scalarInt("SELECT sum(samples) FROM unwind_stats"), samples)
+        let callers = try Tool.report.run([output, "--callers", "hot_a"])
+        XCTAssertEqual(callers.status, 0, callers.summary)
+        XCTAssertTrue(callers.stdout.contains("main"), "hot_a's caller, from the unwound stacks\n\(callers.summary)")
+        let again = try Tool.report.run(["--resymbolize", output])
+        XCTAssertEqual(again.status, 0, again.summary)
+        XCTAssertFalse(again.stdout.contains("unwound"), "stacks are unwound once\n\(again.summary)")
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import TprofCapture
 @testable import TprofSymbols
+import TprofFinish
 import TprofStore
 import TprofTestSupport
 import XCTest
@@ -115,7 +116,7 @@ final class HostileElfTests: XCTestCase {
         }
         try db.execute("COMMIT")
 
-        let outcome = try SymbolResolver(database: db, useRunningKernel: false).run()
+        let outcome = try SymbolResolution(database: db, useRunningKernel: false).run()
 
         XCTAssertEqual(outcome.addresses, variants.count * pcs.count)
         XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM addresses WHERE name IS NULL OR name = ''"), 0)

@@ -2,83 +2,12 @@ import CElf
 import Foundation
 import Glibc
 import TprofCapture
-import TprofStore
 
-/// Unwinds the user stacks copied with each sample (`--call-graph dwarf`) after recording, with elfutils' libdwfl
-/// and the CFI (.eh_frame, .debug_frame) of the mapped files; kernel frames still come from the kernel's chain.
-/// Unwound stacks go into the same `stacks` tree as frame-pointer ones, so every report works unchanged.
-public enum DwarfUnwinder {
-    /// What unwinding did: samples per outcome ("complete" or the reason it stopped).
-    public struct Outcome {
-        public var outcomes: [String: Int] = [:]
-        public var samples: Int { outcomes.values.reduce(0, +) }
-    }
-
-    /// Unwinds every row of `schema.user_stacks`, points each sample at its full stack, rebuilds `sample_counts`
-    /// and records `unwind_stats`, in one transaction.
-    public static func run(database db: SQLiteDatabase, userStacksSchema schema: String,
-                           maxFrames: Int = 127) throws -> Outcome {
-        var outcome = Outcome()
-        try db.execute("BEGIN")
-        do {
-            let spaces = try AddressSpaces(database: db)
-            let interner = StackInterner()
-            try interner.load(from: db)
-            // One session per address space: a process that execs gets a new one, so samples from before the
-            // exec are unwound with the files that were mapped then.
-            struct SpaceKey: Hashable { var pid: Int32; var start: Int64 }
-            var sessions: [SpaceKey: UnwindSession] = [:]
-            let rows = try db.prepare("""
-                SELECT u.sample_id, s.pid, coalesce(s.stack_id, 0), u.registers, u.stack, s.time
-                FROM \(schema).user_stacks u JOIN samples s ON s.rowid = u.sample_id
-                """)
-            let update = try db.prepare("UPDATE samples SET stack_id = ? WHERE rowid = ?")
-            while try rows.step() {
-                let pid = Int32(truncatingIfNeeded: rows.int64(1))
-                let time = rows.int64(5)
-                let key = SpaceKey(pid: pid, start: spaces.addressSpaceStart(pid: pid, time: time))
-                let session: UnwindSession
-                if let existing = sessions[key] {
-                    session = existing
-                } else {
-                    session = UnwindSession(pid: pid, mappings: spaces.fileMappings(of: pid, at: time))
-                    sessions[key] = session
-                }
-                let registers = rows.blob(3)
-                let stack = rows.blob(4)
-                let (frames, failure) = session.unwind(registers: registers, stack: stack, maxFrames: maxFrames)
-                outcome.outcomes[failure ?? "complete", default: 0] += 1
-                var raw = interner.kernelChain(leaf: rows.int64(2))
-                if !frames.isEmpty { raw += [StackInterner.contextUser] + frames }
-                // A stack that stopped early ends in a [truncated] frame (address 0) at its root.
-                if failure != nil && !frames.isEmpty { raw.append(0) }
-                guard let leaf = interner.intern(raw[...]) else { continue }
-                try update.run([.integer(leaf), .integer(rows.int64(0))])
-            }
-            try interner.writePending(to: db)
-            let stats = try db.prepare("""
-                INSERT INTO unwind_stats (reason, samples) VALUES (?, ?)
-                ON CONFLICT (reason) DO UPDATE SET samples = samples + excluded.samples
-                """)
-            for (reason, count) in outcome.outcomes { try stats.run([.text(reason), .integer(Int64(count))]) }
-            try db.execute("""
-                DELETE FROM sample_counts;
-                INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, stack_id, samples, period)
-                SELECT pid, tid, cpu, event, mode, pc, coalesce(stack_id, 0), count(*), sum(period)
-                FROM samples GROUP BY pid, tid, cpu, event, mode, pc, coalesce(stack_id, 0);
-                """)
-            try db.execute("COMMIT")
-        } catch {
-            try? db.execute("ROLLBACK")
-            throw error
-        }
-        return outcome
-    }
-}
-
-/// One process's libdwfl session: its modules reported once, the per-sample registers and stack swapped in.
-final class UnwindSession {
-    let pid: Int32
+/// Unwinds user stacks copied with samples (`--call-graph dwarf`) with elfutils' libdwfl and the CFI (.eh_frame,
+/// .debug_frame) of the mapped files. One session per address space: its modules reported once, each sample's
+/// registers and stack swapped in.
+public final class UnwindSession {
+    public let pid: Int32
     private var dwfl: OpaquePointer?
     private var attached = false
     /// The current sample's registers in DWARF order (rax rdx rcx rbx rsi rdi rbp rsp r8-r15 rip).
@@ -123,7 +52,7 @@ final class UnwindSession {
         return pointer
     }()
 
-    init(pid: Int32, mappings: [MappingRecord]) {
+    public init(pid: Int32, mappings: [MappingRecord]) {
         self.pid = pid
         dwfl = dwfl_begin(Self.callbacks)
         guard let dwfl else { return }
@@ -156,7 +85,7 @@ final class UnwindSession {
     }
 
     /// Unwinds one sample: user frames from its pc outwards, and why unwinding stopped early, if it did.
-    func unwind(registers: UnsafeRawBufferPointer, stack: UnsafeRawBufferPointer,
+    public func unwind(registers: UnsafeRawBufferPointer, stack: UnsafeRawBufferPointer,
                 maxFrames: Int) -> (frames: [UInt64], failure: String?) {
         guard let dwfl else { return ([], "libdwfl could not start") }
         guard registers.count >= 17 * 8 else { return ([], "no user registers") }

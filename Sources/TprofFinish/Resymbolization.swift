@@ -1,0 +1,57 @@
+import Glibc
+import TprofStore
+
+/// `tprof-report --resymbolize`: resolves a finished database's addresses again with the files available now, for
+/// example after installing debug symbols, after the recorder was killed, or after its resolution was skipped. It
+/// reads only the files that ran (their recorded build ids) and keeps every name it cannot improve on.
+public enum Resymbolization {
+    /// An error with the one line to print.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// What `run` did.
+    public struct Outcome {
+        /// Set when the file held copied stacks that were never unwound, and they were.
+        public var unwinding: StackUnwinding.Outcome?
+        public var symbols: SymbolOutcome
+    }
+
+    /// Unwinds the copied stacks a skipped finishing left in the file, if any, then resolves `path` again; the caller
+    /// has checked that it is a tprof database of a schema this tool knows.
+    public static func run(path: BytePath) throws -> Outcome {
+        // The claim is held while the file is rewritten, so a recorder cannot start on it meanwhile either.
+        let claimFD = path.open(O_RDONLY | O_CLOEXEC)
+        guard claimFD >= 0 else {
+            throw Failure(description: "cannot resymbolize \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { close(claimFD) }
+        guard RecorderClaim.take(fd: claimFD) else {
+            throw Failure(description: "cannot resymbolize \(path): tprof-record is still writing it; wait until it ends")
+        }
+        do {
+            let db = try SQLiteDatabase(path: path, mode: .readWrite)
+            let release = try recordedKernelRelease(db)
+            var name = utsname()
+            uname(&name)
+            let running = withUnsafeBytes(of: name.release) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            var unwinding: StackUnwinding.Outcome?
+            if try UserStackTables.needUnwinding(in: db) {
+                unwinding = try StackUnwinding.run(database: db, userStacksSchema: "main")
+            }
+            let symbols = try SymbolResolution(database: db, useRunningKernel: release == running).run()
+            return Outcome(unwinding: unwinding, symbols: symbols)
+        } catch {
+            throw Failure(description: "cannot resymbolize \(path): \(error)")
+        }
+    }
+
+    /// The kernel the file was recorded on; its statement is done when this returns (an unfinished statement would
+    /// keep the scratch tables from being dropped).
+    private static func recordedKernelRelease(_ db: SQLiteDatabase) throws -> String? {
+        let statement = try db.prepare("SELECT kernel_release FROM run WHERE id = 1")
+        return try statement.step() ? statement.text(0) : nil
+    }
+}

@@ -1,0 +1,201 @@
+import Foundation
+import TprofCapture
+import TprofStore
+import TprofSymbols
+
+/// Names every distinct sampled address of a recording (`dsos`, `symbols`, `addresses`, `symbol_counts`,
+/// `stack_addresses`), in-process, in one transaction.
+///
+/// The addresses are gathered in SQLite's temp schema, then named one file at a time: each ELF image is opened once,
+/// and closed with its symbols and DWARF before the next, so memory holds one file's symbols, not every file's.
+public final class SymbolResolution {
+    private let db: SQLiteDatabase
+    private let useRunningKernel: Bool
+
+    /// - Parameter useRunningKernel: false when the recorded kernel is not the running one: its symbols are not
+    ///   read, and kernel names already in the file are kept.
+    public init(database: SQLiteDatabase, useRunningKernel: Bool) {
+        db = database
+        self.useRunningKernel = useRunningKernel
+    }
+
+    /// An address to name, and the group it is named in.
+    private struct Work {
+        var pid: Int32
+        var pc: UInt64
+        /// Index into `groups`: the file whose symbols name it (0: the kernel, 1: no file).
+        var group: Int32
+        /// Index into `mappings`, -1 when no mapping covers it, `truncated` for the root of a partial stack.
+        var mapping: Int32
+    }
+
+    /// The frame (address 0) that ends a stack whose unwinding stopped early.
+    private static let truncated: Int32 = -2
+
+    /// Replaces every symbol table of the file with a fresh resolution, in one transaction.
+    /// - Parameter progress: told (done, total) as addresses are named; an error it throws ends the resolution with
+    ///   nothing written (the transaction is rolled back), as when the user stops it.
+    public func run(progress: ((Int, Int) throws -> Void)? = nil) throws -> SymbolOutcome {
+        let began = monotonicNanoseconds()
+        var outcome = SymbolOutcome()
+        try db.execute("BEGIN")
+        do {
+            let tables = try SymbolTables(database: db)
+            let symbolizer = Symbolizer(useRunningKernel: useRunningKernel,
+                                        recordedBuildIDs: try tables.recordedBuildIDs())
+            try tables.clear()
+            let spaces = try Self.addressSpaces(db)
+            let total = try tables.gatherSampledAddresses()
+            try progress?(0, total)
+
+            // Which file names each address; addresses of a process whose mapping changed during the run are named
+            // per sample, by time, afterwards.
+            var groups = ["", ""]
+            var groupIndex: [String: Int32] = [:]
+            var mappings: [MappingRecord] = []
+            var work: [Work] = []
+            var timeDependent: [Int32: Set<UInt64>] = [:]
+            var framesOfTimeDependent: [(pid: Int32, pc: UInt64)] = []
+            try tables.forEachSampledAddress { address in
+                let (pid, pc) = (address.pid, address.pc)
+                if pc == 0 && !address.sampled {
+                    work.append(Work(pid: pid, pc: pc, group: 1, mapping: Self.truncated))
+                    return
+                }
+                if Symbolizer.isKernel(pc, kernelMode: address.kernel) {
+                    work.append(Work(pid: pid, pc: pc, group: 0, mapping: -1))
+                    return
+                }
+                let candidates = spaces.candidates(pid: pid, address: pc)
+                var mapping = candidates.first
+                if candidates.count > 1 {
+                    // A frame has no time of its own here: it is named in the mapping at the end of the run.
+                    mapping = spaces.mapping(pid: pid, address: pc, time: Int64.max)
+                    if address.sampled {
+                        timeDependent[pid, default: []].insert(pc)
+                        if address.framed { framesOfTimeDependent.append((pid, pc)) }
+                        return
+                    }
+                }
+                var group: Int32 = 1
+                if let path = Symbolizer.imagePath(of: mapping) {
+                    if let known = groupIndex[path] {
+                        group = known
+                    } else {
+                        group = Int32(groups.count)
+                        groups.append(path)
+                        groupIndex[path] = group
+                    }
+                }
+                var mappingIndex: Int32 = -1
+                if let mapping {
+                    mappingIndex = Int32(mappings.count)
+                    mappings.append(mapping)
+                }
+                work.append(Work(pid: pid, pc: pc, group: group, mapping: mappingIndex))
+            }
+            groupIndex = [:]
+            work.sort { ($0.group, $0.pc, $0.pid) < ($1.group, $1.pc, $1.pid) }
+
+            var writer = AddressWriter(tables: tables, symbolizer: symbolizer)
+            var done = 0
+            var currentGroup: Int32 = -1
+            var kernelFrame: (pc: UInt64, frame: ResolvedFrame)?
+            for item in work {
+                if item.group != currentGroup {
+                    symbolizer.releaseImages()
+                    currentGroup = item.group
+                }
+                let frame: ResolvedFrame
+                if item.group == 0 {
+                    if let last = kernelFrame, last.pc == item.pc {
+                        frame = last.frame
+                    } else {
+                        frame = symbolizer.resolveKernel(item.pc)
+                        kernelFrame = (item.pc, frame)
+                    }
+                } else if item.mapping == Self.truncated {
+                    frame = ResolvedFrame(name: "[truncated]")
+                } else {
+                    frame = symbolizer.resolveUser(pid: item.pid, pc: item.pc,
+                                                   mapping: item.mapping >= 0 ? mappings[Int(item.mapping)] : nil)
+                }
+                try writer.write(frame, pid: item.pid, pc: item.pc, valid: SymbolTables.unbounded, outcome: &outcome)
+                done += 1
+                if done % 1000 == 0 { try progress?(done, total) }
+            }
+            symbolizer.releaseImages()
+            work = []
+            mappings = []
+            try tables.writeSymbolCounts()
+            // Sampled addresses of a changing mapping that are also stack frames get their whole-run row only now,
+            // so that writeSymbolCounts did not count their samples in it.
+            for (pid, pc) in framesOfTimeDependent {
+                let mapping = spaces.mapping(pid: pid, address: pc, time: Int64.max)
+                try writer.write(symbolizer.resolveUser(pid: pid, pc: pc, mapping: mapping), pid: pid, pc: pc,
+                                 valid: SymbolTables.unbounded, outcome: &outcome)
+            }
+            if !timeDependent.isEmpty {
+                try TimeDependentNames(tables: tables, spaces: spaces, symbolizer: symbolizer)
+                    .resolve(timeDependent, writer: &writer, outcome: &outcome)
+                symbolizer.releaseImages()
+            }
+            try progress?(total, total)
+            try tables.writeStackAddresses()
+            try tables.finish()
+            try db.execute("COMMIT")
+            outcome.skippedFiles = symbolizer.skippedFiles
+        } catch {
+            try? db.execute("ROLLBACK")
+            throw error
+        }
+        outcome.seconds = Double(monotonicNanoseconds() - began) / 1e9
+        return outcome
+    }
+
+    static func addressSpaces(_ db: SQLiteDatabase) throws -> AddressSpaces {
+        var mappings: [Int32: [MappingRecord]] = [:]
+        try SideBandRecords.forEachMapping(in: db) { m in
+            mappings[m.pid, default: []].append(MappingRecord(
+                time: m.time, start: m.start, end: m.start &+ m.length, pageOffset: m.pageOffset,
+                filename: m.filename, buildID: m.buildID))
+        }
+        return AddressSpaces(mappings: mappings, execs: try SideBandRecords.execTimes(in: db),
+                             forks: try SideBandRecords.parents(in: db))
+    }
+}
+
+/// Writes resolved frames as rows, keeping an earlier resolution's name where the new one has no symbol.
+struct AddressWriter {
+    let tables: SymbolTables
+    let symbolizer: Symbolizer
+
+    @discardableResult
+    mutating func write(_ frame: ResolvedFrame, pid: Int32, pc: UInt64, valid: (from: Int64, to: Int64),
+                        outcome: inout SymbolOutcome) throws -> Int64 {
+        var row: AddressRow
+        if frame.symbol == nil, let earlier = try tables.earlierName(pid: pid, pc: pc, validFrom: valid.from) {
+            row = earlier
+            outcome.kept += 1
+        } else {
+            let dsoID = try frame.dso.map {
+                try tables.dsoID(DsoRow(path: $0.path, buildID: $0.buildID, kind: $0.kind.rawValue,
+                                        symbolSource: $0.source.rawValue))
+            }
+            var symbolID: Int64?
+            if let dsoID, let symbol = frame.symbol {
+                symbolID = try tables.symbolID(dso: dsoID, SymbolRow(rawName: symbol.rawName, name: symbol.name,
+                                                                     address: symbol.address, size: symbol.size))
+            }
+            row = AddressRow(dsoID: dsoID, dsoOffset: frame.dsoOffset, symbolID: symbolID,
+                             symbolOffset: frame.symbolOffset, name: frame.name, file: frame.file,
+                             line: frame.line.map { Int64($0) }, inlined: frame.inlined)
+        }
+        let id = try tables.insertAddress(row, pid: pid, pc: pc, valid: valid)
+        outcome.addresses += 1
+        if row.symbolID != nil { outcome.withSymbol += 1 } else if row.dsoID != nil { outcome.libraryOnly += 1 } else {
+            outcome.unknown += 1
+        }
+        return id
+    }
+}

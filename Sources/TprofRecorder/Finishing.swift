@@ -1,0 +1,54 @@
+import TprofFinish
+import TprofStore
+
+/// The recorder's finishing stage: unwinding copied user stacks, then naming every sampled address, with a progress
+/// bar on a terminal. The first stop signal skips what is left of both; the samples are all in the file by then,
+/// and `tprof-report --resymbolize` finishes it later.
+extension Recorder {
+    func unwindAndResolveSymbols(_ database: SQLiteDatabase) throws {
+        let line = StatusLine.makeForFinishing(for: options)
+        defer { line?.clear() }
+        let signals = signalFD
+        func stopIfAsked() throws {
+            if let signal = StopSignals.pending(on: signals) { throw FinishingStopped(signal: signal) }
+        }
+        if options.userStackSize != nil {
+            let schema = options.keepStacks ? "main" : Self.scratchSchema
+            let bar = ProgressBar(task: "unwinding stacks", unit: "stacks", line: line)
+            do {
+                unwindOutcome = try StackUnwinding.run(
+                    database: database, userStacksSchema: schema, maxFrames: options.maxStack ?? 127
+                ) { done, total in
+                    bar.update(done: done, total: total)
+                    try stopIfAsked()
+                }
+            } catch let stopped as FinishingStopped {
+                line?.clear()
+                // The copied stacks are what a later unwinding needs: they move into the file.
+                if !options.keepStacks {
+                    stderr.line("tprof-record: \(StopSignals.name(stopped.signal)): keeping the copied stacks in "
+                        + "\(options.output) for a later unwinding")
+                    try UserStackTables(database: database, schema: "main").copy(from: schema)
+                    try database.execute("DETACH DATABASE \(Self.scratchSchema)")
+                }
+                stderr.line("tprof-record: stack unwinding and symbol resolution skipped "
+                    + "(\(StopSignals.name(stopped.signal))); run 'tprof-report --resymbolize \(options.output)' to "
+                    + "finish them")
+                return
+            }
+            if !options.keepStacks { try database.execute("DETACH DATABASE \(Self.scratchSchema)") }
+        }
+        let bar = ProgressBar(task: "resolving symbols", unit: "addresses", line: line)
+        do {
+            symbolOutcome = try SymbolResolution(database: database, useRunningKernel: true).run { done, total in
+                bar.update(done: done, total: total)
+                try stopIfAsked()
+            }
+        } catch let stopped as FinishingStopped {
+            line?.clear()
+            // The samples are all in the file; only the names are missing, and --resymbolize adds them later.
+            stderr.line("tprof-record: symbol resolution skipped (\(StopSignals.name(stopped.signal))); run "
+                + "'tprof-report --resymbolize \(options.output)' to resolve the symbols")
+        }
+    }
+}

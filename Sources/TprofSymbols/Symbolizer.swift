@@ -1,0 +1,214 @@
+import Foundation
+import Glibc
+
+/// What a code address was found to be: its file, its symbol and its source line, as far as they are known.
+public struct ResolvedFrame: Equatable {
+    public var dso: Dso?
+    /// Offset in the file (a link-time address for ELF files, the address itself for the kernel and JITs).
+    public var dsoOffset: UInt64?
+    public var symbol: Symbol?
+    public var symbolOffset: UInt64?
+    /// The display name: the demangled symbol, else `file+0xOFFSET`, else `[unknown] 0x…`.
+    public var name: String
+    public var file: String?
+    public var line: Int?
+    /// The inline chain at the address, innermost first, joined by " <- ".
+    public var inlined: String?
+
+    public init(dso: Dso? = nil, dsoOffset: UInt64? = nil, symbol: Symbol? = nil, symbolOffset: UInt64? = nil,
+                name: String, file: String? = nil, line: Int? = nil, inlined: String? = nil) {
+        self.dso = dso
+        self.dsoOffset = dsoOffset
+        self.symbol = symbol
+        self.symbolOffset = symbolOffset
+        self.name = name
+        self.file = file
+        self.line = line
+        self.inlined = inlined
+    }
+}
+
+/// A file code runs from (an ELF file, the kernel, a module, the vdso, a JIT's map, anonymous memory).
+public struct Dso: Hashable {
+    public var path: String
+    public var buildID: String?
+    public var kind: DsoKind
+    public var source: SymbolSource
+
+    public init(path: String, buildID: String?, kind: DsoKind, source: SymbolSource) {
+        self.path = path
+        self.buildID = buildID
+        self.kind = kind
+        self.source = source
+    }
+}
+
+/// What kind of file a `Dso` is; the raw values are the schema's `dsos.kind`.
+public enum DsoKind: String {
+    case executable, library, kernel, module, vdso, jit, anonymous, unknown
+}
+
+/// A function symbol of a `Dso`.
+public struct Symbol: Hashable {
+    public var rawName: String
+    public var name: String
+    public var address: UInt64
+    public var size: UInt64?
+
+    public init(rawName: String, name: String, address: UInt64, size: UInt64?) {
+        self.rawName = rawName
+        self.name = name
+        self.address = address
+        self.size = size
+    }
+}
+
+/// Addresses in, frames out: names code addresses from ELF symbol tables and DWARF lines, kallsyms and JIT maps.
+/// It knows nothing of databases. Images are opened on first use and kept until `releaseImages()`, so a caller
+/// that resolves its addresses file by file holds one file's symbols at a time.
+public final class Symbolizer {
+    /// Read on the first kernel address: a recording without any needs no kallsyms.
+    private lazy var kernel = useRunningKernel ? KernelSymbols() : KernelSymbols(path: "/dev/null")
+    private let useRunningKernel: Bool
+    private let recordedBuildIDs: [String: String]
+    private let files = ImageFiles()
+    private var perfMaps: [Int32: PerfMap?] = [:]
+    /// Per image and link-time address, until the images are released.
+    private var resolved: [ResolvedKey: ResolvedFrame] = [:]
+    /// Per image and symbol address: many sampled addresses share a symbol, and demangling costs more than the
+    /// lookup.
+    private var symbols: [ResolvedKey: Symbol] = [:]
+
+    private struct ResolvedKey: Hashable {
+        var path: String
+        var address: UInt64
+    }
+
+    /// - Parameters:
+    ///   - useRunningKernel: false when the recorded kernel is not the running one: its symbols are not read.
+    ///   - recordedBuildIDs: build ids an earlier resolution recorded per path, for mappings that carry none.
+    public init(useRunningKernel: Bool, recordedBuildIDs: [String: String] = [:]) {
+        self.useRunningKernel = useRunningKernel
+        self.recordedBuildIDs = recordedBuildIDs
+    }
+
+    /// Files not read because their build id is not the one recorded for them, in the order met.
+    public var skippedFiles: [SkippedFile] { files.skipped }
+
+    /// Whether `pc` is a kernel address: sampled in kernel mode, or in the kernel's half of the address space.
+    public static func isKernel(_ pc: UInt64, kernelMode: Bool) -> Bool {
+        kernelMode || pc >= 0xffff_8000_0000_0000
+    }
+
+    /// The file whose symbols resolve `mapping`'s addresses, or nil when no file is read (anonymous memory, the
+    /// vdso, no mapping): callers group addresses by it so each file is opened once.
+    public static func imagePath(of mapping: MappingRecord?) -> String? {
+        guard let mapping else { return nil }
+        let path = Self.path(of: mapping)
+        return isFile(path) ? path : nil
+    }
+
+    /// Closes every ELF image opened so far and forgets what was resolved in them.
+    public func releaseImages() {
+        files.releaseImages()
+        resolved.removeAll(keepingCapacity: false)
+        symbols.removeAll(keepingCapacity: false)
+    }
+
+    /// A kernel address, by kallsyms.
+    public func resolveKernel(_ pc: UInt64) -> ResolvedFrame {
+        if let entry = kernel.lookup(pc) {
+            let dso = Dso(path: entry.module.map { "[\($0)]" } ?? "[kernel.kallsyms]", buildID: nil,
+                          kind: entry.module == nil ? .kernel : .module, source: .kallsyms)
+            return ResolvedFrame(dso: dso, dsoOffset: pc,
+                                 symbol: Symbol(rawName: entry.name, name: Demangler.demangle(entry.name),
+                                                address: entry.address, size: nil),
+                                 symbolOffset: pc - entry.address, name: entry.name)
+        }
+        return ResolvedFrame(dso: Dso(path: "[kernel.kallsyms]", buildID: nil, kind: .kernel, source: .none),
+                             dsoOffset: pc, name: "[kernel] 0x" + String(pc, radix: 16))
+    }
+
+    /// A user address of `pid` in `mapping` (nil: no mapping known covers it).
+    public func resolveUser(pid: Int32, pc: UInt64, mapping: MappingRecord?) -> ResolvedFrame {
+        guard let mapping else {
+            return resolveJIT(pid: pid, pc: pc) ?? ResolvedFrame(name: "[unknown] 0x" + String(pc, radix: 16))
+        }
+        let path = Self.path(of: mapping)
+        let offset = pc &- mapping.start &+ mapping.pageOffset
+        if path == "[vdso]" {
+            return resolve(in: files.vdso(), dso: Dso(path: path, buildID: nil, kind: .vdso, source: .none),
+                           offset: offset)
+        }
+        guard Self.isFile(path) else {
+            if let jit = resolveJIT(pid: pid, pc: pc) { return jit }
+            return ResolvedFrame(dso: Dso(path: path.isEmpty ? "//anon" : path, buildID: nil, kind: .anonymous,
+                                          source: .none),
+                                 dsoOffset: offset, name: "[unknown] 0x" + String(pc, radix: 16))
+        }
+        let expected = mapping.buildID ?? recordedBuildIDs[path]
+        let image = files.verified(path, buildID: expected)
+        let kind: DsoKind = path.contains(".so") ? .library : .executable
+        return resolve(in: image, dso: Dso(path: path, buildID: expected ?? image?.buildID, kind: kind,
+                                           source: image?.symbolSource ?? .none), offset: offset)
+    }
+
+    private static func path(of mapping: MappingRecord) -> String {
+        let path = mapping.filename
+        return path.hasSuffix(" (deleted)") ? String(path.dropLast(" (deleted)".count)) : path
+    }
+
+    /// Anonymous memory is named "//anon" by the kernel (and the /proc snapshot), MAP_HUGETLB memory
+    /// "/anon_hugepage"; memfd and device mappings are no files to read symbols from either.
+    private static func isFile(_ path: String) -> Bool {
+        path.hasPrefix("/") && !path.hasPrefix("//") && !path.hasPrefix("/anon_hugepage")
+            && !path.hasPrefix("/memfd:") && !path.hasPrefix("/dev/")
+    }
+
+    private func resolve(in image: ElfImage?, dso: Dso, offset: UInt64) -> ResolvedFrame {
+        let basename = (dso.path as NSString).lastPathComponent
+        let fallback = "\(basename)+0x\(String(offset, radix: 16))"
+        guard let image, let address = image.fileAddress(forOffset: offset) else {
+            return ResolvedFrame(dso: dso, dsoOffset: offset, name: fallback)
+        }
+        let key = ResolvedKey(path: dso.path, address: address)
+        if let cached = resolved[key], cached.dso == dso { return cached }
+        var result = ResolvedFrame(dso: dso, dsoOffset: address, name: fallback)
+        if let found = image.symbol(at: address) {
+            let symbolKey = ResolvedKey(path: dso.path, address: found.address)
+            let symbol = symbols[symbolKey].flatMap { $0.size == found.size ? $0 : nil } ?? {
+                let raw = found.name
+                return Symbol(rawName: raw, name: Demangler.demangle(raw), address: found.address, size: found.size)
+            }()
+            symbols[symbolKey] = symbol
+            result.symbol = symbol
+            result.symbolOffset = address - found.address
+            result.name = symbol.name
+        }
+        if let location = image.sourceLocation(at: address) {
+            result.file = location.file
+            result.line = location.line
+            if !location.inlined.isEmpty { result.inlined = location.inlined.joined(separator: " <- ") }
+        }
+        resolved[key] = result
+        return result
+    }
+
+    private func resolveJIT(pid: Int32, pc: UInt64) -> ResolvedFrame? {
+        if perfMaps[pid] == nil { perfMaps[pid] = PerfMap(pid: pid) }
+        guard let map = perfMaps[pid] ?? nil, let entry = map.lookup(pc) else { return nil }
+        let name = Demangler.demangle(entry.name)
+        return ResolvedFrame(dso: Dso(path: "/tmp/perf-\(pid).map", buildID: nil, kind: .jit, source: .perfMap),
+                             dsoOffset: pc,
+                             symbol: Symbol(rawName: entry.name, name: name, address: entry.start, size: entry.size),
+                             symbolOffset: pc - entry.start, name: name)
+    }
+}
+
+/// A file at a recorded path that is not the file that ran.
+public struct SkippedFile: Equatable {
+    public var path: String
+    public var recordedBuildID: String
+    /// Nil when the file has no build id.
+    public var foundBuildID: String?
+}
