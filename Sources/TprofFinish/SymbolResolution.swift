@@ -45,7 +45,10 @@ public final class SymbolResolution {
                                         recordedBuildIDs: try tables.recordedBuildIDs())
             try tables.clear()
             let spaces = try Self.addressSpaces(db)
+            func phase(_ n: String) { FileHandle.standardError.write("\(n) \(Double(monotonicNanoseconds() - began) / 1e9)\n".data(using: .utf8)!) }
+            phase("setup")
             let total = try tables.gatherSampledAddresses()
+            phase("gathered")
             try progress?(0, total)
 
             // Which file names each address; addresses of a process whose mapping changed during the run are named
@@ -94,6 +97,7 @@ public final class SymbolResolution {
                 }
                 work.append(Work(pid: pid, pc: pc, group: group, mapping: mappingIndex))
             }
+            phase("grouped")
             groupIndex = [:]
             work.sort { ($0.group, $0.pc, $0.pid) < ($1.group, $1.pc, $1.pid) }
 
@@ -125,6 +129,7 @@ public final class SymbolResolution {
                 if done % 1000 == 0 { try progress?(done, total) }
             }
             symbolizer.releaseImages()
+            phase("resolved")
             work = []
             mappings = []
             try tables.writeSymbolCounts()
@@ -141,9 +146,12 @@ public final class SymbolResolution {
                 symbolizer.releaseImages()
             }
             try progress?(total, total)
+            phase("counts")
             try tables.writeStackAddresses()
+            phase("stackaddresses")
             try tables.finish()
             try db.execute("COMMIT")
+            phase("commit")
             outcome.skippedFiles = symbolizer.skippedFiles
         } catch {
             try? db.execute("ROLLBACK")
