@@ -5,8 +5,8 @@
 # queryable database, report latency, file size, accuracy and memory, finishing time and memory against distinct
 # addresses (scripts/bench_finishing.py), and a table of the targets of issues 7 and 13.
 # Run it as root (perf -a, the kernel's maximum sample rate) on an otherwise quiet machine: about 25 minutes.
-# The finishing section alone: scripts/bench.sh --only finishing (swiftc, the toolchain that builds tprof, is one
-# of its workloads).
+# The finishing section alone: scripts/bench.sh --only finishing (about 6 minutes while finishing takes 90 s at
+# -a -g -F 20000 -d 60, 2 with --quick; swiftc, the toolchain that builds tprof, is one of its workloads).
 #
 # Usage: scripts/bench.sh [--quick] [--repeats N] [--scratch-path DIR] [more scripts/bench.py options]
 #   --quick              a smoke run of a few minutes: shorter runs, 1 repetition (numbers not worth keeping)

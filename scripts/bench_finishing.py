@@ -342,10 +342,12 @@ def curve_points(suite, b, points, swiftc, source):
           f"Swift file (blocks like the file below's) and `g++ -O2` of a small C++ file (map, regex, streams) in "
           f"one; a python process (json, re, decimal, difflib, sqlite3, zlib) and `xz -6` of the recorder's binary "
           f"in the other. The loops run through the finishing too, at nice 19, so they take little of its CPU. "
-          f"One run per point. The end of the recording is the last sample's time "
-          f"(`run.start_monotonic_ns + max(samples.time)`, CLOCK_MONOTONIC); 'after launch + d' is the "
-          f"recorder's exit less (its launch time + -d), which also counts the start-up (-d counts from the "
-          f"events' enabling, after the /proc scan). Distinct addresses: `SELECT count(*) FROM addresses`. Resolution: "
+          f"One run per point. The end of the recording is the later of the last sample's time "
+          f"(`run.start_monotonic_ns + max(samples.time)`, CLOCK_MONOTONIC) and `run.start_monotonic_ns` + -d: "
+          f"both come before the moment -d expires (-d counts from the events' enabling, after the /proc scan), "
+          f"so finishing is counted from no later than the true end. 'after launch + d' is the recorder's exit "
+          f"less (its launch time + -d), for comparison. Lost and throttled: `counter_totals` (dropped, "
+          f"kernel_dropped, throttle). Distinct addresses: `SELECT count(*) FROM addresses`. Resolution: "
           f"the time the recorder's summary gives for symbol resolution, when it prints one.")
     b.out()
     # A first compile fills swiftc's module cache, so the loops compile rather than build modules.
@@ -366,14 +368,20 @@ def curve_points(suite, b, points, swiftc, source):
                 raise RuntimeError(f"tprof-record -a -g -F {rate} -d {seconds} exited {code}: {err[-1000:]}")
             samples = db_value(db, "SELECT count(*) FROM samples")
             addresses = db_value(db, "SELECT count(*) FROM addresses")
+            # Two lower bounds of the moment -d expired: the last sample, and the run's start (taken before the
+            # /proc scan; -d counts from the events' enabling, after it) plus -d. The later of them is the end, so
+            # finishing is never under-counted, and over-counted by less than the scan at most.
             last = db_value(db, "SELECT run.start_monotonic_ns + (SELECT max(time) FROM samples) FROM run")
-            end = last / 1e9 if last else launch + seconds
+            start = db_value(db, "SELECT start_monotonic_ns FROM run")
+            end = max([launch + seconds] + [x / 1e9 for x in (last,) if x]
+                      + [x / 1e9 + seconds for x in (start,) if x])
+            lost = [db_value(db, f"SELECT {c} FROM counter_totals") for c in ("dropped", "kernel_dropped", "throttle")]
             finishing = exit_m - end
             m = RESOLVED.search(err)
             resolution = float(m.group(2)) if m else None
             per_address = finishing / addresses * 1e6 if addresses else None
             label = f"`-a -g -F {rate} -d {seconds}`"
-            rows.append({"rate": rate, "seconds": seconds, "samples": samples, "addresses": addresses,
+            rows.append({"rate": rate, "seconds": seconds, "samples": samples, "addresses": addresses, "lost": lost,
                          "finishing": finishing, "after_d": exit_m - launch - seconds, "resolution": resolution,
                          "per_address": per_address, "label": label, "memory": memory_row(label, watch, end)})
             b.log(f"finishing: {addresses} addresses, {finishing:.2f} s")
@@ -384,13 +392,15 @@ def curve_points(suite, b, points, swiftc, source):
     table_rows = []
     for r in rows:
         mem = r["memory"]
-        table_rows.append([r["label"], b.f(r["samples"], 0), b.f(r["addresses"], 0), b.f(r["finishing"], 2),
+        table_rows.append([r["label"], b.f(r["samples"], 0), " / ".join(b.f(x, 0) for x in r["lost"]),
+                           b.f(r["addresses"], 0), b.f(r["finishing"], 2),
                            b.f(r["after_d"], 2), b.f(r["resolution"], 2), b.f(r["per_address"], 1),
                            f"×{b.f(b.ratio(r['per_address'], smallest['per_address']), 2)}",
                            b.f(added(r, smallest), 1),
                            mb(b, max(mem["anon_recording"] or 0, mem["anon_finishing"] or 0)),
                            mb(b, max(mem["rss"] or 0, mem["hwm"] or 0))])
-    b.table(["recording", "samples", "distinct addresses", "finishing (s)", "after launch + d (s)",
+    b.table(["recording", "samples", "lost by tprof / by the kernel / throttled", "distinct addresses",
+             "finishing (s)", "after launch + d (s)",
              "resolution (s)", "µs per address", "per-address cost vs smallest",
              "µs per address added since the smallest", "peak RssAnon (MB)",
              "peak RSS (MB)"], table_rows)
@@ -484,4 +494,4 @@ def swiftc_side_by_side(suite, b, swiftc, source, lines):
     b.out(f"Repetitions: {suite.repeats} (medians; single runs in parentheses). tprof records perf record too "
           f"(its command), so its samples include perf's own work and wrap-up.")
     b.out()
-    return {"tprof": t, "perf_wrap": p, "memory": memory, "addresses": b.runs(res["addresses"], 0)}
+    return {"tprof": t, "perf_wrap": p, "memory": memory, "addresses": b.f(b.median(res["addresses"]), 0)}
