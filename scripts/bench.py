@@ -13,8 +13,10 @@ reports medians. Sections:
   5. bytes per sample of the finished files, flat and with -g;
   6. per-symbol shares of spin's two hot functions (designed 2:1) from both tools;
   7. peak RSS of tprof-record at the kernel's maximum rate and over a long recording at 999 Hz (that one runs in
-     the background from the start of the suite).
-It ends with a table of the targets of issue 7, met or missed.
+     the background from the start of the suite);
+  finishing (scripts/bench_finishing.py, issue 13): finishing time against distinct addresses (system-wide
+     recordings from ~2k to ~150k addresses), swiftc -O under perf under tprof, and memory while finishing.
+It ends with a table of the targets (issues 7 and 13), met or missed.
 """
 
 import argparse
@@ -30,6 +32,8 @@ import sys
 import threading
 import time
 import traceback
+
+import bench_finishing
 
 MB = 1024 * 1024
 
@@ -257,7 +261,8 @@ class Suite:
         sections = [("overhead", self.overhead), ("pipeline", self.pipeline),
                     ("time to a queryable database", self.time_to_database), ("report latency", self.report_latency),
                     ("size", self.size), ("accuracy", self.accuracy), ("dwarf call graphs", self.dwarf),
-                    ("symbols", self.symbols), ("memory", self.memory)]
+                    ("symbols", self.symbols), ("memory", self.memory),
+                    ("finishing", lambda: bench_finishing.finishing(self, sys.modules[__name__]))]
         chosen = [(name, section) for name, section in sections if not a.only or name.split()[0] in a.only]
         if any(name == "memory" for name, _ in chosen):
             self.start_background(a.long_seconds or (30 if self.quick else 600))
@@ -894,8 +899,8 @@ def main():
     parser.add_argument("--work", required=True, help="scratch directory for recordings and databases")
     parser.add_argument("--quick", action="store_true", help="a ~3 minute smoke run: short runs, 1 repetition")
     parser.add_argument("--repeats", type=int, help="repetitions of each comparison (default 3, 1 with --quick)")
-    parser.add_argument("--only", nargs="*", help="sections: overhead time pipeline report size accuracy memory "
-                        "(size and accuracy need overhead)")
+    parser.add_argument("--only", nargs="*", help="sections: overhead pipeline time report size accuracy dwarf "
+                        "symbols memory finishing (size and accuracy need overhead)")
     parser.add_argument("--iterations", type=int, help="spin -n for overhead, size and accuracy (default: "
                         "calibrated to about 3 s of CPU, 1 s with --quick)")
     parser.add_argument("--spin-seconds", type=float, help="CPU seconds of the workload (default 3, 1 with --quick)")
@@ -904,6 +909,9 @@ def main():
     parser.add_argument("--perf-report-seconds", type=int, help="seconds of the perf.data for perf report")
     parser.add_argument("--max-rate-seconds", type=int, help="seconds of the maximum-rate recording (default 60)")
     parser.add_argument("--long-seconds", type=int, help="seconds of the background 999 Hz recording (default 600)")
+    parser.add_argument("--finishing-points", help="rates and durations of the finishing curve, HZ:SECONDS,... "
+                        "(default 150:2,1000:2,4000:2,20000:2,20000:8,20000:20,20000:60; with "
+                        "--quick 150:2,1000:2,20000:2)")
     args = parser.parse_args()
     suite = Suite(args)
     try:

@@ -2,8 +2,11 @@
 # Benchmarks (not tests): tprof against perf on this machine, in one run, as markdown tables on stdout
 # (progress on stderr). Installs what it needs, builds in release mode, compiles Examples/spin, then runs
 # scripts/bench.py: overhead on fixed work, pipeline throughput against SQLite's insert ceiling, time to a
-# queryable database, report latency, file size, accuracy and memory, and a table of the targets of issue 7.
-# Run it as root (perf -a, the kernel's maximum sample rate) on an otherwise quiet machine: about 15 minutes.
+# queryable database, report latency, file size, accuracy and memory, finishing time and memory against distinct
+# addresses (scripts/bench_finishing.py), and a table of the targets of issues 7 and 13.
+# Run it as root (perf -a, the kernel's maximum sample rate) on an otherwise quiet machine: about 25 minutes.
+# The finishing section alone: scripts/bench.sh --only finishing (about 6 minutes while finishing takes 90 s at
+# -a -g -F 20000 -d 60, 2 with --quick; swiftc, the toolchain that builds tprof, is one of its workloads).
 #
 # Usage: scripts/bench.sh [--quick] [--repeats N] [--scratch-path DIR] [more scripts/bench.py options]
 #   --quick              a smoke run of a few minutes: shorter runs, 1 repetition (numbers not worth keeping)
@@ -23,7 +26,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-scripts/install-deps.sh >&2
+# xz: a workload of the finishing section.
+EXTRA_PACKAGES="${EXTRA_PACKAGES:-} xz-utils" scripts/install-deps.sh >&2
 # perf's export-to-sqlite.py (section 3) needs PySide2's QtSql.
 if ! dpkg-query -W -f='${Status}' python3-pyside2.qtsql 2>/dev/null | grep -q "install ok installed"; then
     echo "installing: python3-pyside2.qtsql" >&2
