@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "TprofStore", dependencies: ["CSQLite", "CTprofLinux", "TprofCapture"]),
         // Symbols, a pure layer (addresses in, frames out): ELF symbol tables, DWARF lines and CFI unwinding,
         // kallsyms, JIT maps, demangling. No SQL.
-        .target(name: "TprofSymbols", dependencies: ["CElf", "CTprofDemangle", "TprofCapture"]),
+        .target(name: "TprofSymbols", dependencies: ["CElf", "CTprofDemangle", "CTprofLinux", "TprofCapture"]),
         // Finishing stage: DWARF unwinding and symbol resolution of a recorded database, the store's tables through
         // the symbols layer (also `tprof-report --resymbolize`).
         .target(name: "TprofFinish", dependencies: ["TprofStore", "TprofSymbols", "TprofCapture"]),

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -130,4 +131,8 @@ int CTprofLinux_terminal_columns(int fd) {
     struct winsize size;
     if (ioctl(fd, TIOCGWINSZ, &size) != 0) return -1;
     return size.ws_col;
+}
+
+int CTprofLinux_release_free_heap(void) {
+    return malloc_trim(0);
 }

@@ -29,6 +29,24 @@ public final class SymbolResolution {
         var mapping: Int32
     }
 
+    private struct MappingKey: Hashable {
+        var start: UInt64
+        var end: UInt64
+        var pageOffset: UInt64
+        var time: Int64
+        var filename: String
+        var buildID: String?
+
+        init(_ mapping: MappingRecord) {
+            start = mapping.start
+            end = mapping.end
+            pageOffset = mapping.pageOffset
+            time = mapping.time
+            filename = mapping.filename
+            buildID = mapping.buildID
+        }
+    }
+
     /// The frame (address 0) that ends a stack whose unwinding stopped early.
     private static let truncated: Int32 = -2
 
@@ -45,10 +63,7 @@ public final class SymbolResolution {
                                         recordedBuildIDs: try tables.recordedBuildIDs())
             try tables.clear()
             let spaces = try Self.addressSpaces(db)
-            func phase(_ n: String) { FileHandle.standardError.write("\(n) \(Double(monotonicNanoseconds() - began) / 1e9)\n".data(using: .utf8)!) }
-            phase("setup")
             let total = try tables.gatherSampledAddresses()
-            phase("gathered")
             try progress?(0, total)
 
             // Which file names each address; addresses of a process whose mapping changed during the run are named
@@ -56,6 +71,7 @@ public final class SymbolResolution {
             var groups = ["", ""]
             var groupIndex: [String: Int32] = [:]
             var mappings: [MappingRecord] = []
+            var mappingIndices: [MappingKey: Int32] = [:]
             var work: [Work] = []
             var timeDependent: [Int32: Set<UInt64>] = [:]
             var framesOfTimeDependent: [(pid: Int32, pc: UInt64)] = []
@@ -92,13 +108,20 @@ public final class SymbolResolution {
                 }
                 var mappingIndex: Int32 = -1
                 if let mapping {
-                    mappingIndex = Int32(mappings.count)
-                    mappings.append(mapping)
+                    // Thousands of addresses share a mapping: each is kept once.
+                    let key = MappingKey(mapping)
+                    if let known = mappingIndices[key] {
+                        mappingIndex = known
+                    } else {
+                        mappingIndex = Int32(mappings.count)
+                        mappings.append(mapping)
+                        mappingIndices[key] = mappingIndex
+                    }
                 }
                 work.append(Work(pid: pid, pc: pc, group: group, mapping: mappingIndex))
             }
-            phase("grouped")
             groupIndex = [:]
+            mappingIndices = [:]
             work.sort { ($0.group, $0.pc, $0.pid) < ($1.group, $1.pc, $1.pid) }
 
             var writer = AddressWriter(tables: tables, symbolizer: symbolizer)
@@ -129,7 +152,6 @@ public final class SymbolResolution {
                 if done % 1000 == 0 { try progress?(done, total) }
             }
             symbolizer.releaseImages()
-            phase("resolved")
             work = []
             mappings = []
             try tables.writeSymbolCounts()
@@ -146,12 +168,9 @@ public final class SymbolResolution {
                 symbolizer.releaseImages()
             }
             try progress?(total, total)
-            phase("counts")
             try tables.writeStackAddresses()
-            phase("stackaddresses")
             try tables.finish()
             try db.execute("COMMIT")
-            phase("commit")
             outcome.skippedFiles = symbolizer.skippedFiles
         } catch {
             try? db.execute("ROLLBACK")

@@ -1,3 +1,4 @@
+import CTprofLinux
 import Foundation
 import Glibc
 
@@ -68,7 +69,13 @@ public struct Symbol: Hashable {
 /// that resolves its addresses file by file holds one file's symbols at a time.
 public final class Symbolizer {
     /// Read on the first kernel address: a recording without any needs no kallsyms.
-    private lazy var kernel = useRunningKernel ? KernelSymbols() : KernelSymbols(path: "/dev/null")
+    private var kernelSymbols: KernelSymbols?
+    private var kernel: KernelSymbols {
+        if let kernelSymbols { return kernelSymbols }
+        let loaded = useRunningKernel ? KernelSymbols() : KernelSymbols(path: "/dev/null")
+        kernelSymbols = loaded
+        return loaded
+    }
     private let useRunningKernel: Bool
     private let recordedBuildIDs: [String: String]
     private let files = ImageFiles()
@@ -108,11 +115,14 @@ public final class Symbolizer {
         return isFile(path) ? path : nil
     }
 
-    /// Closes every ELF image opened so far and forgets what was resolved in them.
+    /// Closes every ELF image opened so far, lets go of the kernel's symbols and forgets what was resolved in them;
+    /// the freed heap goes back to the system, so the next file's symbols do not add to the peak.
     public func releaseImages() {
         files.releaseImages()
+        kernelSymbols = nil
         resolved.removeAll(keepingCapacity: false)
         symbols.removeAll(keepingCapacity: false)
+        _ = CTprofLinux_release_free_heap()
     }
 
     /// A kernel address, by kallsyms.

@@ -58,4 +58,6 @@ int CTprofLinux_wait_status_term_signal(int status);
 
 /// The width in columns of the terminal on `fd` (TIOCGWINSZ), 0 when it does not say, -1 with errno.
 int CTprofLinux_terminal_columns(int fd);
+/// Gives the heap's free memory back to the system (malloc_trim(0)); 1 when some was released.
+int CTprofLinux_release_free_heap(void);
 #endif
