@@ -30,6 +30,9 @@ final class ElfImage {
     /// A separate debug file with the full symbol table and DWARF, when one was found.
     private var debugImage: ElfImage?
     private var dwarf: OpaquePointer?
+    /// Set once DWARF was looked for: a file without it is not searched again for every address (dwarf_begin_elf
+    /// scans every section header of the file each time).
+    private var dwarfOpened = false
     private(set) var buildID: String?
     /// PT_LOAD segments: file offset, virtual address, file size.
     private(set) var loadSegments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
@@ -227,7 +230,10 @@ final class ElfImage {
     /// Source file, line and inline chain (innermost first) from DWARF, when the image or its debug file has it.
     func sourceLocation(at address: UInt64) -> (file: String, line: Int, inlined: [String])? {
         if let debugImage, let location = debugImage.sourceLocation(at: address) { return location }
-        if dwarf == nil { dwarf = dwarf_begin_elf(elf, DWARF_C_READ, nil) }
+        if !dwarfOpened {
+            dwarf = dwarf_begin_elf(elf, DWARF_C_READ, nil)
+            dwarfOpened = true
+        }
         guard let dwarf else { return nil }
         var unit = Dwarf_Die()
         guard dwarf_addrdie(dwarf, Dwarf_Addr(address), &unit) != nil,
