@@ -9,6 +9,8 @@ public final class SymbolTables {
     private var dsoIDs: [DsoRow: Int64] = [:]
     private var symbolIDs: [SymbolKey: Int64] = [:]
     private var earlierLookup: SQLiteStatement?
+    /// The walk of the stacks tree between gathering the addresses and writing `stack_addresses`.
+    private var frameWalk: StackFrameWalk?
 
     /// The validity of an address row that holds for the whole run.
     public static let unbounded = (from: Int64.min, to: Int64.max)
@@ -116,9 +118,9 @@ public final class SymbolTables {
         public var framed: Bool
     }
 
-    /// Every (pid, stack node) that a sampled stack of the process passes through, into `temp.finish_frames` with the
-    /// address each frame is named by. `StackFrameWalk` does it rather than a recursive query (1.9 s for 178k
-    /// frames, against 0.2 s), unless the ids are not dense.
+    /// The distinct addresses of every process's stack frames. `StackFrameWalk` finds them rather than a recursive
+    /// query (1.9 s for 178k frames, against 0.2 s), unless the ids are not dense: then the query fills
+    /// `temp.finish_frames` with every (pid, stack node) and the address it is named by.
     private func gatherFrames() throws {
         let count = try db.scalarInt("SELECT count(*) FROM stacks") ?? 0
         let maxID = try db.scalarInt("SELECT max(id) FROM stacks") ?? 0
@@ -143,7 +145,9 @@ public final class SymbolTables {
                 """)
             return
         }
-        try StackFrameWalk(database: db, maxID: Int(maxID)).run()
+        let walk = try StackFrameWalk(database: db, maxID: Int(maxID))
+        try walk.gatherAddresses()
+        frameWalk = walk
     }
 
     /// Calls `body` with each gathered address in (pid, address) order.
@@ -237,6 +241,11 @@ public final class SymbolTables {
 
     /// Points each frame of each process's stacks at its address row.
     public func writeStackAddresses() throws {
+        if let frameWalk {
+            try frameWalk.writeStackAddresses(wholeRunFrom: Self.unbounded.from)
+            self.frameWalk = nil
+            return
+        }
         try db.execute("""
             INSERT INTO stack_addresses (pid, stack_id, address_id)
             SELECT f.pid, f.stack_id, a.id
@@ -248,6 +257,7 @@ public final class SymbolTables {
     /// Drops the scratch tables.
     public func finish() throws {
         earlierLookup = nil
+        frameWalk = nil
         try db.execute("""
             DROP TABLE IF EXISTS temp.earlier_names; DROP TABLE IF EXISTS temp.finish_addresses;
             DROP TABLE IF EXISTS temp.finish_frames;
