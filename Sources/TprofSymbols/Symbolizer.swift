@@ -176,14 +176,18 @@ public final class Symbolizer {
     }
 
     private func resolve(in image: ElfImage?, dso: Dso, offset: UInt64) -> ResolvedFrame {
-        let basename = (dso.path as NSString).lastPathComponent
-        let fallback = "\(basename)+0x\(String(offset, radix: 16))"
+        // Built only for an address without a symbol: most have one.
+        func fallback() -> String {
+            let basename = dso.path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init)
+                ?? dso.path
+            return "\(basename)+0x\(String(offset, radix: 16))"
+        }
         guard let image, let address = image.fileAddress(forOffset: offset) else {
-            return ResolvedFrame(dso: dso, dsoOffset: offset, name: fallback)
+            return ResolvedFrame(dso: dso, dsoOffset: offset, name: fallback())
         }
         let key = ResolvedKey(path: dso.path, address: address)
         if let cached = resolved[key], cached.dso == dso { return cached }
-        var result = ResolvedFrame(dso: dso, dsoOffset: address, name: fallback)
+        var result = ResolvedFrame(dso: dso, dsoOffset: address, name: "")
         if let found = image.symbol(at: address) {
             let symbolKey = ResolvedKey(path: dso.path, address: found.address)
             let symbol = symbols[symbolKey].flatMap { $0.size == found.size ? $0 : nil } ?? {
@@ -194,6 +198,8 @@ public final class Symbolizer {
             result.symbol = symbol
             result.symbolOffset = address - found.address
             result.name = symbol.name
+        } else {
+            result.name = fallback()
         }
         if let location = image.sourceLocation(at: address) {
             result.file = location.file
