@@ -77,7 +77,8 @@ public final class SymbolResolution {
             var framesOfTimeDependent: [(pid: Int32, pc: UInt64)] = []
             try tables.forEachSampledAddress { address in
                 let (pid, pc) = (address.pid, address.pc)
-                if pc == 0 && !address.sampled {
+                // The root of a partial stack is a frame at address 0 (at 0 - 1 when marked a return address).
+                if (pc == 0 || pc == UInt64.max) && !address.sampled {
                     work.append(Work(pid: pid, pc: pc, group: 1, mapping: Self.truncated))
                     return
                 }

@@ -31,7 +31,7 @@ final class StackFrameWalk {
             guard id > 0, id <= Int64(maxID) else { continue }
             parent[Int(id)] = parentID > 0 && parentID <= Int64(maxID) ? Int32(parentID) : 0
             let address = UInt64(bitPattern: nodes.int64(2))
-            namedPC[Int(id)] = nodes.int64(4) != 0 && address != 0 ? address &- 1 : address
+            namedPC[Int(id)] = nodes.int64(4) != 0 ? address &- 1 : address
             kernel[Int(id)] = nodes.int64(3) != 0
         }
     }

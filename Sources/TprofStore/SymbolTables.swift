@@ -134,7 +134,7 @@ public final class SymbolTables {
                     UNION
                     SELECT r.pid, s.parent_id FROM reach r JOIN stacks s ON s.id = r.id WHERE s.parent_id != 0)
                 SELECT r.pid, r.id,
-                       CASE WHEN s.return_address = 0 OR s.address = 0 THEN s.address
+                       CASE WHEN s.return_address = 0 THEN s.address
                             WHEN s.address = -9223372036854775808 THEN 9223372036854775807
                             ELSE s.address - 1 END,
                        s.kernel
