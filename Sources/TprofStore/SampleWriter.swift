@@ -1,17 +1,6 @@
 import Foundation
 import TprofCapture
 
-/// The key of `sample_counts`: every column reports group by, without time.
-struct SampleGroup: Hashable {
-    var pid: Int32
-    var tid: Int32
-    var cpu: UInt32
-    var event: UInt16
-    var mode: UInt8
-    var pc: UInt64
-    var stack: Int64
-}
-
 /// Takes completed buffers off the `BufferList` on its own thread and writes them to the database in batches:
 /// one transaction a batch, cached prepared statements, multi-row INSERTs.
 public final class SampleWriter {
@@ -39,7 +28,9 @@ public final class SampleWriter {
     private let upsertCounters: SQLiteStatement
     private let upsertSampleCounts: SQLiteStatement
     private let insertUserStack: SQLiteStatement?
+    private let insertStack: SQLiteStatement
     private let stacks = StackInterner()
+    private let rollup = SampleRollup()
 
     // Protected by `stateLock`: read by other threads for the live status and the summary.
     private let stateLock = NSLock()
@@ -96,6 +87,8 @@ public final class SampleWriter {
             ON CONFLICT (pid, tid, cpu, event, mode, pc, stack_id)
             DO UPDATE SET samples = samples + excluded.samples, period = period + excluded.period
             """)
+        insertStack = try db.prepare(
+            "INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES (?, ?, ?, ?, ?, ?)")
         if let schema = userStacksSchema {
             insertUserStack = try db.prepare(
                 "INSERT INTO \(schema).user_stacks (sample_id, registers, stack) VALUES (?, ?, ?)")
@@ -188,24 +181,12 @@ public final class SampleWriter {
         try db.execute("BEGIN")
         do {
             var perEvent = Array(repeating: UInt64(0), count: _samplesPerEvent.count)
-            var rollup: [SampleGroup: (samples: Int64, period: Int64)] = [:]
+            rollup.removeAll()
             for buffer in batch.buffers {
-                try write(buffer.samples, frames: buffer.frames, userData: buffer.userData, perEvent: &perEvent,
-                          rollup: &rollup)
+                try write(buffer.samples, frames: buffer.frames, userData: buffer.userData, perEvent: &perEvent)
             }
-            for (group, sums) in rollup {
-                upsertSampleCounts.bind(1, Int64(group.pid))
-                upsertSampleCounts.bind(2, Int64(group.tid))
-                upsertSampleCounts.bind(3, Int64(group.cpu))
-                upsertSampleCounts.bind(4, Int64(group.event))
-                upsertSampleCounts.bind(5, Int64(group.mode))
-                upsertSampleCounts.bind(6, Int64(bitPattern: group.pc))
-                upsertSampleCounts.bind(7, group.stack)
-                upsertSampleCounts.bind(8, sums.samples)
-                upsertSampleCounts.bind(9, sums.period)
-                try upsertSampleCounts.runBound()
-            }
-            try stacks.writePending(to: db)
+            try writeRollup()
+            try stacks.writePending(using: insertStack)
             for record in batch.sideband { try write(record) }
             var inBatch: [Int: UInt64] = [:]
             for buffer in batch.buffers { inBatch[buffer.cpu, default: 0] += UInt64(buffer.count) }
@@ -221,9 +202,38 @@ public final class SampleWriter {
         }
     }
 
-    private func write(_ samples: [Sample], frames: [UInt64], userData: [UInt8], perEvent: inout [UInt64],
-                       rollup: inout [SampleGroup: (samples: Int64, period: Int64)]) throws {
+    /// Upserts the batch's `sample_counts` groups.
+    private func writeRollup() throws {
+        let entries = rollup.entries
+        let statement = upsertSampleCounts
+        for index in 0..<rollup.count {
+            let entry = entries[index]
+            statement.bind(1, Int64(entry.group.pid))
+            statement.bind(2, Int64(entry.group.tid))
+            statement.bind(3, Int64(entry.group.cpu))
+            statement.bind(4, Int64(entry.group.event))
+            statement.bind(5, Int64(entry.group.mode))
+            statement.bind(6, Int64(bitPattern: entry.group.pc))
+            statement.bind(7, entry.group.stack)
+            statement.bind(8, entry.samples)
+            statement.bind(9, entry.period)
+            try statement.runBound()
+        }
+    }
+
+    private func write(_ samples: [Sample], frames: [UInt64], userData: [UInt8], perEvent: inout [UInt64]) throws {
+        try samples.withUnsafeBufferPointer { samples in
+            try frames.withUnsafeBufferPointer { frames in
+                try write(samples, frames: frames, userData: userData, perEvent: &perEvent)
+            }
+        }
+    }
+
+    private func write(_ samples: UnsafeBufferPointer<Sample>, frames: UnsafeBufferPointer<UInt64>, userData: [UInt8],
+                       perEvent: inout [UInt64]) throws {
         let start = startMonotonic
+        let stacks = self.stacks
+        let rollup = self.rollup
         var index = 0
         let full = samples.count - samples.count % Self.rowsPerInsert
         var frameOffset = 0
@@ -237,7 +247,7 @@ public final class SampleWriter {
                 var stack: Int64 = 0
                 if s.frameCount > 0 {
                     let end = min(frames.count, frameOffset + Int(s.frameCount))
-                    stack = stacks.intern(frames[frameOffset..<end]) ?? 0
+                    stack = stacks.intern(UnsafeBufferPointer(rebasing: frames[frameOffset..<end])) ?? 0
                     frameOffset = end
                 }
                 statement.bind(parameter, Int64(bitPattern: s.time &- start))
@@ -248,13 +258,11 @@ public final class SampleWriter {
                 statement.bind(parameter + 5, Int64(s.mode.rawValue))
                 statement.bind(parameter + 6, Int64(bitPattern: s.pc))
                 statement.bind(parameter + 7, Int64(bitPattern: s.period))
-                if stack == 0 { statement.bind(parameter + 8, .null) } else { statement.bind(parameter + 8, stack) }
+                if stack == 0 { statement.bindNull(parameter + 8) } else { statement.bind(parameter + 8, stack) }
                 parameter += 9
                 if Int(s.event) < perEvent.count { perEvent[Int(s.event)] += 1 }
-                let group = SampleGroup(pid: s.pid, tid: s.tid, cpu: s.cpu, event: s.event, mode: s.mode.rawValue,
-                                        pc: s.pc, stack: stack)
-                rollup[group, default: (0, 0)].samples += 1
-                rollup[group, default: (0, 0)].period &+= Int64(bitPattern: s.period)
+                rollup.add(SampleGroup(pid: s.pid, tid: s.tid, cpu: s.cpu, event: s.event, mode: s.mode.rawValue,
+                                       pc: s.pc, stack: stack), period: Int64(bitPattern: s.period))
             }
             try statement.runBound()
             if let insertUserStack, !userData.isEmpty {
