@@ -29,6 +29,8 @@ public final class SampleWriter {
     private let upsertSampleCounts: SQLiteStatement
     private let insertUserStack: SQLiteStatement?
     private let insertStack: SQLiteStatement
+    private let insertStacks: SQLiteStatement
+    private let upsertManySampleCounts: SQLiteStatement
     private let stacks = StackInterner()
     private let rollup = SampleRollup()
 
@@ -81,14 +83,22 @@ public final class SampleWriter {
             INSERT INTO mmap_records (time, pid, tid, start, length, pgoff, maj, min, ino, ino_generation, build_id,
                 prot, flags, filename, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        upsertSampleCounts = try db.prepare("""
-            INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, stack_id, samples, period)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (pid, tid, cpu, event, mode, pc, stack_id)
-            DO UPDATE SET samples = samples + excluded.samples, period = period + excluded.period
-            """)
-        insertStack = try db.prepare(
-            "INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES (?, ?, ?, ?, ?, ?)")
+        // One statement upserts a batch's groups, unique within it, many rows at once.
+        let connection = database.connection
+        func sampleCountsUpsert(rows: Int) throws -> SQLiteStatement {
+            try connection.prepare("""
+                INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, stack_id, samples, period)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+                ON CONFLICT (pid, tid, cpu, event, mode, pc, stack_id)
+                DO UPDATE SET samples = samples + excluded.samples, period = period + excluded.period
+                """)
+        }
+        upsertSampleCounts = try sampleCountsUpsert(rows: 1)
+        upsertManySampleCounts = try sampleCountsUpsert(rows: Self.rowsPerInsert)
+        let stackInsert = "INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES "
+        insertStack = try db.prepare(stackInsert + "(?, ?, ?, ?, ?, ?)")
+        insertStacks = try db.prepare(
+            stackInsert + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: Self.rowsPerInsert).joined(separator: ", "))
         if let schema = userStacksSchema {
             insertUserStack = try db.prepare(
                 "INSERT INTO \(schema).user_stacks (sample_id, registers, stack) VALUES (?, ?, ?)")
@@ -186,7 +196,7 @@ public final class SampleWriter {
                 try write(buffer.samples, frames: buffer.frames, userData: buffer.userData, perEvent: &perEvent)
             }
             try writeRollup()
-            try stacks.writePending(using: insertStack)
+            try stacks.writePending(using: insertStack, many: insertStacks, rowsPerInsert: Self.rowsPerInsert)
             for record in batch.sideband { try write(record) }
             var inBatch: [Int: UInt64] = [:]
             for buffer in batch.buffers { inBatch[buffer.cpu, default: 0] += UInt64(buffer.count) }
@@ -202,22 +212,31 @@ public final class SampleWriter {
         }
     }
 
-    /// Upserts the batch's `sample_counts` groups.
+    /// Upserts the batch's `sample_counts` groups, many rows a statement.
     private func writeRollup() throws {
         let entries = rollup.entries
-        let statement = upsertSampleCounts
-        for index in 0..<rollup.count {
-            let entry = entries[index]
-            statement.bind(1, Int64(entry.group.pid))
-            statement.bind(2, Int64(entry.group.tid))
-            statement.bind(3, Int64(entry.group.cpu))
-            statement.bind(4, Int64(entry.group.event))
-            statement.bind(5, Int64(entry.group.mode))
-            statement.bind(6, Int64(bitPattern: entry.group.pc))
-            statement.bind(7, entry.group.stack)
-            statement.bind(8, entry.samples)
-            statement.bind(9, entry.period)
+        let count = rollup.count
+        var index = 0
+        while index < count {
+            let many = count - index >= Self.rowsPerInsert
+            let statement = many ? upsertManySampleCounts : upsertSampleCounts
+            let rows = many ? Self.rowsPerInsert : 1
+            var parameter: Int32 = 1
+            for row in 0..<rows {
+                let entry = entries[index + row]
+                statement.bind(parameter, Int64(entry.group.pid))
+                statement.bind(parameter + 1, Int64(entry.group.tid))
+                statement.bind(parameter + 2, Int64(entry.group.cpu))
+                statement.bind(parameter + 3, Int64(entry.group.event))
+                statement.bind(parameter + 4, Int64(entry.group.mode))
+                statement.bind(parameter + 5, Int64(bitPattern: entry.group.pc))
+                statement.bind(parameter + 6, entry.group.stack)
+                statement.bind(parameter + 7, entry.samples)
+                statement.bind(parameter + 8, entry.period)
+                parameter += 9
+            }
             try statement.runBound()
+            index += rows
         }
     }
 

@@ -55,12 +55,13 @@ public final class StackInterner {
     private var pendingFrom: Int64 = 1
 
     public init() {
-        nodeCapacity = 1024
+        // Sized for a short -g recording (a few hundred kB); they double as they fill.
+        nodeCapacity = 8192
         nodes = .allocate(capacity: nodeCapacity)
-        nodeSlotMask = 2047
+        nodeSlotMask = 16383
         nodeSlots = .allocate(capacity: nodeSlotMask + 1)
         nodeSlots.initialize(repeating: 0, count: nodeSlotMask + 1)
-        chainSlotMask = 1023
+        chainSlotMask = 4095
         chainSlots = .allocate(capacity: chainSlotMask + 1)
         chainSlots.initialize(repeating: ChainSlot(hash: 0, leaf: 0), count: chainSlotMask + 1)
         scratchCapacity = 256
@@ -104,18 +105,34 @@ public final class StackInterner {
         try writePending(using: insert)
     }
 
-    /// Inserts the pending nodes with a statement prepared by the caller (kept across batches by the writer).
-    func writePending(using insert: SQLiteStatement) throws {
+    /// Inserts the pending nodes with statements prepared by the caller (kept across batches by the writer):
+    /// `many` inserts `rowsPerInsert` rows at once, `one` a single row.
+    func writePending(using one: SQLiteStatement, many: SQLiteStatement? = nil, rowsPerInsert: Int = 1) throws {
         while pendingFrom <= Int64(nodeCount) {
-            let node = nodes[Int(pendingFrom - 1)]
-            insert.bind(1, pendingFrom)
-            insert.bind(2, node.parent)
-            insert.bind(3, Int64(bitPattern: node.address))
-            insert.bind(4, Int64(node.flags & Self.kernelFlag))
-            insert.bind(5, node.flags & Self.returnAddressFlag != 0 ? 1 : 0)
-            insert.bind(6, Int64(node.depth))
-            try insert.runBound()
-            pendingFrom += 1
+            let left = Int64(nodeCount) - pendingFrom + 1
+            let statement: SQLiteStatement
+            let rows: Int
+            if let many, left >= Int64(rowsPerInsert) {
+                statement = many
+                rows = rowsPerInsert
+            } else {
+                statement = one
+                rows = 1
+            }
+            var parameter: Int32 = 1
+            for row in 0..<rows {
+                let id = pendingFrom + Int64(row)
+                let node = nodes[Int(id - 1)]
+                statement.bind(parameter, id)
+                statement.bind(parameter + 1, node.parent)
+                statement.bind(parameter + 2, Int64(bitPattern: node.address))
+                statement.bind(parameter + 3, Int64(node.flags & Self.kernelFlag))
+                statement.bind(parameter + 4, node.flags & Self.returnAddressFlag != 0 ? 1 : 0)
+                statement.bind(parameter + 5, Int64(node.depth))
+                parameter += 6
+            }
+            try statement.runBound()
+            pendingFrom += Int64(rows)
         }
     }
 
