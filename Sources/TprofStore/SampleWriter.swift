@@ -6,6 +6,8 @@ import TprofCapture
 public final class SampleWriter {
     /// Rows per multi-row INSERT; SQLite's parse and step cost is shared by all of them.
     static let rowsPerInsert = 64
+    /// WAL pages between automatic checkpoints on the writer's connection.
+    static let walAutocheckpointPages = 16384
     static let sampleColumns = "time, cpu, pid, tid, event, mode, pc, period, stack_id"
 
     private let db: SQLiteDatabase
@@ -51,6 +53,10 @@ public final class SampleWriter {
         self.startMonotonic = startMonotonic
         self.eventCount = eventCount
         self._samplesPerEvent = Array(repeating: 0, count: max(1, eventCount))
+        // A batch upserts sample_counts rows all over its tree, so each commit writes most of its pages to the WAL
+        // again; with SQLite's default checkpoint every 1000 pages nearly every commit also copied them into the
+        // file. Checkpointing every 16384 pages (64 MB of WAL) copies each page once for many commits.
+        try db.execute("PRAGMA wal_autocheckpoint = \(Self.walAutocheckpointPages)")
         let placeholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
         insertMany = try db.prepare("INSERT INTO samples (\(Self.sampleColumns)) VALUES "
             + Array(repeating: placeholders, count: Self.rowsPerInsert).joined(separator: ", "))
