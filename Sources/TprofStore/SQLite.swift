@@ -227,6 +227,11 @@ public final class SQLiteStatement {
         sqlite3_bind_int64(handle, index, value)
     }
 
+    @inline(__always)
+    public func bindNull(_ index: Int32) {
+        sqlite3_bind_null(handle, index)
+    }
+
     /// Binds bytes as a blob (copied by SQLite).
     public func bind(_ index: Int32, blob: UnsafeRawBufferPointer) {
         sqlite3_bind_blob(handle, index, blob.baseAddress, Int32(blob.count), transient)

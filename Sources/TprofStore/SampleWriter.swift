@@ -1,22 +1,13 @@
 import Foundation
 import TprofCapture
 
-/// The key of `sample_counts`: every column reports group by, without time.
-struct SampleGroup: Hashable {
-    var pid: Int32
-    var tid: Int32
-    var cpu: UInt32
-    var event: UInt16
-    var mode: UInt8
-    var pc: UInt64
-    var stack: Int64
-}
-
 /// Takes completed buffers off the `BufferList` on its own thread and writes them to the database in batches:
 /// one transaction a batch, cached prepared statements, multi-row INSERTs.
 public final class SampleWriter {
     /// Rows per multi-row INSERT; SQLite's parse and step cost is shared by all of them.
     static let rowsPerInsert = 64
+    /// WAL pages between automatic checkpoints on the writer's connection.
+    static let walAutocheckpointPages = 16384
     static let sampleColumns = "time, cpu, pid, tid, event, mode, pc, period, stack_id"
 
     private let db: SQLiteDatabase
@@ -39,7 +30,11 @@ public final class SampleWriter {
     private let upsertCounters: SQLiteStatement
     private let upsertSampleCounts: SQLiteStatement
     private let insertUserStack: SQLiteStatement?
+    private let insertStack: SQLiteStatement
+    private let insertStacks: SQLiteStatement
+    private let upsertManySampleCounts: SQLiteStatement
     private let stacks = StackInterner()
+    private let rollup = SampleRollup()
 
     // Protected by `stateLock`: read by other threads for the live status and the summary.
     private let stateLock = NSLock()
@@ -58,6 +53,19 @@ public final class SampleWriter {
         self.startMonotonic = startMonotonic
         self.eventCount = eventCount
         self._samplesPerEvent = Array(repeating: 0, count: max(1, eventCount))
+        // A batch upserts sample_counts rows all over its tree, so each commit writes most of its pages to the WAL
+        // again; with SQLite's default checkpoint every 1000 pages nearly every commit also copied them into the
+        // file. Checkpointing every 16384 pages (64 MB of WAL) copies each page once for many commits.
+        try db.execute("PRAGMA wal_autocheckpoint = \(Self.walAutocheckpointPages)")
+        // A batch dirties more pages than SQLite's default 2 MB cache holds: spilled mid-transaction, they were
+        // written to the WAL, changed again and rewritten (five times the bytes of the WAL itself, measured at
+        // 20 kHz -a -g). Without spilling, the cache holds one batch's dirty pages until its commit and then shrinks
+        // back to its size: memory bounded by the batch, not by the length of the run.
+        try db.execute("PRAGMA cache_spill = OFF")
+        // Each 64-row INSERT or upsert keeps a statement journal of the pages it changes, to undo it alone; past
+        // 64 kB SQLite spilled it to a file in /var/tmp, which took more writes than the WAL. In memory it is at
+        // most one statement's pages.
+        try db.execute("PRAGMA temp_store = MEMORY")
         let placeholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?)"
         insertMany = try db.prepare("INSERT INTO samples (\(Self.sampleColumns)) VALUES "
             + Array(repeating: placeholders, count: Self.rowsPerInsert).joined(separator: ", "))
@@ -90,12 +98,22 @@ public final class SampleWriter {
             INSERT INTO mmap_records (time, pid, tid, start, length, pgoff, maj, min, ino, ino_generation, build_id,
                 prot, flags, filename, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        upsertSampleCounts = try db.prepare("""
-            INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, stack_id, samples, period)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (pid, tid, cpu, event, mode, pc, stack_id)
-            DO UPDATE SET samples = samples + excluded.samples, period = period + excluded.period
-            """)
+        // One statement upserts a batch's groups, unique within it, many rows at once.
+        let connection = database.connection
+        func sampleCountsUpsert(rows: Int) throws -> SQLiteStatement {
+            try connection.prepare("""
+                INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, stack_id, samples, period)
+                VALUES \(Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", "))
+                ON CONFLICT (pid, tid, cpu, event, mode, pc, stack_id)
+                DO UPDATE SET samples = samples + excluded.samples, period = period + excluded.period
+                """)
+        }
+        upsertSampleCounts = try sampleCountsUpsert(rows: 1)
+        upsertManySampleCounts = try sampleCountsUpsert(rows: Self.rowsPerInsert)
+        let stackInsert = "INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES "
+        insertStack = try db.prepare(stackInsert + "(?, ?, ?, ?, ?, ?)")
+        insertStacks = try db.prepare(
+            stackInsert + Array(repeating: "(?, ?, ?, ?, ?, ?)", count: Self.rowsPerInsert).joined(separator: ", "))
         if let schema = userStacksSchema {
             insertUserStack = try db.prepare(
                 "INSERT INTO \(schema).user_stacks (sample_id, registers, stack) VALUES (?, ?, ?)")
@@ -131,6 +149,8 @@ public final class SampleWriter {
     public func finish() {
         thread?.join()
         thread = nil
+        // The finishing stage runs its own large transactions and sorts on this connection: SQLite's defaults.
+        try? db.execute("PRAGMA cache_spill = ON; PRAGMA temp_store = DEFAULT")
     }
 
     /// The error that stopped the writer, if one did.
@@ -188,24 +208,12 @@ public final class SampleWriter {
         try db.execute("BEGIN")
         do {
             var perEvent = Array(repeating: UInt64(0), count: _samplesPerEvent.count)
-            var rollup: [SampleGroup: (samples: Int64, period: Int64)] = [:]
+            rollup.removeAll()
             for buffer in batch.buffers {
-                try write(buffer.samples, frames: buffer.frames, userData: buffer.userData, perEvent: &perEvent,
-                          rollup: &rollup)
+                try write(buffer.samples, frames: buffer.frames, userData: buffer.userData, perEvent: &perEvent)
             }
-            for (group, sums) in rollup {
-                upsertSampleCounts.bind(1, Int64(group.pid))
-                upsertSampleCounts.bind(2, Int64(group.tid))
-                upsertSampleCounts.bind(3, Int64(group.cpu))
-                upsertSampleCounts.bind(4, Int64(group.event))
-                upsertSampleCounts.bind(5, Int64(group.mode))
-                upsertSampleCounts.bind(6, Int64(bitPattern: group.pc))
-                upsertSampleCounts.bind(7, group.stack)
-                upsertSampleCounts.bind(8, sums.samples)
-                upsertSampleCounts.bind(9, sums.period)
-                try upsertSampleCounts.runBound()
-            }
-            try stacks.writePending(to: db)
+            try writeRollup()
+            try stacks.writePending(using: insertStack, many: insertStacks, rowsPerInsert: Self.rowsPerInsert)
             for record in batch.sideband { try write(record) }
             var inBatch: [Int: UInt64] = [:]
             for buffer in batch.buffers { inBatch[buffer.cpu, default: 0] += UInt64(buffer.count) }
@@ -221,9 +229,47 @@ public final class SampleWriter {
         }
     }
 
-    private func write(_ samples: [Sample], frames: [UInt64], userData: [UInt8], perEvent: inout [UInt64],
-                       rollup: inout [SampleGroup: (samples: Int64, period: Int64)]) throws {
+    /// Upserts the batch's `sample_counts` groups, many rows a statement.
+    private func writeRollup() throws {
+        let entries = rollup.entries
+        let count = rollup.count
+        var index = 0
+        while index < count {
+            let many = count - index >= Self.rowsPerInsert
+            let statement = many ? upsertManySampleCounts : upsertSampleCounts
+            let rows = many ? Self.rowsPerInsert : 1
+            var parameter: Int32 = 1
+            for row in 0..<rows {
+                let entry = entries[index + row]
+                statement.bind(parameter, Int64(entry.group.pid))
+                statement.bind(parameter + 1, Int64(entry.group.tid))
+                statement.bind(parameter + 2, Int64(entry.group.cpu))
+                statement.bind(parameter + 3, Int64(entry.group.event))
+                statement.bind(parameter + 4, Int64(entry.group.mode))
+                statement.bind(parameter + 5, Int64(bitPattern: entry.group.pc))
+                statement.bind(parameter + 6, entry.group.stack)
+                statement.bind(parameter + 7, entry.samples)
+                statement.bind(parameter + 8, entry.period)
+                parameter += 9
+            }
+            try statement.runBound()
+            index += rows
+        }
+    }
+
+    private func write(_ samples: [Sample], frames: [UInt64], userData: [UInt8], perEvent: inout [UInt64]) throws {
+        try samples.withUnsafeBufferPointer { samples in
+            try frames.withUnsafeBufferPointer { frames in
+                try write(samples, frames: frames, userData: userData, perEvent: &perEvent)
+            }
+        }
+    }
+
+    private func write(_ samples: UnsafeBufferPointer<Sample>, frames: UnsafeBufferPointer<UInt64>, userData: [UInt8],
+                       perEvent: inout [UInt64]) throws {
         let start = startMonotonic
+        let stacks = self.stacks
+        let rollup = self.rollup
         var index = 0
         let full = samples.count - samples.count % Self.rowsPerInsert
         var frameOffset = 0
@@ -237,7 +283,7 @@ public final class SampleWriter {
                 var stack: Int64 = 0
                 if s.frameCount > 0 {
                     let end = min(frames.count, frameOffset + Int(s.frameCount))
-                    stack = stacks.intern(frames[frameOffset..<end]) ?? 0
+                    stack = stacks.intern(UnsafeBufferPointer(rebasing: frames[frameOffset..<end])) ?? 0
                     frameOffset = end
                 }
                 statement.bind(parameter, Int64(bitPattern: s.time &- start))
@@ -248,13 +294,11 @@ public final class SampleWriter {
                 statement.bind(parameter + 5, Int64(s.mode.rawValue))
                 statement.bind(parameter + 6, Int64(bitPattern: s.pc))
                 statement.bind(parameter + 7, Int64(bitPattern: s.period))
-                if stack == 0 { statement.bind(parameter + 8, .null) } else { statement.bind(parameter + 8, stack) }
+                if stack == 0 { statement.bindNull(parameter + 8) } else { statement.bind(parameter + 8, stack) }
                 parameter += 9
                 if Int(s.event) < perEvent.count { perEvent[Int(s.event)] += 1 }
-                let group = SampleGroup(pid: s.pid, tid: s.tid, cpu: s.cpu, event: s.event, mode: s.mode.rawValue,
-                                        pc: s.pc, stack: stack)
-                rollup[group, default: (0, 0)].samples += 1
-                rollup[group, default: (0, 0)].period &+= Int64(bitPattern: s.period)
+                rollup.add(SampleGroup(pid: s.pid, tid: s.tid, cpu: s.cpu, event: s.event, mode: s.mode.rawValue,
+                                       pc: s.pc, stack: stack), period: Int64(bitPattern: s.period))
             }
             try statement.runBound()
             if let insertUserStack, !userData.isEmpty {

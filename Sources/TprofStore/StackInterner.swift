@@ -1,5 +1,11 @@
 /// Interns call chains into the prefix tree of the `stacks` table: each distinct stack is stored once, as a chain
 /// of nodes from its root, and a sample keeps only its leaf's id. Lives on the writer thread.
+///
+/// The hot path runs once per sample with a chain of tens of frames, so it avoids Swift's hashing and dictionaries:
+/// a whole chain is hashed once (64-bit, over its raw entries) and looked up in an open-addressing table of leaves,
+/// the hit checked frame by frame against the tree; only a chain seen for the first time walks the tree from its root,
+/// one open-addressing probe a frame. The tables and the nodes live in manually managed memory read through local
+/// pointers, so no access on the path is checked for exclusivity at run time.
 public final class StackInterner {
     /// Frame flags stored in `stacks`.
     static let kernelFlag: UInt8 = 1
@@ -11,62 +17,122 @@ public final class StackInterner {
     public static let contextUser = UInt64(bitPattern: -512)
     static let contextGuestKernel = UInt64(bitPattern: -2176)
 
-    struct NodeKey: Hashable {
-        var parent: Int64
+    /// One node of the tree, indexed by id - 1.
+    struct Node {
         var address: UInt64
+        /// The parent's id, 0 for a root (also for a damaged row's node, which is never matched).
+        var parent: Int64
+        var depth: Int
         var flags: UInt8
     }
 
-    /// A node not yet written to the database.
-    struct NewNode {
-        var id: Int64
-        var key: NodeKey
-        var depth: Int
+    /// Nodes, `nodeCount` of `nodeCapacity` valid.
+    private var nodes: UnsafeMutablePointer<Node>
+    private var nodeCount = 0
+    private var nodeCapacity = 0
+
+    /// Open-addressing table of nodes by (parent, address, flags): each slot is the key's hash in its upper 32 bits
+    /// and the node id in its lower 32 (0: empty). Power-of-two size, at most half full.
+    private var nodeSlots: UnsafeMutablePointer<UInt64>
+    private var nodeSlotMask = 0
+    private var nodeSlotsUsed = 0
+
+    /// Open-addressing table of whole chains: the raw chain's hash and its leaf (0: empty).
+    struct ChainSlot {
+        var hash: UInt64
+        var leaf: Int64
+    }
+    private var chainSlots: UnsafeMutablePointer<ChainSlot>
+    private var chainSlotMask = 0
+    private var chainSlotsUsed = 0
+
+    /// The frames of the chain being interned, leaf first.
+    private var scratchAddresses: UnsafeMutablePointer<UInt64>
+    private var scratchFlags: UnsafeMutablePointer<UInt8>
+    private var scratchCapacity = 0
+
+    /// Ids of the nodes created since the last `writePending`, in creation order (ascending).
+    private var pendingFrom: Int64 = 1
+
+    public init() {
+        // Sized for a short -g recording (a few hundred kB); they double as they fill.
+        nodeCapacity = 8192
+        nodes = .allocate(capacity: nodeCapacity)
+        nodeSlotMask = 16383
+        nodeSlots = .allocate(capacity: nodeSlotMask + 1)
+        nodeSlots.initialize(repeating: 0, count: nodeSlotMask + 1)
+        chainSlotMask = 4095
+        chainSlots = .allocate(capacity: chainSlotMask + 1)
+        chainSlots.initialize(repeating: ChainSlot(hash: 0, leaf: 0), count: chainSlotMask + 1)
+        scratchCapacity = 256
+        scratchAddresses = .allocate(capacity: scratchCapacity)
+        scratchFlags = .allocate(capacity: scratchCapacity)
     }
 
-    private var ids: [NodeKey: Int64] = [:]
-    // Indexed by id - 1: the tree, to check a cached whole-stack hit without hashing every frame again.
-    private var parents: [Int64] = []
-    private var addresses: [UInt64] = []
-    private var flags: [UInt8] = []
-    private var depths: [Int] = []
-    private var leavesByHash: [Int: [Int64]] = [:]
-    private var scratch: [(address: UInt64, flags: UInt8)] = []
-    private(set) var pending: [NewNode] = []
-
-    public init() {}
+    deinit {
+        nodes.deallocate()
+        nodeSlots.deallocate()
+        chainSlots.deallocate()
+        scratchAddresses.deallocate()
+        scratchFlags.deallocate()
+    }
 
     /// Loads the nodes already in the `stacks` table, so new chains extend the same tree.
     public func load(from db: SQLiteDatabase) throws {
         let rows = try db.prepare("SELECT id, parent_id, address, kernel, return_address, depth FROM stacks ORDER BY id")
         while try rows.step() {
             let id = rows.int64(0)
-            guard id == Int64(parents.count + 1) else { continue }
+            guard id == Int64(nodeCount + 1) else { continue }
             var nodeFlags: UInt8 = rows.int64(3) != 0 ? Self.kernelFlag : 0
             if rows.int64(4) != 0 { nodeFlags |= Self.returnAddressFlag }
             // A parent is always interned before its children. A row that says otherwise (a damaged file) keeps
             // its id but is never matched, so every walk up the tree stays inside it and ends.
             let parent = rows.int64(1)
-            let key = NodeKey(parent: parent, address: UInt64(bitPattern: rows.int64(2)), flags: nodeFlags)
-            if parent >= 0 && parent < id { ids[key] = id }
-            parents.append(parent >= 0 && parent < id ? parent : 0)
-            addresses.append(key.address)
-            flags.append(nodeFlags)
-            depths.append(Int(max(0, min(rows.int64(5), Int64(Int32.max)))))
+            let valid = parent >= 0 && parent < id
+            let address = UInt64(bitPattern: rows.int64(2))
+            appendNode(Node(address: address, parent: valid ? parent : 0,
+                            depth: Int(max(0, min(rows.int64(5), Int64(Int32.max)))), flags: nodeFlags))
+            if valid { insertNodeSlot(id: id, parent: parent, address: address, flags: nodeFlags, replacing: true) }
         }
+        pendingFrom = Int64(nodeCount + 1)
     }
 
     /// Inserts the nodes created since the last call into `stacks`.
     public func writePending(to db: SQLiteDatabase) throws {
-        guard !pending.isEmpty else { return }
+        guard pendingFrom <= Int64(nodeCount) else { return }
         let insert = try db.prepare(
             "INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES (?, ?, ?, ?, ?, ?)")
-        for node in takePending() {
-            try insert.run([
-                .integer(node.id), .integer(node.key.parent), .integer(Int64(bitPattern: node.key.address)),
-                .integer(Int64(node.key.flags & Self.kernelFlag)),
-                .integer(node.key.flags & Self.returnAddressFlag != 0 ? 1 : 0), .integer(Int64(node.depth)),
-            ])
+        try writePending(using: insert)
+    }
+
+    /// Inserts the pending nodes with statements prepared by the caller (kept across batches by the writer):
+    /// `many` inserts `rowsPerInsert` rows at once, `one` a single row.
+    func writePending(using one: SQLiteStatement, many: SQLiteStatement? = nil, rowsPerInsert: Int = 1) throws {
+        while pendingFrom <= Int64(nodeCount) {
+            let left = Int64(nodeCount) - pendingFrom + 1
+            let statement: SQLiteStatement
+            let rows: Int
+            if let many, left >= Int64(rowsPerInsert) {
+                statement = many
+                rows = rowsPerInsert
+            } else {
+                statement = one
+                rows = 1
+            }
+            var parameter: Int32 = 1
+            for row in 0..<rows {
+                let id = pendingFrom + Int64(row)
+                let node = nodes[Int(id - 1)]
+                statement.bind(parameter, id)
+                statement.bind(parameter + 1, node.parent)
+                statement.bind(parameter + 2, Int64(bitPattern: node.address))
+                statement.bind(parameter + 3, Int64(node.flags & Self.kernelFlag))
+                statement.bind(parameter + 4, node.flags & Self.returnAddressFlag != 0 ? 1 : 0)
+                statement.bind(parameter + 5, Int64(node.depth))
+                parameter += 6
+            }
+            try statement.runBound()
+            pendingFrom += Int64(rows)
         }
     }
 
@@ -75,62 +141,107 @@ public final class StackInterner {
         var chain: [UInt64] = []
         var node = leaf
         var steps = 0
-        while node > 0, Int(node) <= parents.count, steps < 4096 {
-            let index = Int(node - 1)
-            if flags[index] & Self.kernelFlag != 0 { chain.append(addresses[index]) }
-            node = parents[index]
+        while node > 0, Int(node) <= nodeCount, steps < 4096 {
+            let entry = nodes[Int(node - 1)]
+            if entry.flags & Self.kernelFlag != 0 { chain.append(entry.address) }
+            node = entry.parent
             steps += 1
         }
         return chain.isEmpty ? [] : [Self.contextKernel] + chain
     }
 
     /// Distinct stack nodes so far.
-    var count: Int { parents.count }
+    var count: Int { nodeCount }
 
     /// The leaf id for a raw call chain (leaf first, with context markers), or nil when it has no frames.
     public func intern(_ raw: ArraySlice<UInt64>) -> Int64? {
-        // Most chains repeat: look the raw entries up by a cheap hash and check the candidate against the tree.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for entry in raw { hash = (hash ^ entry) &* 0x100_0000_01b3 }
-        let key = Int(truncatingIfNeeded: hash)
-        if let candidates = leavesByHash[key] {
-            for leaf in candidates where matches(leaf: leaf, raw: raw) { return leaf }
+        raw.withUnsafeBufferPointer { intern($0) }
+    }
+
+    /// The leaf id for a raw call chain (leaf first, with context markers), or nil when it has no frames.
+    public func intern(_ raw: UnsafeBufferPointer<UInt64>) -> Int64? {
+        // Most chains repeat: look the whole chain up by its hash and check the candidate against the tree.
+        let hash = Self.chainHash(raw)
+        let chainMask = chainSlotMask
+        let chains = chainSlots
+        var slot = Int(truncatingIfNeeded: hash) & chainMask
+        while true {
+            let entry = chains[slot]
+            if entry.leaf == 0 { break }
+            if entry.hash == hash && matches(leaf: entry.leaf, raw: raw) { return entry.leaf }
+            slot = (slot &+ 1) & chainMask
         }
-        scratch.removeAll(keepingCapacity: true)
-        _ = Self.forEachFrame(raw) { address, frameFlags in
-            scratch.append((address, frameFlags))
+        guard let leaf = insertChain(raw) else { return nil }
+        // `slot` is the empty slot the probe ended on; the table never fills, as it grows at half.
+        chains[slot] = ChainSlot(hash: hash, leaf: leaf)
+        chainSlotsUsed += 1
+        if chainSlotsUsed * 2 > chainSlotMask { growChainSlots() }
+        return leaf
+    }
+
+    /// Walks the tree from the root along a chain not seen before, adding the nodes it lacks; its leaf.
+    private func insertChain(_ raw: UnsafeBufferPointer<UInt64>) -> Int64? {
+        if raw.count > scratchCapacity { growScratch(raw.count) }
+        let addresses = scratchAddresses
+        let frameFlags = scratchFlags
+        var frames = 0
+        Self.forEachFrame(raw) { address, flags in
+            addresses[frames] = address
+            frameFlags[frames] = flags
+            frames += 1
             return true
         }
-        guard !scratch.isEmpty else { return nil }
+        guard frames > 0 else { return nil }
         var parent: Int64 = 0
-        for frame in scratch.reversed() {
-            let nodeKey = NodeKey(parent: parent, address: frame.address, flags: frame.flags)
-            if let id = ids[nodeKey] {
-                parent = id
-            } else {
-                let id = Int64(parents.count + 1)
-                let depth = parent == 0 ? 0 : depths[Int(parent - 1)] + 1
-                ids[nodeKey] = id
-                parents.append(parent)
-                addresses.append(frame.address)
-                flags.append(frame.flags)
-                depths.append(depth)
-                pending.append(NewNode(id: id, key: nodeKey, depth: depth))
-                parent = id
-            }
+        var index = frames - 1
+        while index >= 0 {
+            let address = addresses[index]
+            let flags = frameFlags[index]
+            parent = findOrAddNode(parent: parent, address: address, flags: flags)
+            index -= 1
         }
-        leavesByHash[key, default: []].append(parent)
         return parent
     }
 
+    /// The id of the node (parent, address, flags), added when missing.
+    @inline(__always)
+    private func findOrAddNode(parent: Int64, address: UInt64, flags: UInt8) -> Int64 {
+        let hash = Self.nodeHash(parent: parent, address: address, flags: flags)
+        let tag = hash & 0xffff_ffff_0000_0000
+        let mask = nodeSlotMask
+        let slots = nodeSlots
+        let nodes = self.nodes
+        var slot = Int(truncatingIfNeeded: hash) & mask
+        while true {
+            let value = slots[slot]
+            if value == 0 { break }
+            if value & 0xffff_ffff_0000_0000 == tag {
+                let id = Int64(value & 0xffff_ffff)
+                let node = nodes[Int(id - 1)]
+                if node.address == address && node.parent == parent && node.flags == flags { return id }
+            }
+            slot = (slot &+ 1) & mask
+        }
+        let depth = parent == 0 ? 0 : nodes[Int(parent - 1)].depth + 1
+        appendNode(Node(address: address, parent: parent, depth: depth, flags: flags))
+        let id = Int64(nodeCount)
+        precondition(id < 0xffff_ffff, "more stack nodes than the interner indexes")
+        slots[slot] = tag | UInt64(id)
+        nodeSlotsUsed += 1
+        if nodeSlotsUsed * 2 > nodeSlotMask { growNodeSlots() }
+        return id
+    }
+
     /// True when the chain from `leaf` to the root is exactly the raw entries.
-    private func matches(leaf: Int64, raw: ArraySlice<UInt64>) -> Bool {
+    @inline(__always)
+    private func matches(leaf: Int64, raw: UnsafeBufferPointer<UInt64>) -> Bool {
+        let nodes = self.nodes
         var node = leaf
         let complete = Self.forEachFrame(raw) { address, frameFlags in
             guard node > 0 else { return false }
-            let index = Int(node - 1)
-            guard addresses[index] == address && flags[index] == frameFlags else { return false }
-            node = parents[index]
+            let entry = nodes[Int(node - 1)]
+            guard entry.address == address && entry.flags == frameFlags else { return false }
+            node = entry.parent
             return true
         }
         return complete && node == 0 && leaf > 0
@@ -139,8 +250,8 @@ public final class StackInterner {
     /// Calls `body` with each frame of a raw chain, leaf first, with its flags: context markers switch between
     /// kernel and user, and after the first frame of a context the entries are return addresses (they point
     /// after the call). Stops, returning false, when `body` does.
-    @inline(__always)
-    private static func forEachFrame(_ raw: ArraySlice<UInt64>, _ body: (UInt64, UInt8) -> Bool) -> Bool {
+    @inline(__always) @discardableResult
+    private static func forEachFrame(_ raw: UnsafeBufferPointer<UInt64>, _ body: (UInt64, UInt8) -> Bool) -> Bool {
         var kernel = false
         var firstInContext = true
         for entry in raw {
@@ -157,9 +268,124 @@ public final class StackInterner {
         return true
     }
 
-    /// Hands the nodes created since the last call to the writer.
-    func takePending() -> [NewNode] {
-        defer { pending.removeAll(keepingCapacity: true) }
-        return pending
+    // MARK: Hashing and storage
+
+    /// FNV-1a over the raw 64-bit entries, then mixed so every bit of every entry reaches the low bits.
+    @inline(__always)
+    static func chainHash(_ raw: UnsafeBufferPointer<UInt64>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for entry in raw { hash = (hash ^ entry) &* 0x100_0000_01b3 }
+        return mix(hash ^ UInt64(raw.count))
+    }
+
+    @inline(__always)
+    static func nodeHash(parent: Int64, address: UInt64, flags: UInt8) -> UInt64 {
+        mix(address &* 0x9e37_79b9_7f4a_7c15 ^ (UInt64(bitPattern: parent) &* 0xc2b2_ae3d_27d4_eb4f) ^ UInt64(flags))
+    }
+
+    /// The 64-bit finalizer of MurmurHash3.
+    @inline(__always)
+    static func mix(_ value: UInt64) -> UInt64 {
+        var h = value
+        h ^= h >> 33
+        h = h &* 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33
+        h = h &* 0xc4ce_b9fe_1a85_ec53
+        h ^= h >> 33
+        return h
+    }
+
+    @inline(__always)
+    private func appendNode(_ node: Node) {
+        if nodeCount == nodeCapacity { growNodes() }
+        (nodes + nodeCount).initialize(to: node)
+        nodeCount += 1
+    }
+
+    @inline(never)
+    private func growNodes() {
+        let capacity = nodeCapacity * 2
+        let grown = UnsafeMutablePointer<Node>.allocate(capacity: capacity)
+        grown.moveInitialize(from: nodes, count: nodeCount)
+        nodes.deallocate()
+        nodes = grown
+        nodeCapacity = capacity
+    }
+
+    /// Puts a node in the node table; `replacing` an equal key's id (as a damaged file's duplicate rows do).
+    private func insertNodeSlot(id: Int64, parent: Int64, address: UInt64, flags: UInt8, replacing: Bool) {
+        let hash = Self.nodeHash(parent: parent, address: address, flags: flags)
+        let tag = hash & 0xffff_ffff_0000_0000
+        precondition(id < 0xffff_ffff, "more stack nodes than the interner indexes")
+        var slot = Int(truncatingIfNeeded: hash) & nodeSlotMask
+        while true {
+            let value = nodeSlots[slot]
+            if value == 0 { break }
+            if replacing && value & 0xffff_ffff_0000_0000 == tag {
+                let node = nodes[Int(value & 0xffff_ffff) - 1]
+                if node.address == address && node.parent == parent && node.flags == flags {
+                    nodeSlots[slot] = tag | UInt64(id)
+                    return
+                }
+            }
+            slot = (slot &+ 1) & nodeSlotMask
+        }
+        nodeSlots[slot] = tag | UInt64(id)
+        nodeSlotsUsed += 1
+        if nodeSlotsUsed * 2 > nodeSlotMask { growNodeSlots() }
+    }
+
+    @inline(never)
+    private func growNodeSlots() {
+        let oldSlots = nodeSlots
+        let oldCount = nodeSlotMask + 1
+        let count = oldCount * 2
+        let mask = count - 1
+        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
+        slots.initialize(repeating: 0, count: count)
+        for index in 0..<oldCount {
+            let value = oldSlots[index]
+            guard value != 0 else { continue }
+            let node = nodes[Int(value & 0xffff_ffff) - 1]
+            // The stored tag is the hash's upper half; the position needs its lower half, so hash again.
+            let hash = Self.nodeHash(parent: node.parent, address: node.address, flags: node.flags)
+            var slot = Int(truncatingIfNeeded: hash) & mask
+            while slots[slot] != 0 { slot = (slot &+ 1) & mask }
+            slots[slot] = value
+        }
+        oldSlots.deallocate()
+        nodeSlots = slots
+        nodeSlotMask = mask
+    }
+
+    @inline(never)
+    private func growChainSlots() {
+        let oldSlots = chainSlots
+        let oldCount = chainSlotMask + 1
+        let count = oldCount * 2
+        let mask = count - 1
+        let slots = UnsafeMutablePointer<ChainSlot>.allocate(capacity: count)
+        slots.initialize(repeating: ChainSlot(hash: 0, leaf: 0), count: count)
+        for index in 0..<oldCount {
+            let entry = oldSlots[index]
+            guard entry.leaf != 0 else { continue }
+            var slot = Int(truncatingIfNeeded: entry.hash) & mask
+            while slots[slot].leaf != 0 { slot = (slot &+ 1) & mask }
+            slots[slot] = entry
+        }
+        oldSlots.deallocate()
+        chainSlots = slots
+        chainSlotMask = mask
+    }
+
+    @inline(never)
+    private func growScratch(_ needed: Int) {
+        var capacity = scratchCapacity
+        while capacity < needed { capacity *= 2 }
+        scratchAddresses.deallocate()
+        scratchFlags.deallocate()
+        scratchAddresses = .allocate(capacity: capacity)
+        scratchFlags = .allocate(capacity: capacity)
+        scratchCapacity = capacity
     }
 }
