@@ -1,3 +1,4 @@
+import CTprofLinux
 import Foundation
 import TprofCapture
 
@@ -33,8 +34,10 @@ public final class SampleWriter {
     private let insertStack: SQLiteStatement
     private let insertStacks: SQLiteStatement
     private let upsertManySampleCounts: SQLiteStatement
-    private let stacks = StackInterner()
-    private let rollup = SampleRollup()
+    /// Replaced by empty ones once the writer is done: the finishing stage must not run with the whole tree of a
+    /// long recording held in memory.
+    private var stacks = StackInterner()
+    private var rollup = SampleRollup()
 
     // Protected by `stateLock`: read by other threads for the live status and the summary.
     private let stateLock = NSLock()
@@ -149,6 +152,9 @@ public final class SampleWriter {
     public func finish() {
         thread?.join()
         thread = nil
+        stacks = StackInterner()
+        rollup = SampleRollup()
+        _ = CTprofLinux_release_free_heap()
         // The finishing stage runs its own large transactions and sorts on this connection: SQLite's defaults.
         try? db.execute("PRAGMA cache_spill = ON; PRAGMA temp_store = DEFAULT")
     }
