@@ -69,16 +69,19 @@ final class StackFrameWalk {
             addresses.bind(2, validFrom)
             while try addresses.step() { ids[UInt64(bitPattern: addresses.int64(0))] = addresses.int64(1) }
             try addresses.bind([])
-            let rows = processNodes.sorted().compactMap { node in ids[namedPC[node]].map { (node, $0) } }
+            // In place: a process can pass millions of nodes, and no second list of them is made.
+            processNodes.sort()
             var start = 0
-            while start < rows.count {
-                let count = rows.count - start >= Self.rowsPerInsert ? Self.rowsPerInsert : 1
+            while start < processNodes.count {
+                let count = processNodes.count - start >= Self.rowsPerInsert ? Self.rowsPerInsert : 1
                 let statement = count == 1 ? insertOne : insertMany
                 for row in 0..<count {
+                    let node = processNodes[start + row]
                     let column = Int32(row * 3)
                     statement.bind(column + 1, Int64(pid))
-                    statement.bind(column + 2, Int64(rows[start + row].0))
-                    statement.bind(column + 3, rows[start + row].1)
+                    statement.bind(column + 2, Int64(node))
+                    // Every gathered address has its row; a missing one (cannot happen) points at no row.
+                    statement.bind(column + 3, ids[namedPC[node]] ?? 0)
                 }
                 try statement.runBound()
                 start += count

@@ -86,6 +86,9 @@ public final class Symbolizer {
     /// lookup.
     private var symbols: [ResolvedKey: Symbol] = [:]
 
+    /// Entries kept in each of the caches above before they start again.
+    private static let cacheLimit = 16_384
+
     private struct ResolvedKey: Hashable {
         var path: String
         var address: UInt64
@@ -194,6 +197,7 @@ public final class Symbolizer {
                 let raw = found.name
                 return Symbol(rawName: raw, name: Demangler.demangle(raw), address: found.address, size: found.size)
             }()
+            if symbols.count >= Self.cacheLimit { symbols.removeAll(keepingCapacity: true) }
             symbols[symbolKey] = symbol
             result.symbol = symbol
             result.symbolOffset = address - found.address
@@ -206,6 +210,9 @@ public final class Symbolizer {
             result.line = location.line
             if !location.inlined.isEmpty { result.inlined = location.inlined.joined(separator: " <- ") }
         }
+        // A bounded cache: a large binary has hundreds of thousands of sampled addresses, each frame a few hundred
+        // bytes of strings; the hits that matter (one file's addresses in several processes) come close together.
+        if resolved.count >= Self.cacheLimit { resolved.removeAll(keepingCapacity: true) }
         resolved[key] = result
         return result
     }
