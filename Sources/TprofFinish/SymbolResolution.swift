@@ -23,7 +23,7 @@ public final class SymbolResolution {
     private struct Work {
         var pid: Int32
         var pc: UInt64
-        /// Index into `groups`: the file whose symbols name it (0: the kernel, 1: no file).
+        /// The file whose symbols name it, numbered in the order met (0: the kernel, 1: no file).
         var group: Int32
         /// Index into `mappings`, -1 when no mapping covers it, `truncated` for the root of a partial stack.
         var mapping: Int32
@@ -68,7 +68,7 @@ public final class SymbolResolution {
 
             // Which file names each address; addresses of a process whose mapping changed during the run are named
             // per sample, by time, afterwards.
-            var groups = ["", ""]
+            var groupCount: Int32 = 2
             var groupIndex: [String: Int32] = [:]
             var mappings: [MappingRecord] = []
             var mappingIndices: [MappingKey: Int32] = [:]
@@ -102,8 +102,8 @@ public final class SymbolResolution {
                     if let known = groupIndex[path] {
                         group = known
                     } else {
-                        group = Int32(groups.count)
-                        groups.append(path)
+                        group = groupCount
+                        groupCount += 1
                         groupIndex[path] = group
                     }
                 }

@@ -9,6 +9,8 @@ public final class SymbolTables {
     private var dsoIDs: [DsoRow: Int64] = [:]
     private var symbolIDs: [SymbolKey: Int64] = [:]
     private var earlierLookup: SQLiteStatement?
+    /// Prepared on the first time-dependent address.
+    private var insertCount: SQLiteStatement?
     /// The walk of the stacks tree between gathering the addresses and writing `stack_addresses`.
     private var frameWalk: StackFrameWalk?
 
@@ -237,7 +239,6 @@ public final class SymbolTables {
                         .integer(sample.event), .integer(sample.mode), .integer(sample.stackID), .integer(addressID),
                         .integer(samples), .integer(period)])
     }
-    private var insertCount: SQLiteStatement?
 
     /// Points each frame of each process's stacks at its address row.
     public func writeStackAddresses() throws {

@@ -6,13 +6,14 @@ import XCTest
 /// SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 stop a recording cleanly, never as a crash; the recorded
 /// command never outlives the recorder.
 final class StopSignalTests: XCTestCase {
-    /// Starts a 30 s spin under the recorder (through `sh -c SHELLSCRIPT` when given, with the spin as "$0") and
-    /// waits until it runs; returns the recorder and the spin's pid.
+    /// Starts a 30 s spin under the recorder (through `sh -c SHELLSCRIPT` when given, with the spin as "$0"), with
+    /// `options` before the command, and waits until it runs; returns the recorder and the spin's pid.
     private func startLongRecording(_ workspace: RecordingWorkspace, name: String, output: String,
-                                    shellScript: String? = nil) throws -> (recorder: ChildProcess, spinPID: Int32) {
+                                    options: [String] = [], shellScript: String? = nil) throws
+        -> (recorder: ChildProcess, spinPID: Int32) {
         let spin = try workspace.spin(named: name)
         let command = shellScript.map { ["sh", "-c", $0, spin] } ?? [spin, "30"]
-        let recorder = try Tool.record.start(["-o", output, "--"] + command)
+        let recorder = try Tool.record.start(["-o", output] + options + ["--"] + command)
         guard Processes.waitUntil(timeout: 10, { Processes.alive(named: name).count == 1 }),
               let spinPID = Processes.alive(named: name).first else {
             recorder.send(SIGKILL)
@@ -169,15 +170,9 @@ final class StopSignalTests: XCTestCase {
     func testSecondStopSignalSkipsUnwindingAndKeepsTheStacks() throws {
         let workspace = try RecordingWorkspace(for: self)
         let name = RecordingWorkspace.uniqueName("spin-skip-dwarf")
-        let spin = try workspace.spin(named: name)
         let output = workspace.file("skipped-dwarf.db")
-        let recorder = try Tool.record.start(["-o", output, "--call-graph", "dwarf", "--", spin, "30"])
-        guard Processes.waitUntil(timeout: 10, { Processes.alive(named: name).count == 1 }) else {
-            recorder.send(SIGKILL)
-            throw TestSupportError("the recorded spin program did not start\n"
-                + (recorder.wait(timeout: 5)?.summary ?? ""))
-        }
-        usleep(1_000_000)
+        let (recorder, _) = try startLongRecording(workspace, name: name, output: output,
+                                                   options: ["--call-graph", "dwarf"])
 
         recorder.send(SIGINT)
         recorder.send(SIGTERM)
