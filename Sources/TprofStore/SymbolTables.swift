@@ -263,7 +263,7 @@ public final class SymbolTables {
         frameWalk = nil
         try db.execute("""
             DROP TABLE IF EXISTS temp.earlier_names; DROP TABLE IF EXISTS temp.finish_addresses;
-            DROP TABLE IF EXISTS temp.finish_frames;
+            DROP TABLE IF EXISTS temp.finish_frames; DROP TABLE IF EXISTS temp.finish_queue;
             """)
     }
 }
