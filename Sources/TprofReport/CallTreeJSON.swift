@@ -1,5 +1,3 @@
-import Foundation
-
 extension StackProfile {
     /// The call tree (`--tree --format json`) as nested JSON: an array of the top nodes, each an object with its
     /// `name`, `dso`, `kernel`, `self` (samples ending in it: the leaf, or the root when inverted), `total` (samples
@@ -8,22 +6,20 @@ extension StackProfile {
     public func treeJSON(inverted: Bool, depth: Int?, percentLimit: Double) -> String {
         let root = tree(inverted: inverted)
         let total = Double(max(1, root.samples))
-        func objects(under node: TreeNode, level: Int) -> [[String: Any]] {
+        func nodes(under node: TreeNode, level: Int) -> [JSONValue] {
             Self.shownChildren(of: node, total: total, percentLimit: percentLimit).map { child in
                 let below = depth.map { level + 1 < $0 } ?? true
-                return [
-                    "name": child.frame?.name ?? "?",
-                    "dso": child.frame?.dso ?? "",
-                    "kernel": child.frame?.kernel ?? false,
-                    "self": child.samples - child.children.values.reduce(0) { $0 + $1.samples },
-                    "total": child.samples,
-                    "percent": child.share(of: total),
-                    "children": below ? objects(under: child, level: level + 1) : [],
-                ]
+                return .object([
+                    ("name", .string(child.frame?.name ?? "?")),
+                    ("dso", .string(child.frame?.dso ?? "")),
+                    ("kernel", .bool(child.frame?.kernel ?? false)),
+                    ("self", .integer(child.samples - child.children.values.reduce(0) { $0 + $1.samples })),
+                    ("total", .integer(child.samples)),
+                    ("percent", .number(child.share(of: total))),
+                    ("children", .array(below ? nodes(under: child, level: level + 1) : [])),
+                ])
             }
         }
-        let data = (try? JSONSerialization.data(withJSONObject: objects(under: root, level: 0),
-                                                options: [.sortedKeys, .prettyPrinted])) ?? Data("[]".utf8)
-        return String(decoding: data, as: UTF8.self) + "\n"
+        return JSONValue.array(nodes(under: root, level: 0)).text + "\n"
     }
 }
