@@ -1,5 +1,6 @@
 import Foundation
 import TprofCLI
+import TprofExport
 import TprofReport
 
 extension Report {

@@ -1,4 +1,5 @@
 import Foundation
+import TprofExport
 import TprofReport
 import TprofStore
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TprofExport
 import TprofReport
 
 extension Report {
