@@ -45,8 +45,8 @@ struct FilterOptions: ParsableArguments {
     var needsSymbols: Bool { symbol != nil || dso != nil }
 
     func validate() throws {
-        for (flag, values) in [("--pid", pids), ("--tid", tids), ("--comm", comms), ("--cpu", cpus), ("--event", events)]
-        where values.contains(where: { $0.isEmpty }) {
+        let lists = [("--pid", pids), ("--tid", tids), ("--comm", comms), ("--cpu", cpus), ("--event", events)]
+        for (flag, values) in lists where values.contains(where: { $0.isEmpty }) {
             throw ValidationError("empty value for \(flag)")
         }
         if symbol == "" || dso == "" { throw ValidationError("empty value for --symbol or --dso") }

@@ -53,26 +53,21 @@ struct Report: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     private var selection: ReportSelection {
-        let selectable: [any ReportKind] = [inclusive, neighbours, tree, folded, flameGraph, timeline, pprof,
-                                            speedscope, header, resymbolize, stat, sql]
-        let fallback: any ReportKind = diff == nil ? GroupedReport() : DiffReport()
-        return ReportSelection(kinds: selectable, fallback: fallback,
-                               allKinds: [GroupedReport(), DiffReport()] + selectable)
+        ReportSelection(selectable: [inclusive, neighbours, tree, folded, flameGraph, timeline, pprof, speedscope,
+                                     header, resymbolize, stat, sql])
     }
 
-    private func kind() throws -> any ReportKind {
-        try selection.kind(databases: inputs.paths.count, filters: filters.given, groupings: groupings.groupings,
-                           base: diff != nil, output: output)
+    private var session: ReportSession {
+        ReportSession(inputs: inputs, filters: filters, groupings: groupings.groupings, output: output, base: diff)
     }
 
     func validate() throws {
-        _ = try kind()
+        _ = try selection.kind(for: session)
     }
 
     func run() throws {
-        let kind = try kind()
-        let session = ReportSession(inputs: inputs, filters: filters, groupings: groupings.groupings,
-                                    output: output, base: diff)
+        let session = session
+        let kind = try selection.kind(for: session)
         do {
             try inputs.check()
             if let file = kind.outputFile { try session.destination(file).check() }

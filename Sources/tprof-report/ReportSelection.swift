@@ -5,43 +5,43 @@ import TprofReport
 /// The report kind a command line asks for, refusing what that kind does not take.
 struct ReportSelection {
     /// Every kind that a flag selects, in the order messages list them.
-    var kinds: [any ReportKind]
-    /// The kind when no flag selects one: a grouped report, or its comparison with a base run.
-    var fallback: any ReportKind
-    /// Every kind, the fallbacks included, for messages saying where an option goes.
-    var allKinds: [any ReportKind]
+    var selectable: [any ReportKind]
 
-    /// The selected kind; a `ValidationError` names the first option it does not take.
-    func kind(databases: Int, filters: [String], groupings: [Grouping], base: Bool, output: OutputOptions) throws
-        -> any ReportKind {
-        let selected = kinds.filter(\.isSelected)
+    /// Every kind, those chosen without a flag included, for messages saying where an option goes.
+    private var allKinds: [any ReportKind] { [GroupedReport(), DiffReport()] + selectable }
+
+    /// The selected kind; a `ValidationError` names the first option it does not take. Without a flag selecting
+    /// one, the report is grouped, or its comparison with the base run.
+    func kind(for session: ReportSession) throws -> any ReportKind {
+        let selected = selectable.filter(\.isSelected)
         if selected.count > 1 { throw ValidationError("give only one of \(Self.list(selected.map(\.name), "and"))") }
-        for other in kinds where !other.isSelected {
+        for other in selectable where !other.isSelected {
             if let option = other.ownOptionsGiven.first { throw ValidationError("\(option) goes with \(other.name)") }
         }
-        let kind = selected.first ?? fallback
+        let kind: any ReportKind = selected.first ?? (session.base == nil ? GroupedReport() : DiffReport())
         let takes = kind.takes
-        if !takes.filters, let filter = filters.first {
+        if !takes.filters, let filter = session.filters.given.first {
             throw ValidationError("\(kind.name) takes no filters such as \(filter)")
         }
+        let groupings = session.groupings
         if let grouping = groupings.first(where: { !takes.groupings.contains($0) }) {
             throw ValidationError(takes.groupings.isEmpty ? "\(kind.name) takes no groupings such as \(grouping.flag)"
                 : Self.groupingRefusal(kind))
         }
         if groupings.count > takes.maximumGroupings { throw ValidationError(Self.groupingRefusal(kind)) }
-        if databases > 1 && !takes.severalDatabases {
+        if session.inputs.paths.count > 1 && !takes.severalDatabases {
             throw ValidationError(kind.severalDatabasesRefusal
                 ?? "several databases go with \(kindNames { $0.takes.severalDatabases }) only")
         }
-        if base && !takes.base {
+        if session.base != nil && !takes.base {
             throw ValidationError("\(kind.name) takes no --diff, which goes with \(kindNames { $0.takes.base })")
         }
-        if !takes.formats.contains(output.format) {
+        if !takes.formats.contains(session.output.format) {
             throw ValidationError(takes.formats == [.table] ? "\(kind.name) takes no --format"
                 : "\(kind.name) prints in --format \(Self.list(takes.formats.map(\.rawValue), "or")), not "
-                    + output.format.rawValue)
+                    + session.output.format.rawValue)
         }
-        if output.force && kind.outputFile == nil {
+        if session.output.force && kind.outputFile == nil {
             throw ValidationError("--force goes with an output file: "
                 + Self.list(allKinds.compactMap(\.outputOption), "or"))
         }

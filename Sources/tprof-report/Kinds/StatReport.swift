@@ -13,7 +13,8 @@ struct StatReport: ParsableArguments, ReportKind {
     func run(_ session: ReportSession) throws {
         let run = try session.open(.metadata)
         if session.output.format == .table { session.write(try Statistics.text(database: run.database) + "\n") }
-        session.write(session.output.format.render(try Statistics.table(database: run.database), width: terminalWidth()))
+        let table = try Statistics.table(database: run.database)
+        session.write(session.output.format.render(table, width: terminalWidth()))
         session.printWarnings(run)
     }
 }
