@@ -7,7 +7,7 @@ import XCTest
 /// itself so that a new example is covered without a change here.
 final class ReadmeExampleTests: XCTestCase {
     func testEveryReadmeExampleRuns() throws {
-        let examples = try ReadmeExample.all()
+        let examples = try UsageExample.inReadme()
         XCTAssertGreaterThan(examples.count, 20, "too few tprof-report examples found in README.md")
         XCTAssertTrue(examples.contains { $0.command.contains("--callers leaf") }, "the README parser lost examples")
         let recording = try CallGraphRecording.shared()
@@ -17,20 +17,37 @@ final class ReadmeExampleTests: XCTestCase {
         }
     }
 
+    /// The examples `tprof-report --help` shows run too.
+    func testEveryHelpExampleRuns() throws {
+        let help = try Tool.report.run(["--help"])
+        let lines = help.stdout.components(separatedBy: "\n")
+        let examples = lines.enumerated().compactMap { index, line -> UsageExample? in
+            let command = line.trimmingCharacters(in: .whitespaces)
+            guard command.hasPrefix("tprof-report ") else { return nil }
+            return UsageExample(place: "tprof-report --help line \(index + 1)", command: command)
+        }
+        XCTAssertGreaterThan(examples.count, 5, "too few examples in tprof-report --help\n\(help.stdout)")
+        let recording = try CallGraphRecording.shared()
+        let products = try Tool.productsDirectory().path
+        for example in examples {
+            try check(example, recording: recording.path, products: products)
+        }
+    }
+
     /// Runs one example in a directory of its own, where each database it names is a copy of the recording (so an
     /// example that writes, such as --resymbolize, changes only its copy), with `tprof-report` the built one.
-    private func check(_ example: ReadmeExample, recording: String, products: String) throws {
+    private func check(_ example: UsageExample, recording: String, products: String) throws {
         let directory = try makeTemporaryDirectory(prefix: "tprof-readme")
         for database in example.databases {
             try FileManager.default.copyItem(atPath: recording, toPath: directory.file(database))
         }
         try FileManager.default.createSymbolicLink(atPath: directory.file("Examples"),
-                                                   withDestinationPath: ReadmeExample.root + "/Examples")
+                                                   withDestinationPath: UsageExample.root + "/Examples")
         let before = Set(try FileManager.default.contentsOfDirectory(atPath: directory.path))
         let script = "export PATH=\"$0:$PATH\"; set -o pipefail; \(example.command)"
         let result = try ChildProcess.run("/bin/bash", ["-c", script, products], currentDirectory: directory.path,
                                           timeout: 60)
-        let what = "README.md line \(example.line): \(example.command)"
+        let what = "\(example.place): \(example.command)"
         assertNoCrash(result)
         XCTAssertEqual(result.status, 0, "\(what)\n\(result.summary)")
         // An example that redirects its output or names an output file leaves a new file instead of printing.
@@ -42,9 +59,10 @@ final class ReadmeExampleTests: XCTestCase {
     }
 }
 
-/// A `tprof-report` command line in README.md.
-struct ReadmeExample {
-    var line: Int
+/// A `tprof-report` command line shown to users: in README.md, or in the tool's help.
+struct UsageExample {
+    /// Where it is shown, for messages.
+    var place: String
     var command: String
 
     /// The package's root directory, where README.md is.
@@ -60,9 +78,10 @@ struct ReadmeExample {
         return Array(Set(named + ["tprof.db"]))
     }
 
-    static func all() throws -> [ReadmeExample] {
+    /// The examples README.md shows.
+    static func inReadme() throws -> [UsageExample] {
         let text = try String(contentsOfFile: root + "/README.md", encoding: .utf8)
-        var examples: [ReadmeExample] = []
+        var examples: [UsageExample] = []
         var inShellBlock = false
         for (index, line) in text.components(separatedBy: "\n").enumerated() {
             if line.hasPrefix("```") {
@@ -72,7 +91,7 @@ struct ReadmeExample {
             let commands = inShellBlock ? [withoutComment(line)] : inlineCode(line)
             examples += commands.filter { $0.hasPrefix("tprof-report ") }.map { command in
                 let words = command.split(separator: " ").map { $0 == placeholder ? "run.db" : String($0) }
-                return ReadmeExample(line: index + 1, command: words.joined(separator: " "))
+                return UsageExample(place: "README.md line \(index + 1)", command: words.joined(separator: " "))
             }
         }
         return examples
