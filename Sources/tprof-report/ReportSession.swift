@@ -28,8 +28,8 @@ struct ReportSession {
         let database: ReportDatabase
         let header: RunHeader
 
-        /// The recorded command line, as titles show it.
-        var command: String { header.fields.first { $0.name == "command" }?.value ?? "" }
+        /// The recorded command line, as titles show it; nil when the run metadata lacks it.
+        var command: String? { header.fields.first { $0.name == "command" }?.value }
     }
 
     /// Opens the database with its header. A report of samples refuses a database without any; one that names

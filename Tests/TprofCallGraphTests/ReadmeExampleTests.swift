@@ -10,11 +10,7 @@ final class ReadmeExampleTests: XCTestCase {
         let examples = try UsageExample.inReadme()
         XCTAssertGreaterThan(examples.count, 20, "too few tprof-report examples found in README.md")
         XCTAssertTrue(examples.contains { $0.command.contains("--callers leaf") }, "the README parser lost examples")
-        let recording = try CallGraphRecording.shared()
-        let products = try Tool.productsDirectory().path
-        for example in examples {
-            try check(example, recording: recording.path, products: products)
-        }
+        try checkAll(examples)
     }
 
     /// The examples `tprof-report --help` shows run too.
@@ -27,6 +23,10 @@ final class ReadmeExampleTests: XCTestCase {
             return UsageExample(place: "tprof-report --help line \(index + 1)", command: command)
         }
         XCTAssertGreaterThan(examples.count, 5, "too few examples in tprof-report --help\n\(help.stdout)")
+        try checkAll(examples)
+    }
+
+    private func checkAll(_ examples: [UsageExample]) throws {
         let recording = try CallGraphRecording.shared()
         let products = try Tool.productsDirectory().path
         for example in examples {

@@ -27,8 +27,9 @@ struct FlameGraphReport: ParsableArguments, ReportKind {
         let events = run.header.fields.filter { $0.name == "event" }.map(\.value).joined(separator: "; ")
         let kind = baseProfile == nil ? ""
             : " (differential: red grew, blue shrank against \(session.base?.description ?? ""))"
-        let svg = FlameGraph(title: "tprof: \(run.command)\(kind)", subtitle: "\(events) - \(profile.total) samples",
-                             icicle: icicle).render(profile, base: baseProfile)
+        let title = "tprof: \(run.command ?? "")\(kind)"
+        let svg = FlameGraph(title: title, subtitle: "\(events) - \(profile.total) samples", icicle: icicle)
+            .render(profile, base: baseProfile)
         try session.writeOutput(flamegraph, Data(svg.utf8), detail: "\(profile.total) samples")
         session.printWarnings(run)
     }

@@ -19,8 +19,8 @@ struct SpeedscopeReport: ParsableArguments, ReportKind {
         let run = try session.open(.symbols)
         let profile = try StackProfile.load(database: run.database, filter: try session.filters.sampleFilter())
         if profile.stacks.isEmpty { try session.nothingToShow(run) }
-        let command = run.header.fields.first { $0.name == "command" }?.value ?? session.path.description
-        try session.writeOutput(speedscope, try SpeedscopeExport.json(profile, name: "tprof: \(command)"))
+        let name = "tprof: \(run.command ?? session.path.description)"
+        try session.writeOutput(speedscope, try SpeedscopeExport.json(profile, name: name))
         session.printWarnings(run)
     }
 }

@@ -48,7 +48,8 @@ struct TimelineReport: ParsableArguments, ReportKind {
         let table = try chart.table(database: run.database)
         if table.rows.isEmpty { try session.nothingToShow(run) }
         if let timelineSvg {
-            try session.writeOutput(timelineSvg, Data(chart.svg(table, title: "tprof timeline: \(run.command)").utf8))
+            let svg = chart.svg(table, title: "tprof timeline: \(run.command ?? "")")
+            try session.writeOutput(timelineSvg, Data(svg.utf8))
         }
         if timeline || timelineSvg == nil { session.printTable(table, of: run) }
         session.printWarnings(run)
