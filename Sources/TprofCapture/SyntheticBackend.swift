@@ -21,10 +21,31 @@ public final class SyntheticBackend: SamplingBackend {
         public var stackDepth: Int
         /// Distinct call chains the samples are drawn from.
         public var distinctStacks: Int
+        /// How the call chains look.
+        public var chains: ChainKind = .uniform
+
+        /// How the call chains look.
+        public enum ChainKind: Sendable {
+            /// User frames only, `stackDepth` of them, from a few thousand addresses.
+            case uniform
+            /// Like a busy machine's `-a -g`: 20 to 60 frames, most with a kernel part (5 to 20 frames) under the
+            /// user part; chains share their outer frames as real call trees do; each belongs to one of the
+            /// processes; half the samples come from the 1,000 hottest chains, half from all of them.
+            case systemWide
+        }
+
+        /// `-a -g` on a busy machine: 100,000 distinct kernel+user chains of 20 to 60 frames in 300 processes.
+        public static let systemWide: Shape = {
+            var shape = Shape(processes: 300, threadsPerProcess: 2, stackDepth: maxSystemWideFrames + 2,
+                              distinctStacks: 100_000)
+            shape.chains = .systemWide
+            return shape
+        }()
+        static let maxSystemWideFrames = 60
 
         public init(processes: Int = 4, threadsPerProcess: Int = 2, distinctPCs: Int = 1000, kernelEvery: Int = 5,
                     events: Int = 1, pidBase: Int32 = 1000, stackDepth: Int = 0, distinctStacks: Int = 1000) {
-            self.stackDepth = max(0, min(stackDepth, 127))
+            self.stackDepth = max(0, min(stackDepth, 128))
             self.distinctStacks = max(1, distinctStacks)
             self.processes = max(1, processes)
             self.threadsPerProcess = max(1, threadsPerProcess)
@@ -87,7 +108,7 @@ public final class SyntheticBackend: SamplingBackend {
         let chunk: UInt64 = 256
         // Call chains as the kernel writes them, leaf first: a user context marker, then the frames.
         var stacks: [[UInt64]] = []
-        for k in 0..<(shape.stackDepth == 0 ? 0 : shape.distinctStacks) {
+        for k in 0..<(shape.stackDepth == 0 || shape.chains != .uniform ? 0 : shape.distinctStacks) {
             var chain: [UInt64] = [UInt64(bitPattern: -512)]
             for j in 0..<shape.stackDepth {
                 let slot = UInt64((k &* 31 &+ j &* 7919) % 4096)
@@ -95,6 +116,7 @@ public final class SyntheticBackend: SamplingBackend {
             }
             stacks.append(chain)
         }
+        var scratch = [UInt64](repeating: 0, count: Shape.maxSystemWideFrames + 2)
         while !stop.isSet && (limit == 0 || produced < limit) {
             if rate > 0 {
                 let due = (now &- start) &* rate / 1_000_000_000
@@ -118,7 +140,19 @@ public final class SyntheticBackend: SamplingBackend {
                 let sample = Sample(time: now &+ produced, pid: pid, tid: tid, cpu: UInt32(sink.cpu),
                                     event: UInt16(i % shape.events), mode: kernel ? .kernel : .user,
                                     pc: pc, period: 1_000_000)
-                if stacks.isEmpty {
+                if shape.chains == .systemWide && shape.stackDepth > 0 {
+                    let hot = i & 1 == 0
+                    let k = Int(mix(UInt64(i)) % UInt64(hot ? min(1000, shape.distinctStacks) : shape.distinctStacks))
+                    let count = systemWideChain(k, into: &scratch)
+                    var withLeaf = sample
+                    withLeaf.pid = shape.pidBase + Int32(k % shape.processes)
+                    withLeaf.tid = withLeaf.pid + Int32(100_000 * (i % shape.threadsPerProcess))
+                    withLeaf.mode = scratch[0] == contextKernel ? .kernel : .user
+                    withLeaf.pc = scratch[1]
+                    scratch.withUnsafeBytes {
+                        sink.add(withLeaf, callchain: UnsafeRawBufferPointer(rebasing: $0[0..<count * 8]), now: now)
+                    }
+                } else if stacks.isEmpty {
                     sink.add(sample, now: now)
                 } else {
                     let stack = stacks[i % stacks.count]
@@ -134,6 +168,50 @@ public final class SyntheticBackend: SamplingBackend {
         }
         sink.flush(now: monotonicNanoseconds())
     }
+}
+
+private let contextKernel = UInt64(bitPattern: -128)
+private let contextUser = UInt64(bitPattern: -512)
+
+/// The 64-bit finalizer of MurmurHash3: a cheap, well-spread function of the sample or chain number.
+private func mix(_ value: UInt64) -> UInt64 {
+    var h = value
+    h ^= h >> 33
+    h = h &* 0xff51_afd7_ed55_8ccd
+    h ^= h >> 33
+    h = h &* 0xc4ce_b9fe_1a85_ec53
+    h ^= h >> 33
+    return h
+}
+
+/// Writes system-wide chain `k` as the kernel does (leaf first, context markers), returning its entries. A frame at
+/// depth d from its part's root depends only on d and on k's upper bits (fewer of them nearer the root), so the chains
+/// share their outer frames the way call trees do and differ near the leaf.
+private func systemWideChain(_ k: Int, into chain: inout [UInt64]) -> Int {
+    let h = mix(UInt64(k) &+ 0x5eed)
+    let frames = 20 + Int(h % 41)
+    let kernelFrames = (h >> 8) & 3 == 0 ? 0 : 5 + Int((h >> 12) % 16)
+    let userFrames = frames - kernelFrames
+    func frame(_ base: UInt64, depth: Int, salt: UInt64) -> UInt64 {
+        let prefix = UInt64(k) >> UInt64(max(0, 17 - depth))
+        return base &+ (mix(prefix &* 0x9e37_79b9 ^ UInt64(depth) &* 0x85eb_ca6b ^ salt) % 65536) &* 16
+    }
+    var n = 0
+    if kernelFrames > 0 {
+        chain[n] = contextKernel
+        n += 1
+        for depth in stride(from: kernelFrames - 1, through: 0, by: -1) {
+            chain[n] = frame(0xffff_ffff_8100_0000, depth: depth, salt: 1)
+            n += 1
+        }
+    }
+    chain[n] = contextUser
+    n += 1
+    for depth in stride(from: userFrames - 1, through: 0, by: -1) {
+        chain[n] = frame(0x40_0000, depth: depth, salt: 2)
+        n += 1
+    }
+    return n
 }
 
 /// A flag one thread sets and others poll.

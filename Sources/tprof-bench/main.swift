@@ -27,6 +27,10 @@ struct Pipeline: ParsableCommand {
     @Option(help: "Samples per CPU in each run.") var samples: UInt64 = 3_000_000
     @Option(help: "Paced rate, samples/s per CPU.") var rate: UInt64 = 600_000
     @Option(help: "Frames per call chain (0: flat samples).") var stackDepth = 0
+    @Flag(help: """
+        Call chains like a busy machine's -a -g: kernel and user, 20 to 60 frames, 100,000 distinct ones in 300 \
+        processes (instead of --stack-depth).
+        """) var systemWideChains = false
     @Option(help: "CPUs (producer threads).") var cpus = 2
     @Option(help: "Repetitions; the median is reported.") var repeats = 3
     @Option(help: "Directory for the temporary databases.") var directory = NSTemporaryDirectory()
@@ -41,7 +45,8 @@ struct Pipeline: ParsableCommand {
                 defer { for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) } }
                 let result = try SyntheticRecording(output: path, cpus: Array(0..<max(1, cpus)),
                                                     samplesPerCPU: samples, rate: pace,
-                                                    shape: .init(stackDepth: stackDepth)).run(finish: false)
+                                                    shape: systemWideChains ? .systemWide
+                                                        : .init(stackDepth: stackDepth)).run(finish: false)
                 results.append(result)
                 print("| \(mode) \(i + 1) | \(result.written) | \(String(format: "%.2f", result.seconds)) | "
                     + "\(Int(result.samplesPerSecond)) | \(result.total.dropped) |")
