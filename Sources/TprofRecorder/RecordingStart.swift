@@ -29,18 +29,8 @@ extension Recorder {
                 output.discard()
             }
         }
-        let perfTarget: PerfTarget
-        switch options.target {
-        case .command(let arguments):
-            let held = try HeldCommand(arguments: arguments)
-            command = held
-            perfTarget = .command(pid: held.pid)
-        case .pids:
-            perfTarget = .threads(target.threads)
-        case .systemWide:
-            perfTarget = .systemWide
-        }
-        let backend = try openEvents(plan, target: perfTarget)
+        if case .command(let arguments) = options.target { command = try HeldCommand(arguments: arguments) }
+        let backend = try openEvents(plan, target: perfTarget(target, command: command))
         let list = BufferList(cpus: plan.cpus, configuration: .init(
             bufferCapacity: plan.buffers.bufferSamples, limit: plan.buffers.bufferLimit,
             frameCapacity: plan.buffers.frameCapacity, userDataCapacity: plan.buffers.userDataCapacity))
@@ -82,6 +72,13 @@ extension Recorder {
         return RecordingSession(backend: backend, list: list, output: output, database: database, writer: writer,
                                 command: command, events: backend.configuration.events,
                                 startMonotonic: startMonotonic)
+    }
+
+    /// What the events follow: the held command from its exec on, the -p processes' threads, or every task.
+    private func perfTarget(_ target: ResolvedTarget, command: HeldCommand?) -> PerfTarget {
+        if let command { return .command(pid: command.pid) }
+        if case .pids = options.target { return .threads(target.threads) }
+        return .systemWide
     }
 
     /// Opens the events and maps the rings, saying on stderr what had to be given up.
