@@ -62,9 +62,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Reports: SQL views of Schema/ plus grouping, filters and formatting.
+        // Reports: what a report holds, read through the SQL views of the schema (grouped tables, stacks, the
+        // timeline, the run header and statistics), and the output files it writes. Nothing here formats.
         .target(name: "TprofReport", dependencies: ["TprofStore", "CTprofLinux"]),
-        // Output formats for other tools: pprof (profile.proto, gzipped) and speedscope.
+        // Output formats, one file each: table, CSV, JSON, folded stacks, the call tree as text, the SVG flame
+        // graph and timeline, pprof (profile.proto, gzipped) and speedscope.
         .target(
             name: "TprofExport",
             dependencies: ["TprofReport", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]

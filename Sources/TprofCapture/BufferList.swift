@@ -163,6 +163,15 @@ public final class BufferList {
         heldByWriter -= buffers.count
     }
 
+    /// Lets go of the buffers kept for reuse, once the list is closed and the writer is done with it: the
+    /// finishing stage that follows must not hold the recording's buffer budget.
+    public func releaseFreeBuffers() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard closed else { return }
+        free = []
+    }
+
     // MARK: Statistics
 
     /// One CPU's counters and what the writer did with its samples.

@@ -23,8 +23,8 @@ public enum StackUnwinding {
             let tables = try UserStackTables(database: db, schema: schema)
             let total = try tables.count()
             try progress?(0, total)
-            let interner = StackInterner()
-            try interner.load(from: db)
+            // Unwound stacks get nodes of their own after the recorded ones.
+            let interner = StackInterner(firstID: try tables.nextStackID())
             // One session per address space: a process that execs gets a new one, so samples from before the
             // exec are unwound with the files that were mapped then.
             struct SpaceKey: Hashable { var pid: Int32; var start: Int64 }
@@ -42,12 +42,14 @@ public enum StackUnwinding {
                 let (frames, failure) = session.unwind(registers: row.registers, stack: row.stack,
                                                        maxFrames: maxFrames)
                 outcome.outcomes[failure ?? "complete", default: 0] += 1
-                var raw = interner.kernelChain(leaf: row.stackID)
-                if !frames.isEmpty { raw += [StackInterner.contextUser] + frames }
-                // A stack that stopped early ends in a [truncated] frame (address 0) at its root.
-                if failure != nil && !frames.isEmpty { raw.append(0) }
                 done += 1
                 if done % 1000 == 0 { try progress?(done, total) }
+                // Nothing unwound: the sample keeps the kernel's chain it was recorded with.
+                guard !frames.isEmpty else { return }
+                var raw = try tables.kernelChain(leaf: row.stackID)
+                raw += [StackInterner.contextUser] + frames
+                // A stack that stopped early ends in a [truncated] frame (address 0) at its root.
+                if failure != nil { raw.append(0) }
                 guard let leaf = interner.intern(raw[...]) else { return }
                 try tables.setStack(sampleID: row.sampleID, leaf: leaf)
             }

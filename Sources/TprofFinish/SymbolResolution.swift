@@ -19,16 +19,6 @@ public final class SymbolResolution {
         self.useRunningKernel = useRunningKernel
     }
 
-    /// An address to name, and the group it is named in.
-    private struct Work {
-        var pid: Int32
-        var pc: UInt64
-        /// The file whose symbols name it, numbered in the order met (0: the kernel, 1: no file).
-        var group: Int32
-        /// Index into `mappings`, -1 when no mapping covers it, `truncated` for the root of a partial stack.
-        var mapping: Int32
-    }
-
     private struct MappingKey: Hashable {
         var start: UInt64
         var end: UInt64
@@ -72,18 +62,18 @@ public final class SymbolResolution {
             var groupIndex: [String: Int32] = [:]
             var mappings: [MappingRecord] = []
             var mappingIndices: [MappingKey: Int32] = [:]
-            var work: [Work] = []
+            let queue = try ResolutionQueue(database: db)
             var timeDependent: [Int32: Set<UInt64>] = [:]
             var framesOfTimeDependent: [(pid: Int32, pc: UInt64)] = []
             try tables.forEachSampledAddress { address in
                 let (pid, pc) = (address.pid, address.pc)
                 // The root of a partial stack is a frame at address 0 (at 0 - 1 when marked a return address).
                 if (pc == 0 || pc == UInt64.max) && !address.sampled {
-                    work.append(Work(pid: pid, pc: pc, group: 1, mapping: Self.truncated))
+                    try queue.append(.init(group: 1, place: pc, pid: pid, pc: pc, mapping: Self.truncated))
                     return
                 }
                 if Symbolizer.isKernel(pc, kernelMode: address.kernel) {
-                    work.append(Work(pid: pid, pc: pc, group: 0, mapping: -1))
+                    try queue.append(.init(group: 0, place: pc, pid: pid, pc: pc, mapping: -1))
                     return
                 }
                 let candidates = spaces.candidates(pid: pid, address: pc)
@@ -119,17 +109,19 @@ public final class SymbolResolution {
                         mappingIndices[key] = mappingIndex
                     }
                 }
-                work.append(Work(pid: pid, pc: pc, group: group, mapping: mappingIndex))
+                // By place in each file: the processes that ran the same code (each with its own load address)
+                // come together, and the symbolizer's cache names the place once for all of them.
+                let place = mapping.map { pc &- $0.start &+ $0.pageOffset } ?? pc
+                try queue.append(.init(group: group, place: place, pid: pid, pc: pc, mapping: mappingIndex))
             }
             groupIndex = [:]
             mappingIndices = [:]
-            work.sort { ($0.group, $0.pc, $0.pid) < ($1.group, $1.pc, $1.pid) }
 
             var writer = AddressWriter(tables: tables, symbolizer: symbolizer)
             var done = 0
             var currentGroup: Int32 = -1
             var kernelFrame: (pc: UInt64, frame: ResolvedFrame)?
-            for item in work {
+            try queue.drain { item in
                 if item.group != currentGroup {
                     symbolizer.releaseImages()
                     currentGroup = item.group
@@ -153,7 +145,6 @@ public final class SymbolResolution {
                 if done % 1000 == 0 { try progress?(done, total) }
             }
             symbolizer.releaseImages()
-            work = []
             mappings = []
             try tables.writeSymbolCounts()
             // Sampled addresses of a changing mapping that are also stack frames get their whole-run row only now,

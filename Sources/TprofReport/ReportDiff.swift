@@ -1,7 +1,7 @@
 import Foundation
 import TprofStore
 
-/// Comparisons of two runs, each normalised by its own total: a grouped report, folded stacks.
+/// Comparisons of two runs, each normalised by its own total (`FoldedFormat` compares folded stacks).
 public enum ReportDiff {
     /// Joins two `SampleReport` results on their key columns: each key's share in both runs and the change in
     /// percentage points, largest change first.
@@ -37,22 +37,5 @@ public enum ReportDiff {
         }
         return ResultTable(columns: keyColumns + ["base percent", "new percent", "change", "base samples",
                                                   "new samples"], rows: sorted)
-    }
-
-    /// The two-count folded format of flamegraph.pl's difffolded: `stack base_count new_count`.
-    public static func folded(base: StackProfile, new: StackProfile) -> String {
-        func counts(_ profile: StackProfile) -> [String: Int64] {
-            var result: [String: Int64] = [:]
-            for line in profile.folded().split(separator: "\n") {
-                guard let space = line.lastIndex(of: " "), let count = Int64(line[line.index(after: space)...]) else {
-                    continue
-                }
-                result[String(line[..<space]), default: 0] += count
-            }
-            return result
-        }
-        let b = counts(base)
-        let n = counts(new)
-        return Set(b.keys).union(n.keys).sorted().map { "\($0) \(b[$0] ?? 0) \(n[$0] ?? 0)\n" }.joined()
     }
 }

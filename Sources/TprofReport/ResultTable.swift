@@ -30,7 +30,7 @@ public struct ResultTable: Equatable {
 
 extension SQLiteValue {
     /// The value as text for output; NULL is empty, reals keep two decimals.
-    var text: String {
+    public var text: String {
         switch self {
         case .integer(let v): return String(v)
         case .real(let v): return String(format: "%.2f", v)
@@ -39,7 +39,7 @@ extension SQLiteValue {
         }
     }
 
-    var isNumber: Bool {
+    public var isNumber: Bool {
         switch self {
         case .integer, .real: return true
         default: return false

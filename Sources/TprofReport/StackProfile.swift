@@ -105,24 +105,6 @@ public struct StackProfile {
         return StackProfile(stacks: stacks)
     }
 
-    // MARK: Folded stacks
-
-    /// Brendan Gregg's folded format: `comm;root;...;leaf count`, kernel frames marked `_[k]`, sorted.
-    public func folded() -> String {
-        var counts: [String: Int64] = [:]
-        for stack in stacks {
-            let names = [Self.foldedName(stack.comm)] + stack.frames.map { frame in
-                Self.foldedName(frame.name) + (frame.kernel ? "_[k]" : "")
-            }
-            counts[names.joined(separator: ";"), default: 0] += stack.samples
-        }
-        return counts.keys.sorted().map { "\($0) \(counts[$0] ?? 0)\n" }.joined()
-    }
-
-    private static func foldedName(_ name: String) -> String {
-        name.replacingOccurrences(of: ";", with: ":").replacingOccurrences(of: "\n", with: " ")
-    }
-
     // MARK: Self and inclusive shares
 
     /// Per frame: samples in which it is anywhere on the stack (counted once, however often it recurs) and
@@ -185,7 +167,7 @@ public struct StackProfile {
         init(frame: Frame?) { self.frame = frame }
 
         /// The node's samples as a percentage of `total`.
-        func share(of total: Double) -> Double { 100 * Double(samples) / total }
+        public func share(of total: Double) -> Double { 100 * Double(samples) / total }
 
         /// Children, most samples first; ties in a fixed order (name, library, user before kernel), since the
         /// children dictionary's order differs from run to run.
@@ -218,25 +200,8 @@ public struct StackProfile {
         return root
     }
 
-    /// The call tree as indented text: percent of all samples, samples, name.
-    public func treeText(inverted: Bool, depth: Int?, percentLimit: Double) -> String {
-        let root = tree(inverted: inverted)
-        let total = Double(max(1, root.samples))
-        var out = ""
-        func walk(_ node: TreeNode, level: Int) {
-            for child in Self.shownChildren(of: node, total: total, percentLimit: percentLimit) {
-                let name = (child.frame?.name ?? "?") + ((child.frame?.kernel ?? false) ? " [k]" : "")
-                out += String(format: "%7.2f%% %9lld  ", child.share(of: total), child.samples)
-                    + String(repeating: "  ", count: level) + name + "\n"
-                if depth.map({ level + 1 < $0 }) ?? true { walk(child, level: level + 1) }
-            }
-        }
-        walk(root, level: 0)
-        return out
-    }
-
     /// The children a printed tree shows: most samples first, none below `percentLimit` percent of all samples.
-    static func shownChildren(of node: TreeNode, total: Double, percentLimit: Double) -> [TreeNode] {
+    public static func shownChildren(of node: TreeNode, total: Double, percentLimit: Double) -> [TreeNode] {
         node.sortedChildren.filter { $0.share(of: total) >= percentLimit }
     }
 }

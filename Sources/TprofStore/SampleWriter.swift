@@ -152,6 +152,7 @@ public final class SampleWriter {
     public func finish() {
         thread?.join()
         thread = nil
+        list.releaseFreeBuffers()
         stacks = StackInterner()
         rollup = SampleRollup()
         _ = CTprofLinux_release_free_heap()

@@ -7,33 +7,99 @@
 /// order, and each process's rows go in sorted, many to a statement: appended to the B-trees rather than inserted at
 /// random places, without a statement's own cost for each row. No table of (pid, node) pairs is kept between the
 /// passes: writing and joining one cost more than the walk.
+/// The frames of each process's sampled stacks, walked twice over the `stacks` tree: first to gather each process's
+/// distinct frame addresses into `temp.finish_addresses` (return addresses at address - 1), then, once those are
+/// named, to write a `stack_addresses` row for each (pid, stack node).
+///
+/// Stack ids are dense, so each node's parent, named address, kernel flag and the last process that passed it fit in
+/// arrays of 17 bytes a node; a walk stops at the first node its process has already passed. Leaves come in pid
+/// order, and each process's rows go in sorted, many to a statement: appended to the B-trees rather than inserted at
+/// random places, without a statement's own cost for each row. No table of (pid, node) pairs is kept between the
+/// passes: writing and joining one cost more than the walk.
+///
+/// The table is a forest (the recorder starts a new tree when its budget is full), and no parent lies outside its
+/// tree, so a long recording is walked a range of whole trees at a time and the arrays stay bounded (a single tree
+/// larger than a range, from a file written otherwise, is walked whole); the arrays are let go between the passes,
+/// while the addresses are named.
 final class StackFrameWalk {
     private let db: SQLiteDatabase
-    /// -1: no such node (a damaged file's stack id leads nowhere).
-    private var parent: [Int32]
-    private var namedPC: [UInt64]
-    private var kernel: [Bool]
+    /// Id ranges walked one at a time: whole trees, at least `nodesPerRange` nodes each (the last one aside).
+    private let ranges: [Range<Int>]
+    /// 9 MB of arrays (a tree of the recorder's is about half that).
+    static let defaultNodesPerRange = 1 << 19
+    /// The range the arrays hold; index = id - `range.lowerBound`.
+    private var range = 0..<0
+    /// The parent's id; -1: no such node (a damaged file's stack id leads nowhere).
+    private var parent: [Int32] = []
+    private var namedPC: [UInt64] = []
+    private var kernel: [Bool] = []
     /// No pid is Int32.min: a node no process has passed yet (in the current pass).
-    private var passedBy: [Int32]
+    private var passedBy: [Int32] = []
     private var processNodes: [Int] = []
     private static let rowsPerInsert = 64
 
-    init(database: SQLiteDatabase, maxID: Int) throws {
+    init(database: SQLiteDatabase, maxID: Int, nodesPerRange: Int = defaultNodesPerRange) throws {
         db = database
-        parent = [Int32](repeating: -1, count: maxID + 1)
-        namedPC = [UInt64](repeating: 0, count: maxID + 1)
-        kernel = [Bool](repeating: false, count: maxID + 1)
-        passedBy = [Int32](repeating: Int32.min, count: maxID + 1)
-        let nodes = try db.prepare("SELECT id, parent_id, address, kernel, return_address FROM stacks")
+        ranges = try Self.ranges(in: database, maxID: maxID, nodesPerRange: max(1, nodesPerRange))
+    }
+
+    /// Cuts 1...maxID where no node after a cut has a parent before it. Each root (parent 0) may start a tree; a
+    /// node whose parent lies before a candidate rules the candidate out. Candidates are kept ascending, so the
+    /// ruled-out ones are popped from the end.
+    private static func ranges(in db: SQLiteDatabase, maxID: Int, nodesPerRange: Int) throws -> [Range<Int>] {
+        guard maxID > nodesPerRange else { return [1..<maxID + 1] }
+        var cuts: [Int] = []
+        let nodes = try db.prepare("SELECT id, parent_id FROM stacks ORDER BY id")
+        while try nodes.step() {
+            let id = Int(nodes.int64(0))
+            let parentID = Int(truncatingIfNeeded: nodes.int64(1))
+            if parentID > 0 {
+                while let last = cuts.last, last > parentID { cuts.removeLast() }
+            } else if id > 1 {
+                cuts.append(id)
+            }
+        }
+        var ranges: [Range<Int>] = []
+        var start = 1
+        for cut in cuts where cut - start >= nodesPerRange {
+            ranges.append(start..<cut)
+            start = cut
+        }
+        ranges.append(start..<maxID + 1)
+        return ranges
+    }
+
+    /// Reads the nodes of `ids` into the arrays (a parent outside them is treated as missing).
+    private func load(_ ids: Range<Int>) throws {
+        guard ids != range else { return }
+        range = ids
+        parent = [Int32](repeating: -1, count: ids.count)
+        namedPC = [UInt64](repeating: 0, count: ids.count)
+        kernel = [Bool](repeating: false, count: ids.count)
+        passedBy = [Int32](repeating: Int32.min, count: ids.count)
+        let nodes = try db.prepare(
+            "SELECT id, parent_id, address, kernel, return_address FROM stacks WHERE id >= ? AND id < ?")
+        nodes.bind(1, Int64(ids.lowerBound))
+        nodes.bind(2, Int64(ids.upperBound))
         while try nodes.step() {
             let id = nodes.int64(0)
             let parentID = nodes.int64(1)
-            guard id > 0, id <= Int64(maxID) else { continue }
-            parent[Int(id)] = parentID > 0 && parentID <= Int64(maxID) ? Int32(parentID) : 0
+            let index = Int(id) - ids.lowerBound
+            parent[index] = parentID > 0 && ids.contains(Int(parentID)) ? Int32(parentID) : 0
             let address = UInt64(bitPattern: nodes.int64(2))
-            namedPC[Int(id)] = nodes.int64(4) != 0 ? address &- 1 : address
-            kernel[Int(id)] = nodes.int64(3) != 0
+            namedPC[index] = nodes.int64(4) != 0 ? address &- 1 : address
+            kernel[index] = nodes.int64(3) != 0
         }
+    }
+
+    /// Lets the arrays go (while the addresses are named).
+    private func release() {
+        range = 0..<0
+        parent = []
+        namedPC = []
+        kernel = []
+        passedBy = []
+        processNodes = []
     }
 
     /// First pass: every process's distinct frame addresses into `temp.finish_addresses`.
@@ -52,12 +118,12 @@ final class StackFrameWalk {
                 try upsert.runBound()
             }
         }
+        release()
     }
 
     /// Second pass, once the addresses are named: a `stack_addresses` row for each (pid, node), pointing at the
     /// whole-run address row of the node's named address.
     func writeStackAddresses(wholeRunFrom validFrom: Int64) throws {
-        passedBy = [Int32](repeating: Int32.min, count: passedBy.count)
         let columns = "INSERT OR IGNORE INTO stack_addresses (pid, stack_id, address_id) VALUES "
         let insertOne = try db.prepare(columns + "(?, ?, ?)")
         let insertMany = try db.prepare(
@@ -79,7 +145,7 @@ final class StackFrameWalk {
                     let node = processNodes[start + row]
                     let column = Int32(row * 3)
                     statement.bind(column + 1, Int64(pid))
-                    statement.bind(column + 2, Int64(node))
+                    statement.bind(column + 2, Int64(range.lowerBound + node))
                     // Every gathered address has its row; a missing one (cannot happen) points at no row.
                     statement.bind(column + 3, ids[namedPC[node]] ?? 0)
                 }
@@ -87,35 +153,43 @@ final class StackFrameWalk {
                 start += count
             }
         }
+        release()
     }
 
-    /// Calls `body` once per process with `processNodes` holding every node its sampled stacks pass through.
+    /// Calls `body` once per (range, process) with `processNodes` holding every node of the range its sampled stacks
+    /// pass through (ids less the range's start, so they index the arrays).
     private func forEachProcess(_ body: (Int32) throws -> Void) throws {
         let leaves = try db.prepare(
-            "SELECT DISTINCT pid, stack_id FROM sample_counts WHERE stack_id > 0 AND stack_id < ? ORDER BY pid")
-        leaves.bind(1, Int64(parent.count))
-        var currentPID: Int32?
-        while try leaves.step() {
-            let pid = Int32(truncatingIfNeeded: leaves.int64(0))
-            if pid != currentPID {
-                if let currentPID { try body(currentPID) }
-                processNodes.removeAll(keepingCapacity: true)
-                currentPID = pid
+            "SELECT DISTINCT pid, stack_id FROM sample_counts WHERE stack_id >= ? AND stack_id < ? ORDER BY pid")
+        for ids in ranges {
+            try load(ids)
+            leaves.bind(1, Int64(ids.lowerBound))
+            leaves.bind(2, Int64(ids.upperBound))
+            var currentPID: Int32?
+            while try leaves.step() {
+                let pid = Int32(truncatingIfNeeded: leaves.int64(0))
+                if pid != currentPID {
+                    if let currentPID { try body(currentPID) }
+                    processNodes.removeAll(keepingCapacity: true)
+                    currentPID = pid
+                }
+                walk(from: Int(leaves.int64(1)) - ids.lowerBound, pid: pid)
             }
-            walk(from: Int(leaves.int64(1)), pid: pid)
+            try leaves.bind([])
+            if let currentPID { try body(currentPID) }
+            processNodes.removeAll(keepingCapacity: true)
         }
-        if let currentPID { try body(currentPID) }
-        processNodes.removeAll(keepingCapacity: true)
     }
 
     private func walk(from leaf: Int, pid: Int32) {
+        let base = range.lowerBound
         var node = leaf
         var depth = 0
         // The depth bound ends a cycle in a damaged file.
-        while node != 0, parent[node] >= 0, passedBy[node] != pid, depth < 4096 {
+        while node >= 0, parent[node] >= 0, passedBy[node] != pid, depth < 4096 {
             passedBy[node] = pid
             processNodes.append(node)
-            node = Int(parent[node])
+            node = parent[node] == 0 ? -1 : Int(parent[node]) - base
             depth += 1
         }
     }

@@ -6,6 +6,11 @@
 /// the hit checked frame by frame against the tree; only a chain seen for the first time walks the tree from its root,
 /// one open-addressing probe a frame. The tables and the nodes live in manually managed memory read through local
 /// pointers, so no access on the path is checked for exclusivity at run time.
+///
+/// Memory is bounded however long the recording: once the tree in memory holds `nodeBudget` nodes, the next
+/// `writePending` (after the nodes are in the table) starts a new tree with the following ids. A chain seen again
+/// after that gets new nodes, so the `stacks` table is a forest of trees, each a contiguous range of ids whose
+/// parents stay inside it; the same path may then appear under two leaves.
 public final class StackInterner {
     /// Frame flags stored in `stacks`.
     static let kernelFlag: UInt8 = 1
@@ -17,30 +22,39 @@ public final class StackInterner {
     public static let contextUser = UInt64(bitPattern: -512)
     static let contextGuestKernel = UInt64(bitPattern: -2176)
 
-    /// One node of the tree, indexed by id - 1.
+    /// Nodes held in memory before a new tree is started: about 16 MB of tables (16-byte nodes, node slots at
+    /// most half full, chain slots).
+    public static let defaultNodeBudget = 262_000
+
+    /// One node of the tree in memory, indexed by its local id - 1 (local id = id - `idBase`). 16 bytes.
     struct Node {
         var address: UInt64
-        /// The parent's id, 0 for a root (also for a damaged row's node, which is never matched).
-        var parent: Int64
-        var depth: Int
+        /// The parent's local id, 0 for a root.
+        var parent: UInt32
+        /// Frames above this one, saturated (a chain is at most a few thousand frames: one perf record).
+        var depth: UInt16
         var flags: UInt8
     }
 
-    /// Nodes, `nodeCount` of `nodeCapacity` valid.
+    private let nodeBudget: Int
+    /// The id of the current tree's first node, less one.
+    private var idBase: Int64
+
+    /// Nodes of the current tree, `nodeCount` of `nodeCapacity` valid.
     private var nodes: UnsafeMutablePointer<Node>
     private var nodeCount = 0
     private var nodeCapacity = 0
 
     /// Open-addressing table of nodes by (parent, address, flags): each slot is the key's hash in its upper 32 bits
-    /// and the node id in its lower 32 (0: empty). Power-of-two size, at most half full.
+    /// and the local id in its lower 32 (0: empty). Power-of-two size, at most half full.
     private var nodeSlots: UnsafeMutablePointer<UInt64>
     private var nodeSlotMask = 0
     private var nodeSlotsUsed = 0
 
-    /// Open-addressing table of whole chains: the raw chain's hash and its leaf (0: empty).
+    /// Open-addressing table of whole chains: the raw chain's hash and its leaf's local id (0: empty).
     struct ChainSlot {
         var hash: UInt64
-        var leaf: Int64
+        var leaf: UInt32
     }
     private var chainSlots: UnsafeMutablePointer<ChainSlot>
     private var chainSlotMask = 0
@@ -51,10 +65,15 @@ public final class StackInterner {
     private var scratchFlags: UnsafeMutablePointer<UInt8>
     private var scratchCapacity = 0
 
-    /// Ids of the nodes created since the last `writePending`, in creation order (ascending).
-    private var pendingFrom: Int64 = 1
+    /// Local ids of the nodes created since the last `writePending`, in creation order (ascending).
+    private var pendingFrom = 1
 
-    public init() {
+    /// - Parameters:
+    ///   - firstID: the id of the first node created (the `stacks` table's ids below it are left alone).
+    ///   - nodeBudget: nodes held in memory before a new tree is started.
+    public init(firstID: Int64 = 1, nodeBudget: Int = StackInterner.defaultNodeBudget) {
+        self.idBase = max(0, firstID - 1)
+        self.nodeBudget = max(1, min(nodeBudget, Int(UInt32.max) / 2))
         // Sized for a short -g recording (a few hundred kB); they double as they fill.
         nodeCapacity = 8192
         nodes = .allocate(capacity: nodeCapacity)
@@ -77,42 +96,23 @@ public final class StackInterner {
         scratchFlags.deallocate()
     }
 
-    /// Loads the nodes already in the `stacks` table, so new chains extend the same tree.
-    public func load(from db: SQLiteDatabase) throws {
-        let rows = try db.prepare("SELECT id, parent_id, address, kernel, return_address, depth FROM stacks ORDER BY id")
-        while try rows.step() {
-            let id = rows.int64(0)
-            guard id == Int64(nodeCount + 1) else { continue }
-            var nodeFlags: UInt8 = rows.int64(3) != 0 ? Self.kernelFlag : 0
-            if rows.int64(4) != 0 { nodeFlags |= Self.returnAddressFlag }
-            // A parent is always interned before its children. A row that says otherwise (a damaged file) keeps
-            // its id but is never matched, so every walk up the tree stays inside it and ends.
-            let parent = rows.int64(1)
-            let valid = parent >= 0 && parent < id
-            let address = UInt64(bitPattern: rows.int64(2))
-            appendNode(Node(address: address, parent: valid ? parent : 0,
-                            depth: Int(max(0, min(rows.int64(5), Int64(Int32.max)))), flags: nodeFlags))
-            if valid { insertNodeSlot(id: id, parent: parent, address: address, flags: nodeFlags, replacing: true) }
-        }
-        pendingFrom = Int64(nodeCount + 1)
-    }
-
     /// Inserts the nodes created since the last call into `stacks`.
     public func writePending(to db: SQLiteDatabase) throws {
-        guard pendingFrom <= Int64(nodeCount) else { return }
+        guard pendingFrom <= nodeCount else { return }
         let insert = try db.prepare(
             "INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES (?, ?, ?, ?, ?, ?)")
         try writePending(using: insert)
     }
 
     /// Inserts the pending nodes with statements prepared by the caller (kept across batches by the writer):
-    /// `many` inserts `rowsPerInsert` rows at once, `one` a single row.
+    /// `many` inserts `rowsPerInsert` rows at once, `one` a single row. Once every node is in the table, a tree
+    /// over its budget is let go and the next node starts a new one.
     func writePending(using one: SQLiteStatement, many: SQLiteStatement? = nil, rowsPerInsert: Int = 1) throws {
-        while pendingFrom <= Int64(nodeCount) {
-            let left = Int64(nodeCount) - pendingFrom + 1
+        while pendingFrom <= nodeCount {
+            let left = nodeCount - pendingFrom + 1
             let statement: SQLiteStatement
             let rows: Int
-            if let many, left >= Int64(rowsPerInsert) {
+            if let many, left >= rowsPerInsert {
                 statement = many
                 rows = rowsPerInsert
             } else {
@@ -121,10 +121,10 @@ public final class StackInterner {
             }
             var parameter: Int32 = 1
             for row in 0..<rows {
-                let id = pendingFrom + Int64(row)
-                let node = nodes[Int(id - 1)]
-                statement.bind(parameter, id)
-                statement.bind(parameter + 1, node.parent)
+                let local = pendingFrom + row
+                let node = nodes[local - 1]
+                statement.bind(parameter, idBase + Int64(local))
+                statement.bind(parameter + 1, node.parent == 0 ? 0 : idBase + Int64(node.parent))
                 statement.bind(parameter + 2, Int64(bitPattern: node.address))
                 statement.bind(parameter + 3, Int64(node.flags & Self.kernelFlag))
                 statement.bind(parameter + 4, node.flags & Self.returnAddressFlag != 0 ? 1 : 0)
@@ -132,26 +132,13 @@ public final class StackInterner {
                 parameter += 6
             }
             try statement.runBound()
-            pendingFrom += Int64(rows)
+            pendingFrom += rows
         }
+        if nodeCount >= nodeBudget || chainSlotsUsed >= nodeBudget { startNewTree() }
     }
 
-    /// The raw kernel part of a stored stack, leaf first with its context marker, for joining with user frames.
-    public func kernelChain(leaf: Int64) -> [UInt64] {
-        var chain: [UInt64] = []
-        var node = leaf
-        var steps = 0
-        while node > 0, Int(node) <= nodeCount, steps < 4096 {
-            let entry = nodes[Int(node - 1)]
-            if entry.flags & Self.kernelFlag != 0 { chain.append(entry.address) }
-            node = entry.parent
-            steps += 1
-        }
-        return chain.isEmpty ? [] : [Self.contextKernel] + chain
-    }
-
-    /// Distinct stack nodes so far.
-    var count: Int { nodeCount }
+    /// Distinct stack nodes so far, in every tree.
+    var count: Int { Int(idBase) + nodeCount }
 
     /// The leaf id for a raw call chain (leaf first, with context markers), or nil when it has no frames.
     public func intern(_ raw: ArraySlice<UInt64>) -> Int64? {
@@ -168,7 +155,7 @@ public final class StackInterner {
         while true {
             let entry = chains[slot]
             if entry.leaf == 0 { break }
-            if entry.hash == hash && matches(leaf: entry.leaf, raw: raw) { return entry.leaf }
+            if entry.hash == hash && matches(leaf: entry.leaf, raw: raw) { return idBase + Int64(entry.leaf) }
             slot = (slot &+ 1) & chainMask
         }
         guard let leaf = insertChain(raw) else { return nil }
@@ -176,11 +163,11 @@ public final class StackInterner {
         chains[slot] = ChainSlot(hash: hash, leaf: leaf)
         chainSlotsUsed += 1
         if chainSlotsUsed * 2 > chainSlotMask { growChainSlots() }
-        return leaf
+        return idBase + Int64(leaf)
     }
 
-    /// Walks the tree from the root along a chain not seen before, adding the nodes it lacks; its leaf.
-    private func insertChain(_ raw: UnsafeBufferPointer<UInt64>) -> Int64? {
+    /// Walks the tree from the root along a chain not seen before, adding the nodes it lacks; its leaf's local id.
+    private func insertChain(_ raw: UnsafeBufferPointer<UInt64>) -> UInt32? {
         if raw.count > scratchCapacity { growScratch(raw.count) }
         let addresses = scratchAddresses
         let frameFlags = scratchFlags
@@ -192,7 +179,7 @@ public final class StackInterner {
             return true
         }
         guard frames > 0 else { return nil }
-        var parent: Int64 = 0
+        var parent: UInt32 = 0
         var index = frames - 1
         while index >= 0 {
             let address = addresses[index]
@@ -203,9 +190,9 @@ public final class StackInterner {
         return parent
     }
 
-    /// The id of the node (parent, address, flags), added when missing.
+    /// The local id of the node (parent, address, flags), added when missing.
     @inline(__always)
-    private func findOrAddNode(parent: Int64, address: UInt64, flags: UInt8) -> Int64 {
+    private func findOrAddNode(parent: UInt32, address: UInt64, flags: UInt8) -> UInt32 {
         let hash = Self.nodeHash(parent: parent, address: address, flags: flags)
         let tag = hash & 0xffff_ffff_0000_0000
         let mask = nodeSlotMask
@@ -216,35 +203,47 @@ public final class StackInterner {
             let value = slots[slot]
             if value == 0 { break }
             if value & 0xffff_ffff_0000_0000 == tag {
-                let id = Int64(value & 0xffff_ffff)
-                let node = nodes[Int(id - 1)]
+                let id = UInt32(truncatingIfNeeded: value)
+                let node = nodes[Int(id) - 1]
                 if node.address == address && node.parent == parent && node.flags == flags { return id }
             }
             slot = (slot &+ 1) & mask
         }
-        let depth = parent == 0 ? 0 : nodes[Int(parent - 1)].depth + 1
+        let parentDepth = parent == 0 ? nil : nodes[Int(parent) - 1].depth
+        let depth = parentDepth.map { $0 == UInt16.max ? $0 : $0 + 1 } ?? 0
         appendNode(Node(address: address, parent: parent, depth: depth, flags: flags))
-        let id = Int64(nodeCount)
-        precondition(id < 0xffff_ffff, "more stack nodes than the interner indexes")
+        // A tree is let go at its budget (far below 2^31 nodes), so a local id always fits the slot's lower half.
+        let id = UInt32(nodeCount)
         slots[slot] = tag | UInt64(id)
         nodeSlotsUsed += 1
         if nodeSlotsUsed * 2 > nodeSlotMask { growNodeSlots() }
         return id
     }
 
-    /// True when the chain from `leaf` to the root is exactly the raw entries.
+    /// True when the chain from `leaf` (a local id) to the root is exactly the raw entries.
     @inline(__always)
-    private func matches(leaf: Int64, raw: UnsafeBufferPointer<UInt64>) -> Bool {
+    private func matches(leaf: UInt32, raw: UnsafeBufferPointer<UInt64>) -> Bool {
         let nodes = self.nodes
         var node = leaf
         let complete = Self.forEachFrame(raw) { address, frameFlags in
             guard node > 0 else { return false }
-            let entry = nodes[Int(node - 1)]
+            let entry = nodes[Int(node) - 1]
             guard entry.address == address && entry.flags == frameFlags else { return false }
             node = entry.parent
             return true
         }
-        return complete && node == 0 && leaf > 0
+        return complete && node == 0
+    }
+
+    /// Lets the tree in memory go, its nodes all written: ids go on from the last one.
+    private func startNewTree() {
+        idBase += Int64(nodeCount)
+        nodeCount = 0
+        pendingFrom = 1
+        nodeSlots.update(repeating: 0, count: nodeSlotMask + 1)
+        nodeSlotsUsed = 0
+        chainSlots.update(repeating: ChainSlot(hash: 0, leaf: 0), count: chainSlotMask + 1)
+        chainSlotsUsed = 0
     }
 
     /// Calls `body` with each frame of a raw chain, leaf first, with its flags: context markers switch between
@@ -279,8 +278,8 @@ public final class StackInterner {
     }
 
     @inline(__always)
-    static func nodeHash(parent: Int64, address: UInt64, flags: UInt8) -> UInt64 {
-        mix(address &* 0x9e37_79b9_7f4a_7c15 ^ (UInt64(bitPattern: parent) &* 0xc2b2_ae3d_27d4_eb4f) ^ UInt64(flags))
+    static func nodeHash(parent: UInt32, address: UInt64, flags: UInt8) -> UInt64 {
+        mix(address &* 0x9e37_79b9_7f4a_7c15 ^ (UInt64(parent) &* 0xc2b2_ae3d_27d4_eb4f) ^ UInt64(flags))
     }
 
     /// The 64-bit finalizer of MurmurHash3.
@@ -312,29 +311,6 @@ public final class StackInterner {
         nodeCapacity = capacity
     }
 
-    /// Puts a node in the node table; `replacing` an equal key's id (as a damaged file's duplicate rows do).
-    private func insertNodeSlot(id: Int64, parent: Int64, address: UInt64, flags: UInt8, replacing: Bool) {
-        let hash = Self.nodeHash(parent: parent, address: address, flags: flags)
-        let tag = hash & 0xffff_ffff_0000_0000
-        precondition(id < 0xffff_ffff, "more stack nodes than the interner indexes")
-        var slot = Int(truncatingIfNeeded: hash) & nodeSlotMask
-        while true {
-            let value = nodeSlots[slot]
-            if value == 0 { break }
-            if replacing && value & 0xffff_ffff_0000_0000 == tag {
-                let node = nodes[Int(value & 0xffff_ffff) - 1]
-                if node.address == address && node.parent == parent && node.flags == flags {
-                    nodeSlots[slot] = tag | UInt64(id)
-                    return
-                }
-            }
-            slot = (slot &+ 1) & nodeSlotMask
-        }
-        nodeSlots[slot] = tag | UInt64(id)
-        nodeSlotsUsed += 1
-        if nodeSlotsUsed * 2 > nodeSlotMask { growNodeSlots() }
-    }
-
     @inline(never)
     private func growNodeSlots() {
         let oldSlots = nodeSlots
@@ -346,7 +322,7 @@ public final class StackInterner {
         for index in 0..<oldCount {
             let value = oldSlots[index]
             guard value != 0 else { continue }
-            let node = nodes[Int(value & 0xffff_ffff) - 1]
+            let node = nodes[Int(truncatingIfNeeded: value & 0xffff_ffff) - 1]
             // The stored tag is the hash's upper half; the position needs its lower half, so hash again.
             let hash = Self.nodeHash(parent: node.parent, address: node.address, flags: node.flags)
             var slot = Int(truncatingIfNeeded: hash) & mask

@@ -13,6 +13,8 @@ public final class SymbolTables {
     private var insertCount: SQLiteStatement?
     /// The walk of the stacks tree between gathering the addresses and writing `stack_addresses`.
     private var frameWalk: StackFrameWalk?
+    /// Stack nodes the walk holds at once (smaller in tests, to walk a forest range by range).
+    var nodesPerWalkRange = StackFrameWalk.defaultNodesPerRange
 
     /// The validity of an address row that holds for the whole run.
     public static let unbounded = (from: Int64.min, to: Int64.max)
@@ -147,7 +149,7 @@ public final class SymbolTables {
                 """)
             return
         }
-        let walk = try StackFrameWalk(database: db, maxID: Int(maxID))
+        let walk = try StackFrameWalk(database: db, maxID: Int(maxID), nodesPerRange: nodesPerWalkRange)
         try walk.gatherAddresses()
         frameWalk = walk
     }
@@ -261,7 +263,7 @@ public final class SymbolTables {
         frameWalk = nil
         try db.execute("""
             DROP TABLE IF EXISTS temp.earlier_names; DROP TABLE IF EXISTS temp.finish_addresses;
-            DROP TABLE IF EXISTS temp.finish_frames;
+            DROP TABLE IF EXISTS temp.finish_frames; DROP TABLE IF EXISTS temp.finish_queue;
             """)
     }
 }

@@ -5,6 +5,10 @@ public final class UserStackTables {
     /// The schema holding `user_stacks`: "main" with --keep-stacks, else the attached scratch file.
     private let schema: String
     private let update: SQLiteStatement
+    private let stackNode: SQLiteStatement
+    /// Kernel chains by leaf, bounded: the samples of one kernel path share it.
+    private var kernelChains: [Int64: [UInt64]] = [:]
+    private static let cachedKernelChains = 16384
 
     /// One copied stack and the sample it belongs to.
     public struct Row {
@@ -22,6 +26,34 @@ public final class UserStackTables {
         db = database
         self.schema = schema
         update = try db.prepare("UPDATE samples SET stack_id = ? WHERE rowid = ?")
+        stackNode = try db.prepare("SELECT parent_id, address, kernel FROM stacks WHERE id = ?")
+    }
+
+    /// The id after the last one in `stacks`: where the unwound stacks' nodes start.
+    public func nextStackID() throws -> Int64 {
+        (try db.scalarInt("SELECT max(id) FROM stacks") ?? 0) + 1
+    }
+
+    /// The kernel part of a stored stack as a raw call chain (the kernel context marker, then its frames leaf
+    /// first), to be joined with unwound user frames; empty when it has none.
+    public func kernelChain(leaf: Int64) throws -> [UInt64] {
+        if let known = kernelChains[leaf] { return known }
+        var frames: [UInt64] = []
+        var node = leaf
+        var steps = 0
+        // The step bound ends a cycle in a damaged file.
+        while node > 0, steps < 4096 {
+            stackNode.bind(1, node)
+            defer { try? stackNode.bind([]) }
+            guard try stackNode.step() else { break }
+            if stackNode.int64(2) != 0 { frames.append(UInt64(bitPattern: stackNode.int64(1))) }
+            node = stackNode.int64(0)
+            steps += 1
+        }
+        let chain = frames.isEmpty ? [] : [StackInterner.contextKernel] + frames
+        if kernelChains.count >= Self.cachedKernelChains { kernelChains.removeAll(keepingCapacity: true) }
+        kernelChains[leaf] = chain
+        return chain
     }
 
     /// Whether the file holds copied stacks that were never unwound (unwinding was skipped, or the recorder was

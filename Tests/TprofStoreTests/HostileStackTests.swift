@@ -35,31 +35,68 @@ final class HostileStackTests: XCTestCase {
         return frames
     }
 
-    func testDamagedStackRowsNeverTrapTheInterner() throws {
+    func testDamagedStackRowsNeverTrapTheUnwindingStep() throws {
         let database = try makeDatabase()
         let db = database.connection
         try db.execute("""
             INSERT INTO stacks (id, parent_id, address, kernel, return_address, depth) VALUES
-                (1, 0, 16, 0, 1, 9223372036854775807),
-                (2, 99, 32, 0, 1, 1),
+                (1, 0, 16, 1, 0, 9223372036854775807),
+                (2, 99, 32, 1, 1, 1),
                 (3, -7, 48, 1, 0, 0),
-                (4, 4, 64, 0, 1, 3),
-                (5, 1, 80, 0, 1, -5);
+                (4, 4, 64, 1, 1, 3),
+                (5, 1, 80, 1, 1, -5),
+                (6, 7, 96, 1, 1, 2),
+                (7, 6, 112, 1, 1, 2);
             """)
-        let interner = StackInterner()
-        try interner.load(from: db)
+        let tables = try UserStackTables(database: db, schema: "main")
+        // A missing parent, a negative one, a node its own parent and a cycle of two all end.
+        for leaf in [0, 1, 2, 3, 4, 5, 6, 7, 99, -1, Int64.max, Int64.min] {
+            let chain = try tables.kernelChain(leaf: leaf)
+            XCTAssertLessThanOrEqual(chain.count, 4097, "leaf \(leaf)")
+        }
+        XCTAssertEqual(try tables.kernelChain(leaf: 5), [UInt64(bitPattern: -128), 80, 16])
 
-        // Children of the row whose depth is Int64.max, and of the row whose parent is itself.
-        let deep = try XCTUnwrap(interner.intern([0x40, 16][...]))
-        let underFive = try XCTUnwrap(interner.intern([0x50, 80, 16][...]))
-        for leaf in [0, 1, 2, 3, 4, 5, 99, -1, Int64.max, Int64.min, deep, underFive] {
-            _ = interner.kernelChain(leaf: leaf)
+        // Unwound chains get nodes after the damaged ones and come back exactly.
+        let interner = StackInterner(firstID: try tables.nextStackID())
+        let leaf = try XCTUnwrap(interner.intern([UInt64(bitPattern: -128), 80, 16, UInt64(bitPattern: -512), 0x40][...]))
+        try interner.writePending(to: db)
+        XCTAssertGreaterThan(leaf, 7)
+        XCTAssertEqual(frames(try storedTree(db), leaf: leaf), [80, 16, 0x40])
+    }
+
+    func testATreeOverItsBudgetIsLetGoAndEveryChainStillComesBack() throws {
+        let database = try makeDatabase()
+        let db = database.connection
+        let interner = StackInterner(nodeBudget: 50)
+        var generator = SeededGenerator(seed: 0xb0d9e7)
+        var chains: [(raw: [UInt64], leaf: Int64)] = []
+        try db.execute("BEGIN")
+        for round in 0..<300 {
+            let raw = (0..<Int.random(in: 1...12, using: &generator)).map { _ in UInt64.random(in: 1...40, using: &generator) }
+            let leaf = try XCTUnwrap(interner.intern(raw[...]))
+            chains.append((raw, leaf))
+            // Nodes are written (and a full tree let go) only between batches, as the writer does.
+            if round % 7 == 6 { try interner.writePending(to: db) }
         }
         try interner.writePending(to: db)
+        try db.execute("COMMIT")
 
         let tree = try storedTree(db)
-        XCTAssertEqual(frames(tree, leaf: deep), [0x40, 16])
-        XCTAssertEqual(frames(tree, leaf: underFive), [0x50, 80, 16])
+        for (round, chain) in chains.enumerated() {
+            XCTAssertEqual(frames(tree, leaf: chain.leaf), chain.raw, "round \(round)")
+        }
+        // Ids are dense and every parent lies inside its own tree: before its child.
+        XCTAssertEqual(Set(tree.keys), Set(1...Int64(tree.count)))
+        for (id, node) in tree { XCTAssertLessThan(node.parent, id) }
+        // Several trees were made: more nodes than one tree of every chain has (one node per distinct path from
+        // a root), and more roots than there are distinct root addresses.
+        var paths = Set<[UInt64]>()
+        for chain in chains {
+            for length in 1...chain.raw.count { paths.insert(Array(chain.raw.suffix(length))) }
+        }
+        XCTAssertGreaterThan(tree.count, paths.count)
+        let rootAddresses = Set(chains.map { $0.raw.last ?? 0 })
+        XCTAssertGreaterThan(tree.values.filter { $0.parent == 0 }.count, rootAddresses.count)
     }
 
     func testHostileCallChainsInternToExactlyTheirFrames() throws {

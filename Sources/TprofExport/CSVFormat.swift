@@ -1,4 +1,6 @@
+import TprofReport
 import TprofStore
+
 /// RFC 4180 CSV: a header line, fields quoted when they hold a comma, quote or line break.
 struct CSVFormat {
     func render(_ table: ResultTable) -> String {

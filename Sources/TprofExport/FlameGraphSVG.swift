@@ -1,4 +1,5 @@
 import Foundation
+import TprofReport
 
 /// A self-contained interactive SVG flame graph: click a frame to zoom, "Reset zoom" to go back, "Search" for a
 /// regular expression (the matched share is shown), a tooltip with samples and share on every frame, kernel frames
@@ -116,7 +117,6 @@ public struct FlameGraph {
     }
 
     private func fmt(_ value: Double) -> String { String(format: "%.2f", value) }
-
 
     /// Zoom, reset, search and details, in plain ECMAScript inside the SVG.
     static let script = """

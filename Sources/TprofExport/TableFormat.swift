@@ -1,5 +1,6 @@
-import TprofStore
 import Foundation
+import TprofReport
+import TprofStore
 
 /// Aligned columns for a terminal: numbers right-aligned, shares with a percent sign, the widest text column
 /// shortened when the table would not fit `maximumWidth`.

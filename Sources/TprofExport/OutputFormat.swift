@@ -1,3 +1,5 @@
+import TprofReport
+
 /// How a report is printed: `--format table|csv|json`.
 public enum OutputFormat: String, CaseIterable, Sendable {
     case table
