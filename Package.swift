@@ -1,9 +1,14 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Linux only: perf_event_open(2), signalfd(2), /proc and renameat2(2) have no counterpart elsewhere, and SwiftPM has
+// no platform list that says so; other systems stop here, before any target is compiled.
+#if !os(Linux)
+#error("tprof runs on Linux only: it samples through perf_event_open(2)")
+#endif
+
 let package = Package(
     name: "tprof",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "tprof-record", targets: ["tprof-record"]),
         .executable(name: "tprof-report", targets: ["tprof-report"]),
@@ -36,7 +41,12 @@ let package = Package(
         // the symbols layer (also `tprof-report --resymbolize`).
         .target(name: "TprofFinish", dependencies: ["TprofStore", "TprofSymbols", "TprofCapture"]),
         // Recording session: targets, /proc snapshots, host facts, signals, the summary.
-        .target(name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "TprofFinish", "CTprofLinux"]),
+        .target(
+            name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "TprofFinish", "TprofCLI", "CTprofLinux"]
+        ),
+        // Synthetic recordings through the real buffers and writer, for tests and tprof-bench; never linked into
+        // tprof-record.
+        .target(name: "TprofSynthetic", dependencies: ["TprofRecorder", "TprofCapture", "TprofStore", "TprofFinish"]),
         // One-line errors, exit codes and arguments as bytes, shared by the command-line tools.
         .target(
             name: "TprofCLI",
@@ -77,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "tprof-bench",
             dependencies: [
-                "TprofRecorder",
+                "TprofSynthetic",
                 "TprofCapture",
                 "TprofStore",
                 "TprofCLI",
@@ -91,7 +101,10 @@ let package = Package(
             path: "Tests/TprofTestSupport"
         ),
         .testTarget(name: "TprofCaptureTests", dependencies: ["TprofCapture", "TprofTestSupport"]),
-        .testTarget(name: "TprofStoreTests", dependencies: ["TprofStore", "TprofRecorder", "TprofTestSupport"]),
+        .testTarget(name: "TprofRecorderTests", dependencies: ["TprofRecorder", "TprofCapture"]),
+        .testTarget(
+            name: "TprofStoreTests", dependencies: ["TprofStore", "TprofRecorder", "TprofSynthetic", "TprofTestSupport"]
+        ),
         .testTarget(name: "TprofRecordTests", dependencies: ["TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofSymbolsTests", dependencies: ["TprofSymbols", "TprofFinish", "TprofStore", "TprofTestSupport"]
@@ -99,11 +112,14 @@ let package = Package(
         .testTarget(name: "TprofCallGraphTests", dependencies: ["TprofReport", "TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofReportTests",
-            dependencies: ["TprofReport", "TprofRecorder", "TprofStore", "TprofTestSupport"]
+            dependencies: ["TprofReport", "TprofSynthetic", "TprofStore", "TprofTestSupport"]
         ),
-        .testTarget(name: "TprofExportTests", dependencies: ["TprofExport", "TprofReport", "TprofRecorder", "TprofStore", "TprofTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "TprofExportTests", dependencies: ["TprofExport", "TprofReport", "TprofSynthetic", "TprofStore", "TprofTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "TprofUnwindTests", dependencies: ["TprofStore", "TprofTestSupport"]),
-        .testTarget(name: "TprofFaultTests", dependencies: ["TprofStore", "TprofRecorder", "TprofCapture", "TprofTestSupport"]),
+        .testTarget(
+            name: "TprofFaultTests",
+            dependencies: ["TprofStore", "TprofRecorder", "TprofSynthetic", "TprofCapture", "TprofTestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,13 +1,6 @@
 import ArgumentParser
 import Foundation
 
-/// An error the tools report as `tool: message` with exit status 1.
-public struct ToolFailure: Error, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
 /// Runs a command so that every error is one line on stderr: `tool: message`, with a non-zero exit.
 public enum CommandLineTool {
     public static func main<Command: ParsableCommand>(_ type: Command.Type, name: String,
@@ -24,7 +17,7 @@ public enum CommandLineTool {
             exit(code.rawValue)
         } catch let failure as ToolFailure {
             FileHandle.standardError.write(Data("\(name): \(oneLine(failure.message))\n".utf8))
-            exit(1)
+            exit(failure.exitStatus)
         } catch {
             let code = type.exitCode(for: error)
             if code == .success {

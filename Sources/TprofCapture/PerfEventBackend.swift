@@ -182,7 +182,8 @@ public final class PerfEventBackend: SamplingBackend {
                 var leader: PerfRing?
                 var opened = 0
                 for task in tasks {
-                    var attr = makeAttributes(event: event, sideband: eventIndex == 0, dataSize: dataSize)
+                    var attr = PerfEventAttributes.sampling(
+                        event, configuration: configuration, sideband: eventIndex == 0, dataSize: dataSize)
                     let fd = CTprofLinux_perf_event_open(&attr, task, Int32(cpu), -1, UInt(PERF_FLAG_FD_CLOEXEC))
                     if fd < 0 {
                         let error = errno
@@ -211,61 +212,6 @@ public final class PerfEventBackend: SamplingBackend {
         }
     }
 
-    private func makeAttributes(event: EventSpec, sideband: Bool, dataSize: Int) -> perf_event_attr {
-        var attr = perf_event_attr()
-        attr.type = event.type
-        attr.size = UInt32(MemoryLayout<perf_event_attr>.size)
-        attr.config = event.config
-        switch configuration.rate {
-        case .frequency(let hz):
-            attr.freq = 1
-            attr.sample_freq = hz
-        case .period(let period):
-            attr.sample_period = period
-        }
-        attr.sample_type = PerfRecordDecoder.sampleType
-        if let maxStack = configuration.maxStack {
-            attr.sample_type |= PerfRecordDecoder.callchainBit
-            attr.sample_max_stack = UInt16(clamping: maxStack)
-        }
-        if let size = configuration.userStackSize {
-            attr.sample_type |= PerfRecordDecoder.userRegistersBit | PerfRecordDecoder.userStackBit
-            attr.sample_regs_user = PerfRecordDecoder.userRegisterMask
-            attr.sample_stack_user = UInt32(size)
-            attr.exclude_callchain_user = 1
-        }
-        attr.read_format = UInt64(PERF_FORMAT_TOTAL_TIME_ENABLED.rawValue | PERF_FORMAT_TOTAL_TIME_RUNNING.rawValue)
-        attr.disabled = 1
-        attr.exclude_user = event.excludeUser ? 1 : 0
-        attr.exclude_kernel = event.excludeKernel ? 1 : 0
-        attr.exclude_hv = 1
-        attr.sample_id_all = 1
-        attr.use_clockid = 1
-        attr.clockid = CLOCK_MONOTONIC
-        attr.watermark = 1
-        attr.wakeup_watermark = UInt32(max(1, dataSize / 4))
-        switch configuration.target {
-        case .command:
-            attr.inherit = 1
-            attr.enable_on_exec = 1
-        case .threads:
-            attr.inherit = 1
-        case .systemWide:
-            break
-        }
-        if sideband {
-            attr.mmap = 1
-            attr.mmap2 = 1
-            attr.comm = 1
-            attr.comm_exec = 1
-            attr.task = 1
-            // Not attr.build_id: kernels up to at least 6.18 leave its flag set on the MMAP2 record they share
-            // with every other session, and a concurrent perf then misreads device numbers as a build id and
-            // crashes. Build ids are read from the files when symbols are resolved.
-        }
-        return attr
-    }
-
     private func classify(errno error: Int32, event: EventSpec, cpu: Int, task: Int32) -> PerfEventError {
         switch error {
         case EACCES, EPERM:
@@ -292,12 +238,13 @@ public final class PerfEventBackend: SamplingBackend {
         if rings.isEmpty { try open() }
         guard pipe(&stopPipe) == 0 else { throw PerfEventError.system(SystemError("pipe")) }
         for fd in stopPipe {
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            _ = fcntl(fd, F_SETFL, O_NONBLOCK)
+            guard fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else { throw PerfEventError.system(SystemError("fcntl(F_SETFD)")) }
+            guard fcntl(fd, F_SETFL, O_NONBLOCK) == 0 else { throw PerfEventError.system(SystemError("fcntl(F_SETFL)")) }
         }
         if !configuration.target.enablesOnExec {
-            for descriptor in descriptors {
-                _ = CTprofLinux_ioctl_int(descriptor.fd, CTprofLinux_PERF_EVENT_IOC_ENABLE, 0)
+            for descriptor in descriptors
+            where CTprofLinux_ioctl_int(descriptor.fd, CTprofLinux_PERF_EVENT_IOC_ENABLE, 0) != 0 {
+                throw PerfEventError.system(SystemError("ioctl(PERF_EVENT_IOC_ENABLE)"))
             }
         }
         var sinkOfCPU: [Int: CPUSampleSink] = [:]

@@ -1,4 +1,5 @@
 import TprofCapture
+import TprofCLI
 
 /// The sizes of the capture buffers and of the list that queues them for the writer, chosen so that every buffer
 /// that can exist at once (one current on each CPU plus the list's limit) fits in the memory budget.
@@ -91,7 +92,7 @@ public struct BufferPlan: Equatable {
             samples = min(wanted, fittingSamples)
         }
         guard samples >= 1, samples <= fittingSamples else {
-            throw RecordError(Self.overBudget(request, samples: max(1, samples), buffers: buffersAtLeast))
+            throw ToolFailure(Self.overBudget(request, samples: max(1, samples), buffers: buffersAtLeast))
         }
         bufferSamples = samples
         frameCapacity = request.callChains ? samples * 16 : 0

@@ -2,6 +2,7 @@ import CTprofLinux
 import Foundation
 import Glibc
 import TprofCapture
+import TprofCLI
 
 /// The profiled command's arguments, byte for byte as given: they need not be UTF-8.
 public struct CommandArguments: Equatable {
@@ -33,7 +34,7 @@ final class HeldCommand {
     /// before anything is created: not found is exit status 127, found but not executable 126, as shells do.
     @discardableResult
     static func resolve(_ arguments: CommandArguments) throws -> [UInt8] {
-        guard let name = arguments.bytes.first else { throw RecordError("no command given") }
+        guard let name = arguments.bytes.first else { throw ToolFailure("no command given") }
         if name.contains(UInt8(ascii: "/")) {
             if let failure = execFailure(of: name) { throw cannotRun(arguments, errno: failure) }
             return name
@@ -51,7 +52,7 @@ final class HeldCommand {
             }
         }
         if denied { throw cannotRun(arguments, errno: EACCES) }
-        throw RecordError("cannot run '\(arguments.name)': command not found", exitStatus: 127)
+        throw ToolFailure("cannot run '\(arguments.name)': command not found", exitStatus: 127)
     }
 
     /// The errno exec would fail with for the file at `path`, as far as it can be told beforehand; nil when it can
@@ -71,8 +72,8 @@ final class HeldCommand {
     }
 
     /// The message and exit status for a command exec refuses with `error`.
-    static func cannotRun(_ arguments: CommandArguments, errno error: Int32) -> RecordError {
-        RecordError("cannot run '\(arguments.name)': \(String(cString: strerror(error)))",
+    static func cannotRun(_ arguments: CommandArguments, errno error: Int32) -> ToolFailure {
+        ToolFailure("cannot run '\(arguments.name)': \(String(cString: strerror(error)))",
                     exitStatus: exitStatus(forExecErrno: error))
     }
 
@@ -84,7 +85,7 @@ final class HeldCommand {
         defer { for argument in cArguments { free(argument) } }
         var child = CTprofLinux_held_child()
         guard CTprofLinux_spawn_held(&cArguments, &child) == 0 else {
-            throw RecordError("cannot start '\(arguments.name)': \(SystemError("fork"))", exitStatus: 127)
+            throw ToolFailure("cannot start '\(arguments.name)': \(SystemError("fork"))", exitStatus: 127)
         }
         self.arguments = arguments
         pid = child.pid

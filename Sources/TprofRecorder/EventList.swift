@@ -1,6 +1,4 @@
 import Foundation
-import CTprofLinux
-import Glibc
 import TprofCapture
 
 /// The events `--list-events` prints: each catalog event, tried on this machine.
@@ -9,20 +7,14 @@ public enum EventList {
     public static func lines() -> [String] {
         var lines = ["Events this machine can open (tried on this process, user mode):"]
         for entry in EventSpec.catalog {
-            var attr = perf_event_attr()
-            attr.type = entry.type
-            attr.size = UInt32(MemoryLayout<perf_event_attr>.size)
-            attr.config = entry.config
-            attr.disabled = 1
-            attr.exclude_kernel = 1
-            attr.exclude_hv = 1
-            let fd = CTprofLinux_perf_event_open(&attr, 0, -1, -1, UInt(PERF_FLAG_FD_CLOEXEC))
+            let event = EventSpec(name: entry.name, baseName: entry.name, type: entry.type, config: entry.config,
+                                  excludeUser: false, excludeKernel: false)
             let state: String
-            if fd >= 0 {
-                close(fd)
+            do {
+                try PerfEventBackend.probe(event)
                 state = "available"
-            } else {
-                state = "not available (\(String(cString: strerror(errno))))"
+            } catch {
+                state = "not available (\(error.reason))"
             }
             let names = ([entry.name] + entry.aliases).joined(separator: ", ")
             lines.append("  " + names.padding(toLength: 34, withPad: " ", startingAt: 0)

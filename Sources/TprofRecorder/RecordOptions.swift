@@ -75,16 +75,3 @@ public struct RecordOptions {
         return .frequency(frequency ?? Self.defaultFrequency)
     }
 }
-
-/// An error that ends `tprof-record` with one line on stderr and an exit status.
-public struct RecordError: Error, CustomStringConvertible {
-    public var message: String
-    public var exitStatus: Int32
-
-    public init(_ message: String, exitStatus: Int32 = 1) {
-        self.message = message
-        self.exitStatus = exitStatus
-    }
-
-    public var description: String { message }
-}

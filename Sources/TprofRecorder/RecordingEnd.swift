@@ -45,7 +45,7 @@ struct FinishingStopped: Error {
 
 /// How a recording ended: the run's status and reason, and tprof-record's exit status.
 struct RecordingEnd {
-    var status: String
+    var status: RunStatus
     var reason: String?
     var exitCode: Int32
 }
@@ -73,7 +73,7 @@ extension Recorder {
             if let deadline {
                 if now >= deadline {
                     return stopCommand(command, with: SIGTERM, end: RecordingEnd(
-                        status: "complete", reason: "duration elapsed", exitCode: 0))
+                        status: .complete, reason: "duration elapsed", exitCode: 0))
                 }
                 timeout = min(timeout, deadline - now)
             }
@@ -81,18 +81,18 @@ extension Recorder {
             _ = retryingEINTR { poll(&pollSet, 1, Int32(max(1, (timeout + 999_999) / 1_000_000))) }
             if let signal = StopSignals.pending(on: signals) {
                 return stopCommand(command, with: signal, end: RecordingEnd(
-                    status: "interrupted", reason: "stopped by signal \(signal) (\(StopSignals.name(signal)))",
+                    status: .interrupted, reason: "stopped by signal \(signal) (\(StopSignals.name(signal)))",
                     exitCode: 0))
             }
             if let command, command.waitForExit(blocking: false) {
-                return RecordingEnd(status: "complete", reason: nil, exitCode: command.exit?.status ?? 0)
+                return RecordingEnd(status: .complete, reason: nil, exitCode: command.exit?.status ?? 0)
             }
             if case .pids(let pids) = options.target, pids.allSatisfy(processHasExited) {
-                return RecordingEnd(status: "complete", reason: "the profiled processes exited", exitCode: 0)
+                return RecordingEnd(status: .complete, reason: "the profiled processes exited", exitCode: 0)
             }
             if let failure = writer.failure {
                 return stopCommand(command, with: SIGTERM, end: RecordingEnd(
-                    status: "failed", reason: "writing the database failed: \(failure)", exitCode: 1))
+                    status: .failed, reason: "writing the database failed: \(failure)", exitCode: 1))
             }
         }
     }

@@ -1,4 +1,5 @@
 import TprofStore
+import TprofCLI
 
 /// The recorder's steps of the output file's lifecycle (see `RecordingOutput`): created under a temporary name
 /// before anything starts, moved into place once the command runs.
@@ -17,9 +18,9 @@ extension Recorder {
             return try RecordingOutput(creating: options.output, existing: existingOutputPolicy,
                                        protecting: executable.map(BytePath.init(bytes:)))
         } catch let error as OutputError {
-            throw RecordError(error.description)
+            throw ToolFailure(error.description)
         } catch {
-            throw RecordError("cannot create \(options.output): \(error)")
+            throw ToolFailure("cannot create \(options.output): \(error)")
         }
     }
 
@@ -29,9 +30,9 @@ extension Recorder {
             try output.publish()
             return try RecordingDatabase(opening: output)
         } catch let error as OutputError {
-            throw RecordError(error.description)
+            throw ToolFailure(error.description)
         } catch {
-            throw RecordError("cannot open \(options.output): \(error)")
+            throw ToolFailure("cannot open \(options.output): \(error)")
         }
     }
 }

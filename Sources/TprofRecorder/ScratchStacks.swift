@@ -1,5 +1,6 @@
 import Glibc
 import TprofStore
+import TprofCLI
 
 /// The scratch database that holds copied user stacks (`--call-graph dwarf`) until they are unwound.
 extension Recorder {
@@ -13,7 +14,7 @@ extension Recorder {
     /// removed by name later. Beside the output rather than in /tmp, because stack copies can be large.
     func attachScratchStacks(_ database: RecordingDatabase) throws {
         guard let (path, fd) = options.output.createSibling(tag: "stacks") else {
-            throw RecordError("cannot create a scratch file beside \(options.output): "
+            throw ToolFailure("cannot create a scratch file beside \(options.output): "
                 + String(cString: strerror(errno)))
         }
         var info = stat()
@@ -27,7 +28,7 @@ extension Recorder {
         guard connection.isUnmoved(schema: Self.scratchSchema), created != nil,
               path.status().map(FileIdentity.init) == created else {
             try? connection.execute("DETACH DATABASE \(Self.scratchSchema)")
-            throw RecordError("the scratch file \(path) was replaced by another file while it was opened")
+            throw ToolFailure("the scratch file \(path) was replaced by another file while it was opened")
         }
         // No journal: the scratch file is thrown away, and with no journal SQLite never needs its name again.
         try connection.execute("PRAGMA \(Self.scratchSchema).journal_mode = OFF")

@@ -55,8 +55,8 @@ public final class ReportDatabase {
             throw ReportError("\(path) has schema version \(schemaVersion), newer than this tprof-report "
                 + "understands (\(known)); use a newer tprof-report")
         }
-        connection.registerRegexp()
         do {
+            try connection.registerRegexp()
             try createMissingViews()
         } catch {
             throw ReportError("\(path) is damaged: \(error)")

@@ -50,7 +50,7 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
 /// Metadata of a run, stored in the one row of `run`.
 public struct RunInfo {
     public var toolVersion: String
-    public var target: String
+    public var target: RunTarget
     public var commandLine: [String]
     public var command: [String]?
     public var targetPIDs: [Int32]?
@@ -74,7 +74,7 @@ public struct RunInfo {
     public var startTimeNs: Int64
     public var startMonotonicNs: UInt64
 
-    public init(toolVersion: String, target: String, commandLine: [String], command: [String]?,
+    public init(toolVersion: String, target: RunTarget, commandLine: [String], command: [String]?,
                 targetPIDs: [Int32]?, cpus: [Int], backend: String, host: String, kernelRelease: String,
                 machine: String, cpuModel: String?, cpuCount: Int, maxSampleRate: Int?, paranoid: Int?,
                 userOnlyFallback: Bool, ringPages: Int?, callGraph: String? = nil, maxStack: Int? = nil,
@@ -121,7 +121,7 @@ public struct EventInfo {
 
 /// How a run ended.
 public struct RunOutcome {
-    public var status: String
+    public var status: RunStatus
     public var reason: String?
     public var endTimeNs: Int64
     public var durationNs: Int64
@@ -129,7 +129,7 @@ public struct RunOutcome {
     public var exitSignal: Int32?
     public var eventTotals: [EventTotals]
 
-    public init(status: String, reason: String?, endTimeNs: Int64, durationNs: Int64, exitStatus: Int32?,
+    public init(status: RunStatus, reason: String?, endTimeNs: Int64, durationNs: Int64, exitStatus: Int32?,
                 exitSignal: Int32?, eventTotals: [EventTotals]) {
         self.status = status
         self.reason = reason
@@ -246,9 +246,10 @@ public final class RecordingDatabase {
                 target_pids, cpus, backend, host, kernel_release, machine, cpu_model, cpu_count,
                 perf_event_max_sample_rate, perf_event_paranoid, user_only_fallback, ring_pages, call_graph, max_stack,
                 flush_interval_ms, buffer_samples, buffer_limit, start_time_ns, start_monotonic_ns)
-            VALUES (1, 'tprof-record', ?, ?, 'recording', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (1, 'tprof-record', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run([
-                .text(run.toolVersion), .integer(Int64(RecordingDatabase.schemaVersion)), .text(run.target),
+                .text(run.toolVersion), .integer(Int64(RecordingDatabase.schemaVersion)),
+                .text(RunStatus.recording.rawValue), .text(run.target.rawValue),
                 .text(json(run.commandLine)), SQLiteValue(run.command.map(json)),
                 SQLiteValue(run.targetPIDs.map { $0.map(String.init).joined(separator: ",") }),
                 .text(run.cpus.map(String.init).joined(separator: ",")), .text(run.backend), .text(run.host),
@@ -343,7 +344,7 @@ public final class RecordingDatabase {
             UPDATE run SET status = ?, status_reason = ?, end_time_ns = ?, duration_ns = ?, exit_status = ?,
                 exit_signal = ? WHERE id = 1
             """).run([
-                .text(outcome.status), SQLiteValue(outcome.reason), .integer(outcome.endTimeNs),
+                .text(outcome.status.rawValue), SQLiteValue(outcome.reason), .integer(outcome.endTimeNs),
                 .integer(outcome.durationNs), SQLiteValue(outcome.exitStatus.map(Int.init)),
                 SQLiteValue(outcome.exitSignal.map(Int.init)),
             ])
@@ -355,7 +356,8 @@ public final class RecordingDatabase {
     /// small update, which may still fit where the indexes did not.
     public func markFailed(reason: String) throws {
         try? connection.execute("ROLLBACK")
-        try connection.prepare("UPDATE run SET status = 'failed', status_reason = ? WHERE id = 1").run([.text(reason)])
+        try connection.prepare("UPDATE run SET status = ?, status_reason = ? WHERE id = 1")
+            .run([.text(RunStatus.failed.rawValue), .text(reason)])
     }
 
     /// Size of the database file and its WAL, in bytes.

@@ -125,8 +125,8 @@ public final class SQLiteDatabase {
     }
 
     /// Adds `x REGEXP pattern` (POSIX extended regular expressions, compiled once per statement).
-    public func registerRegexp() {
-        sqlite3_create_function_v2(handle, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, { context, _, arguments in
+    public func registerRegexp() throws {
+        let rc = sqlite3_create_function_v2(handle, "regexp", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, { context, _, arguments in
             guard let arguments, let patternText = sqlite3_value_text(arguments[0]) else {
                 sqlite3_result_null(context)
                 return
@@ -156,6 +156,7 @@ public final class SQLiteDatabase {
             let matched = subject.withMemoryRebound(to: CChar.self, capacity: 1) { regexec(compiled, $0, 0, nil, 0) }
             sqlite3_result_int(context, matched == 0 ? 1 : 0)
         }, nil, nil, nil)
+        guard rc == SQLITE_OK else { throw error(rc) }
     }
 
     /// Makes the connection refuse every change, to any file: no writes, no ATTACH.
@@ -222,38 +223,63 @@ public final class SQLiteStatement {
 
     deinit { sqlite3_finalize(handle) }
 
+    /// The first bind that failed since the statement was last reset, with SQLite's message: the next step throws
+    /// it. Kept rather than thrown so the writer's hot binding loops need no `try` per column.
+    private var bindFailure: SQLiteError?
+
+    @inline(__always)
+    private func check(_ rc: Int32) {
+        if rc != SQLITE_OK && bindFailure == nil { bindFailure = database.error(rc) }
+    }
+
+    /// Resets the statement for new bindings; a bind failure is forgotten with them.
+    private func reset() {
+        sqlite3_reset(handle)
+        bindFailure = nil
+    }
+
+    /// Throws a bind failure, resetting the statement so it can be bound again.
+    @inline(__always)
+    private func throwBindFailure() throws {
+        guard let failure = bindFailure else { return }
+        reset()
+        throw failure
+    }
+
     @inline(__always)
     public func bind(_ index: Int32, _ value: Int64) {
-        sqlite3_bind_int64(handle, index, value)
+        check(sqlite3_bind_int64(handle, index, value))
     }
 
     @inline(__always)
     public func bindNull(_ index: Int32) {
-        sqlite3_bind_null(handle, index)
+        check(sqlite3_bind_null(handle, index))
     }
 
     /// Binds bytes as a blob (copied by SQLite).
     public func bind(_ index: Int32, blob: UnsafeRawBufferPointer) {
-        sqlite3_bind_blob(handle, index, blob.baseAddress, Int32(blob.count), transient)
+        check(sqlite3_bind_blob(handle, index, blob.baseAddress, Int32(blob.count), transient))
     }
 
     public func bind(_ index: Int32, _ value: SQLiteValue) {
         switch value {
-        case .integer(let v): sqlite3_bind_int64(handle, index, v)
-        case .real(let v): sqlite3_bind_double(handle, index, v)
-        case .text(let v): sqlite3_bind_text(handle, index, v, -1, transient)
-        case .null: sqlite3_bind_null(handle, index)
+        case .integer(let v): check(sqlite3_bind_int64(handle, index, v))
+        case .real(let v): check(sqlite3_bind_double(handle, index, v))
+        case .text(let v): check(sqlite3_bind_text(handle, index, v, -1, transient))
+        case .null: check(sqlite3_bind_null(handle, index))
         }
     }
 
     public func bind(_ values: [SQLiteValue]) throws {
-        sqlite3_reset(handle)
+        reset()
         for (i, value) in values.enumerated() { bind(Int32(i + 1), value) }
+        try throwBindFailure()
     }
 
     /// Steps once: true when a row is available.
     @discardableResult
     public func step() throws -> Bool {
+        try throwBindFailure()
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
@@ -263,15 +289,16 @@ public final class SQLiteStatement {
     /// Runs an INSERT/UPDATE once and resets.
     public func run(_ values: [SQLiteValue]) throws {
         try bind(values)
-        defer { sqlite3_reset(handle) }
+        defer { reset() }
         try step()
     }
 
     /// Steps to completion and resets, for a statement bound with `bind(_:_:)`.
     @inline(__always)
     public func runBound() throws {
+        try throwBindFailure()
         let rc = sqlite3_step(handle)
-        sqlite3_reset(handle)
+        reset()
         if rc != SQLITE_DONE && rc != SQLITE_ROW { throw database.error(rc) }
     }
 

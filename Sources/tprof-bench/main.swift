@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import TprofCapture
 import TprofCLI
-import TprofRecorder
+import TprofSynthetic
 import TprofStore
 
 /// `tprof-bench`: benchmarks of tprof's own pipeline. Prints markdown tables; never part of the tests.

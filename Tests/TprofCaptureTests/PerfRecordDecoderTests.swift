@@ -114,8 +114,4 @@ final class PerfRecordDecoderTests: XCTestCase {
         XCTAssertEqual(decode(truncatedMmap2), .malformed(type: 10))
         XCTAssertEqual(decode([9, 0, 0, 0]), .malformed(type: 0))
     }
-
-    func testSampleTypeAsksForIPTIDTimeCPUAndPeriod() {
-        XCTAssertEqual(PerfRecordDecoder.sampleType, 0x1 | 0x2 | 0x4 | 0x80 | 0x100)
-    }
 }

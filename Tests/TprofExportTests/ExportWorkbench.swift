@@ -1,6 +1,6 @@
 import Foundation
 import TprofCapture
-import TprofRecorder
+import TprofSynthetic
 import TprofTestSupport
 import XCTest
 

@@ -1,7 +1,7 @@
 import Foundation
 import Glibc
 import TprofCapture
-import TprofRecorder
+import TprofSynthetic
 import TprofStore
 import TprofTestSupport
 

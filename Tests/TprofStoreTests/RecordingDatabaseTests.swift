@@ -32,7 +32,7 @@ final class RecordingDatabaseTests: XCTestCase {
             VALUES (0, 0, 0, 0, 1, 4096, 0, 5, 5), (0, 0, 1, 0, 1, 4096, 0, 3, 3), (42, 43, 0, 0, 2, 8192, 0, 1, 1);
             """)
 
-        try database.finish(RunOutcome(status: "complete", reason: nil, endTimeNs: 0, durationNs: 0, exitStatus: nil,
+        try database.finish(RunOutcome(status: .complete, reason: nil, endTimeNs: 0, durationNs: 0, exitStatus: nil,
                                        exitSignal: nil, eventTotals: []), samplesPerEvent: [])
 
         XCTAssertEqual(try database.connection.scalarText("SELECT comm FROM processes WHERE pid = 0"), "swapper")
@@ -53,7 +53,7 @@ final class RecordingDatabaseTests: XCTestCase {
             INSERT INTO processes (pid, comm) VALUES (7, 'perf-exec');
             """)
 
-        try database.finish(RunOutcome(status: "complete", reason: nil, endTimeNs: 0, durationNs: 0, exitStatus: nil,
+        try database.finish(RunOutcome(status: .complete, reason: nil, endTimeNs: 0, durationNs: 0, exitStatus: nil,
                                        exitSignal: nil, eventTotals: []), samplesPerEvent: [])
 
         XCTAssertEqual(try database.connection.scalarText("SELECT comm FROM processes WHERE pid = 7"), "pltcaller")

@@ -1,5 +1,5 @@
 import Foundation
-import TprofRecorder
+import TprofSynthetic
 import TprofStore
 import TprofTestSupport
 import XCTest

@@ -5,36 +5,29 @@ import XCTest
 /// A C program with two hot functions: tprof's per-symbol shares, source lines and addresses against perf and the
 /// program itself.
 final class SymbolAccuracyTests: XCTestCase {
-    /// The program, built and recorded once for the whole class.
+    /// The program, built and recorded once per test process.
     private struct Fixture {
         let bench: SymbolWorkbench
         let program: String
         let recording: TprofRecording
     }
 
-    private static var stored: Result<Fixture, Error>?
+    private static let fixture = SharedFixture(make: {
+        let bench = try SymbolWorkbench()
+        let program = try bench.compileC(SymbolWorkloads.twoHotFunctions, name: "twohot")
+        return Fixture(bench: bench, program: program, recording: try bench.recordTprof([program, "1.5"]))
+    }, cleanUp: { $0.bench.directory.remove() })
     private var bench: SymbolWorkbench!
     private var program: String!
     private var recording: TprofRecording!
 
     override func setUpWithError() throws {
-        if Self.stored == nil {
-            Self.stored = Result {
-                let bench = try SymbolWorkbench()
-                let program = try bench.compileC(SymbolWorkloads.twoHotFunctions, name: "twohot")
-                return Fixture(bench: bench, program: program, recording: try bench.recordTprof([program, "1.5"]))
-            }
-        }
-        let fixture = try XCTUnwrap(Self.stored).get()
+        let fixture = try Self.fixture.value()
         (bench, program, recording) = (fixture.bench, fixture.program, fixture.recording)
     }
 
     override func tearDown() {
         (bench, program, recording) = (nil, nil, nil)
-    }
-
-    override class func tearDown() {
-        stored = nil
     }
 
     func testSharesOfTwoHotFunctionsAgreeWithPerf() throws {
