@@ -248,7 +248,7 @@ struct StackFrames {
     func addressIDs(pid: Int64, leaf: Int64) -> [Int64] {
         var result: [Int64] = []
         var node = leaf
-        while node != 0, result.count < 4096, let frame = frames[StackKey(pid: pid, node: node)] {
+        while node != 0, result.count < stackWalkLimit, let frame = frames[StackKey(pid: pid, node: node)] {
             result.append(frame.address)
             node = frame.parent
         }

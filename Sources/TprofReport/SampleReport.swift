@@ -4,7 +4,7 @@ import TprofStore
 public enum Grouping: String, CaseIterable, Sendable {
     case pid, tid, comm, cpu, mode, event, dso, symbol, line, address
 
-    static let kernelMarker = "CASE WHEN mode IN (1, 4) THEN '[k]' ELSE '[.]' END"
+    static let kernelMarker = "CASE WHEN \(KernelModes.sql()) THEN '[k]' ELSE '[.]' END"
 
     /// The view columns it groups by and the names they are shown under.
     var columns: [(expression: String, label: String)] {
@@ -75,7 +75,7 @@ public struct SampleFilter: Equatable, Sendable {
         oneOf("tid", tids.map { .integer($0) })
         oneOf("thread_comm", comms.map { .text($0) })
         oneOf("cpu", cpus.map { .integer($0) })
-        if let kernel { terms.append("mode = \(kernel ? 1 : 2)") }
+        if let kernel { terms.append(kernel ? KernelModes.sql() : KernelModes.userSQL()) }
         if !events.isEmpty {
             let marks = Array(repeating: "?", count: events.count).joined(separator: ", ")
             terms.append("event IN (SELECT id FROM \(schema).events WHERE name IN (\(marks)) OR base_name IN (\(marks)))")

@@ -33,7 +33,7 @@ public struct StackProfile {
         let source = filter.needsSamples ? "sample_symbol_facts" : "symbol_groups"
         let (whereSQL, bindings) = filter.whereClause()
         let groups = try database.connection.prepare("""
-            SELECT pid, coalesce(comm, thread_comm, '?'), coalesce(stack_id, 0), address_id, mode IN (1, 4),
+            SELECT pid, coalesce(comm, thread_comm, '?'), coalesce(stack_id, 0), address_id, \(KernelModes.sql()),
                    sum(samples), tid, coalesce(thread_comm, comm, '?')
             FROM \(source) \(whereSQL) GROUP BY 1, 2, 3, 4, 5, 7, 8
             """)
@@ -84,7 +84,7 @@ public struct StackProfile {
                 } else {
                     frames = []
                     var node = row.stack
-                    while node != 0, frames.count < 4096, let entry = nodes[NodeKey(pid: row.pid, node: node)] {
+                    while node != 0, frames.count < stackWalkLimit, let entry = nodes[NodeKey(pid: row.pid, node: node)] {
                         frames.append(entry.frame)
                         node = entry.parent
                     }

@@ -278,7 +278,9 @@ public final class SampleWriter {
         let stacks = self.stacks
         let rollup = self.rollup
         var index = 0
-        let full = samples.count - samples.count % Self.rowsPerInsert
+        // With copied user stacks each sample is inserted alone, so its rowid is the one SQLite reports for it (the
+        // rowids of a multi-row INSERT are not promised to be consecutive); an 8 kB stack copy costs far more anyway.
+        let full = insertUserStack != nil ? 0 : samples.count - samples.count % Self.rowsPerInsert
         var frameOffset = 0
         var userOffset = 0
         while index < samples.count {
@@ -309,8 +311,7 @@ public final class SampleWriter {
             }
             try statement.runBound()
             if let insertUserStack, !userData.isEmpty {
-                // Rows of one INSERT get consecutive rowids, ending at the last one inserted.
-                let firstRowID = db.lastInsertRowID - Int64(rows) + 1
+                let firstRowID = db.lastInsertRowID
                 for row in 0..<rows {
                     let count = Int(samples[index + row].userDataCount)
                     guard count > 0, userOffset + count <= userData.count else { continue }

@@ -186,7 +186,7 @@ final class StackFrameWalk {
         var node = leaf
         var depth = 0
         // The depth bound ends a cycle in a damaged file.
-        while node >= 0, parent[node] >= 0, passedBy[node] != pid, depth < 4096 {
+        while node >= 0, parent[node] >= 0, passedBy[node] != pid, depth < stackWalkLimit {
             passedBy[node] = pid
             processNodes.append(node)
             node = parent[node] == 0 ? -1 : Int(parent[node]) - base

@@ -106,7 +106,7 @@ public final class SymbolTables {
                 pid INTEGER NOT NULL, stack_id INTEGER NOT NULL, pc INTEGER NOT NULL, kernel INTEGER NOT NULL,
                 PRIMARY KEY (pid, stack_id)) WITHOUT ROWID;
             INSERT INTO temp.finish_addresses
-            SELECT pid, pc, max(mode IN (1, 4)), 1, 0 FROM sample_counts GROUP BY pid, pc;
+            SELECT pid, pc, max(\(KernelModes.sql())), 1, 0 FROM sample_counts GROUP BY pid, pc;
             """)
         try gatherFrames()
         return Int(try db.scalarInt("SELECT count(*) FROM temp.finish_addresses") ?? 0)

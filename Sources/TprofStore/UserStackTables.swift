@@ -42,7 +42,7 @@ public final class UserStackTables {
         var node = leaf
         var steps = 0
         // The step bound ends a cycle in a damaged file.
-        while node > 0, steps < 4096 {
+        while node > 0, steps < stackWalkLimit {
             stackNode.bind(1, node)
             defer { try? stackNode.bind([]) }
             guard try stackNode.step() else { break }
