@@ -25,8 +25,8 @@ final class StackFrameWalk {
     private let db: SQLiteDatabase
     /// Id ranges walked one at a time: whole trees, at least `nodesPerRange` nodes each (the last one aside).
     private let ranges: [Range<Int>]
-    /// 9 MB of arrays (a tree of the recorder's is about half that).
-    static let defaultNodesPerRange = 1 << 19
+    /// About one of the recorder's trees: 4.5 MB of arrays.
+    static let defaultNodesPerRange = 1 << 18
     /// The range the arrays hold; index = id - `range.lowerBound`.
     private var range = 0..<0
     /// The parent's id; -1: no such node (a damaged file's stack id leads nowhere).
