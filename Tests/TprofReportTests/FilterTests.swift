@@ -71,6 +71,15 @@ final class FilterTests: XCTestCase {
         assertReport(db, ["--by-pid", "--since", "100"], expected: try RawCounts(db, [.pid], where: "s.time >= 100000000000"))
     }
 
+    func testATimeWindowSearchesTheTimeIndexInsteadOfScanningTheSamples() throws {
+        let db = try Fixtures.get().synthetic
+        let database = try Database(path: db)
+        let plan = try database.connection.prepare("EXPLAIN QUERY PLAN SELECT count(*) FROM samples WHERE time >= 1 AND time < 2")
+        var steps: [String] = []
+        while try plan.step() { steps.append(plan.text(3) ?? "") }
+        XCTAssertTrue(steps.contains { $0.contains("samples_by_time") }, "\(steps)")
+    }
+
     func testLimitKeepsTheTopRowsOfTheFullReport() throws {
         let db = try Fixtures.get().synthetic
         let full = assertReport(db, ["--by-tid", "--by-cpu"], expected: try RawCounts(db, [.tid, .cpu]))
