@@ -1,13 +1,14 @@
 """Section "systemwide" of scripts/bench.py (issue 14): what recording the whole machine costs, tprof against perf.
 
 Both CPUs kept busy by spinners; each tool alone records `-e cpu-clock -a -g -F RATE -d SECONDS`:
-  - CPU of the recorder (user + system, from wait4's rusage: perf record; tprof-record with its finishing, which
-    leaves a symbolized database) and of `perf report` on perf's file (perf's symbolization), per sample;
-  - self share: the recorder's own comm in its own recording (perf's `perf` and tprof's `tprof-record` and
-    `tprof-writer` threads' process);
-  - samples lost: perf's LOST records (`# Total Lost Samples` of perf report), tprof's dropped and kernel-dropped samples.
-Beside it, the synthetic pipeline with system-wide chains (`tprof-bench pipeline --system-wide-chains`) paced at the
-same rate, so the bench shows whether the synthetic case predicts the real one.
+  - CPU of the recorder (user + system, from the children's rusage: perf record; tprof-record with its finishing,
+    which leaves a symbolized database) and of `perf report` on perf's file (perf's symbolization), per sample;
+  - self share: the recorder's own threads in its own recording (`perf`; `tprof-record`, `tprof-writer`, ...);
+  - samples lost: perf's (`# Total Lost Samples` of its report), tprof's dropped and kernel-dropped samples;
+  - the synthetic pipeline with system-wide chains (`tprof-bench pipeline --system-wide-chains`) paced at the same
+    rate, so the bench shows whether the synthetic case predicts the real one.
+And `-g -F 4000` on one command (`spin 4`), each tool alone: the recorder's CPU per sample against perf record's
+and perf report's.
 
 bench.py calls `systemwide(suite, bench)` with its Suite and its own module (log, out, table, f, run, ...).
 Standard library only.
@@ -20,6 +21,9 @@ import subprocess
 
 RATES = [20000, 50000]
 SECONDS = 6
+# The one-command case: `-g -F 4000` on `spin COMMAND_CPU` (seconds of CPU), each tool alone.
+COMMAND_RATE = 4000
+COMMAND_CPU = 4
 
 
 def timed(cmd):
@@ -70,6 +74,31 @@ def tprof_run(suite, b, rate):
                      if str(row.get("comm", "")).startswith("tprof-"))
     b.remove(db)
     return {"cpu": cpu, "samples": samples, "dropped": dropped, "kernel_lost": kernel_lost, "self_share": self_share}
+
+
+def command_run(suite, b, tool):
+    """`-g -F 4000` on one command: the recorder's CPU (its children's less the command's own) and its samples."""
+    out = suite.path(f"cmd-{tool}.data" if tool == "perf" else f"cmd-{tool}.db")
+    b.remove(out)
+    command = ["--", suite.spin, str(COMMAND_CPU)]
+    if tool == "perf":
+        cmd = ["perf", "record", "-q", "-e", "cpu-clock", "-g", "-F", str(COMMAND_RATE), "-o", out] + command
+    else:
+        cmd = [suite.record, "-q", "-e", "cpu-clock", "-g", "-F", str(COMMAND_RATE), "-o", out] + command
+    p, cpu = timed(cmd)
+    if p.returncode != 0:
+        raise RuntimeError(f"{tool} exited {p.returncode}: {p.stderr[-500:]}")
+    _, spin_cpu, _ = b.spin_times(p.stdout)
+    result = {"cpu": cpu - spin_cpu}
+    if tool == "perf":
+        report, report_cpu = timed(["perf", "report", "-i", out, "--stdio", "--sort", "sym", "--no-children"])
+        m = re.search(r"^# Samples: (\d+)([KM]?)", report.stdout, re.M)
+        result["samples"] = int(m.group(1)) * {"": 1, "K": 1000, "M": 1000000}[m.group(2)] if m else 0
+        result["report_cpu"] = report_cpu
+    else:
+        result["samples"] = b.db_query(out, "SELECT count(*) FROM samples")
+    b.remove(out)
+    return result
 
 
 def synthetic_run(suite, b, rate):
@@ -127,5 +156,22 @@ def systemwide(suite, b):
         suite.target(f"System-wide {rate // 1000} kHz -a -g: no more samples lost than perf",
                      f"tprof {tprof['dropped'] + tprof['kernel_lost']:,}, perf {perf['lost']:,}",
                      tprof["dropped"] + tprof["kernel_lost"] <= perf["lost"])
+    b.log(f"systemwide: -g -F {COMMAND_RATE} on one command")
+    perf = command_run(suite, b, "perf")
+    tprof = command_run(suite, b, "tprof")
+    perf_us = 1e6 * perf["cpu"] / perf["samples"] if perf["samples"] else None
+    report_us = 1e6 * perf["report_cpu"] / perf["samples"] if perf["samples"] else None
+    tprof_us = 1e6 * tprof["cpu"] / tprof["samples"] if tprof["samples"] else None
+    rows.append([f"{COMMAND_RATE // 1000} kHz, one command (`spin {COMMAND_CPU}`)",
+                 f"{b.f(perf['cpu'])} s for {perf['samples']:,} ({b.f(perf_us, 1)} µs)",
+                 f"{b.f(perf['report_cpu'])} s ({b.f(report_us, 1)} µs)",
+                 f"{b.f(tprof['cpu'])} s for {tprof['samples']:,} ({b.f(tprof_us, 1)} µs)", "n/a", "n/a", "n/a"])
+    both = (perf_us or 0) + (report_us or 0)
+    suite.target(f"One command, -g -F {COMMAND_RATE}: tprof-record CPU per sample (recording + finishing) at most "
+                 f"perf record's + perf report's", f"{b.f(tprof_us, 1)} µs against {b.f(both, 1)} µs",
+                 tprof_us is not None and tprof_us <= both)
     b.table(["rate", "perf record CPU", "perf report CPU", "tprof-record CPU (record + finish)",
              "self share perf / tprof", "lost perf / tprof (dropped + kernel)", "synthetic, same rate"], rows)
+    b.out(f"The one-command row: `-g -F {COMMAND_RATE} -- spin {COMMAND_CPU}` on an otherwise idle machine; the "
+          "recorder's CPU is its children's rusage less the CPU spin reports for itself.")
+    b.out()
