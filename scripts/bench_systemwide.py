@@ -38,18 +38,16 @@ def timed(cmd):
 def perf_run(suite, b, rate):
     data = suite.path(f"sw-{rate}.data")
     b.remove(data)
-    p, record_cpu = timed(["perf", "record", "-q", "-e", "cpu-clock", "-a", "-g", "-F", str(rate), "-o", data,
+    p, record_cpu = timed(["perf", "record", "-e", "cpu-clock", "-a", "-g", "-F", str(rate), "-o", data,
                            "--", "sleep", str(SECONDS)])
     if p.returncode != 0:
         raise RuntimeError(f"perf record exited {p.returncode}: {p.stderr[-500:]}")
     report, report_cpu = timed(["perf", "report", "-i", data, "--stdio", "--sort", "comm", "--no-children"])
-    samples, self_share = 0, 0.0
+    # Exact, from perf record's last line (its report's "# Samples: 240K" is rounded).
+    samples, self_share = b.perf_samples(p.stderr) or 0, 0.0
     for m in re.finditer(r"^\s+([\d.]+)%\s+(\S+)\s*$", report.stdout, re.M):
         if m.group(2) == "perf":
             self_share += float(m.group(1))
-    m = re.search(r"^# Samples: (\d+)([KM]?)", report.stdout, re.M)
-    if m:
-        samples = int(m.group(1)) * {"": 1, "K": 1000, "M": 1000000}[m.group(2)]
     # perf's header counts the samples it could not store (from its LOST records).
     m = re.search(r"^# Total Lost Samples: (\d+)", report.stdout, re.M)
     lost = int(m.group(1)) if m else 0
@@ -82,7 +80,7 @@ def command_run(suite, b, tool):
     b.remove(out)
     command = ["--", suite.spin, str(COMMAND_CPU)]
     if tool == "perf":
-        cmd = ["perf", "record", "-q", "-e", "cpu-clock", "-g", "-F", str(COMMAND_RATE), "-o", out] + command
+        cmd = ["perf", "record", "-e", "cpu-clock", "-g", "-F", str(COMMAND_RATE), "-o", out] + command
     else:
         cmd = [suite.record, "-q", "-e", "cpu-clock", "-g", "-F", str(COMMAND_RATE), "-o", out] + command
     p, cpu = timed(cmd)
@@ -92,8 +90,7 @@ def command_run(suite, b, tool):
     result = {"cpu": cpu - spin_cpu}
     if tool == "perf":
         report, report_cpu = timed(["perf", "report", "-i", out, "--stdio", "--sort", "sym", "--no-children"])
-        m = re.search(r"^# Samples: (\d+)([KM]?)", report.stdout, re.M)
-        result["samples"] = int(m.group(1)) * {"": 1, "K": 1000, "M": 1000000}[m.group(2)] if m else 0
+        result["samples"] = b.perf_samples(p.stderr) or 0
         result["report_cpu"] = report_cpu
     else:
         result["samples"] = b.db_query(out, "SELECT count(*) FROM samples")
