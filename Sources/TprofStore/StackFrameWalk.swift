@@ -7,15 +7,6 @@
 /// order, and each process's rows go in sorted, many to a statement: appended to the B-trees rather than inserted at
 /// random places, without a statement's own cost for each row. No table of (pid, node) pairs is kept between the
 /// passes: writing and joining one cost more than the walk.
-/// The frames of each process's sampled stacks, walked twice over the `stacks` tree: first to gather each process's
-/// distinct frame addresses into `temp.finish_addresses` (return addresses at address - 1), then, once those are
-/// named, to write a `stack_addresses` row for each (pid, stack node).
-///
-/// Stack ids are dense, so each node's parent, named address, kernel flag and the last process that passed it fit in
-/// arrays of 17 bytes a node; a walk stops at the first node its process has already passed. Leaves come in pid
-/// order, and each process's rows go in sorted, many to a statement: appended to the B-trees rather than inserted at
-/// random places, without a statement's own cost for each row. No table of (pid, node) pairs is kept between the
-/// passes: writing and joining one cost more than the walk.
 ///
 /// The table is a forest (the recorder starts a new tree when its budget is full), and no parent lies outside its
 /// tree, so a long recording is walked a range of whole trees at a time and the arrays stay bounded (a single tree
