@@ -5,14 +5,18 @@ public final class SampleBuffer {
     /// The CPU whose samples fill it; a recycled buffer may serve another CPU.
     public internal(set) var cpu: Int
     public let capacity: Int
+    // The arrays are unchecked for exclusive access: a buffer is only ever touched by the thread that holds it
+    // (its CPU's reader until it is handed on, then the writer, the handover under the list's lock), and the run-time
+    // checks on the reader's per-sample appends took ~4.5% of the recorder's CPU at 50 kHz -a -g.
+
     /// The samples, `count` of them valid; storage is kept across reuse.
-    public private(set) var samples: [Sample]
+    @exclusivity(unchecked) public private(set) var samples: [Sample]
     /// Call-chain entries of the samples, in sample order (`Sample.frameCount` each).
-    public private(set) var frames: [UInt64] = []
+    @exclusivity(unchecked) public private(set) var frames: [UInt64] = []
     /// Call-chain entries the buffer holds before it counts as full.
     public let frameCapacity: Int
     /// User registers then stack bytes of each sample that has them, in sample order (`Sample.userDataCount`).
-    public private(set) var userData: [UInt8] = []
+    @exclusivity(unchecked) public private(set) var userData: [UInt8] = []
     /// Bytes of user data the buffer holds before it counts as full.
     public let userDataCapacity: Int
     /// CLOCK_MONOTONIC time the buffer became its CPU's current buffer, for the flush interval.
