@@ -38,7 +38,7 @@ def timed(cmd):
 def perf_run(suite, b, rate):
     data = suite.path(f"sw-{rate}.data")
     b.remove(data)
-    p, record_cpu = timed(["perf", "record", "-e", "cpu-clock", "-a", "-g", "-F", str(rate), "-o", data,
+    p, cpu = timed(["perf", "record", "-e", "cpu-clock", "-a", "-g", "-F", str(rate), "-o", data,
                            "--", "sleep", str(SECONDS)])
     if p.returncode != 0:
         raise RuntimeError(f"perf record exited {p.returncode}: {p.stderr[-500:]}")
@@ -52,7 +52,7 @@ def perf_run(suite, b, rate):
     m = re.search(r"^# Total Lost Samples: (\d+)", report.stdout, re.M)
     lost = int(m.group(1)) if m else 0
     b.remove(data)
-    return {"record_cpu": record_cpu, "report_cpu": report_cpu, "samples": samples, "self_share": self_share,
+    return {"cpu": cpu, "report_cpu": report_cpu, "samples": samples, "self_share": self_share,
             "lost": lost}
 
 
@@ -98,6 +98,20 @@ def command_run(suite, b, tool):
     return result
 
 
+def cpu_cells(b, perf, tprof):
+    """The three CPU columns of a row (perf record, perf report, tprof-record), tprof's µs a sample and perf's two
+    together."""
+    def per_sample(cpu, samples):
+        return 1e6 * cpu / samples if samples else None
+    perf_us = per_sample(perf["cpu"], perf["samples"])
+    report_us = per_sample(perf["report_cpu"], perf["samples"])
+    tprof_us = per_sample(tprof["cpu"], tprof["samples"])
+    cells = [f"{b.f(perf['cpu'])} s for {perf['samples']:,} ({b.f(perf_us, 1)} µs)",
+             f"{b.f(perf['report_cpu'])} s ({b.f(report_us, 1)} µs)",
+             f"{b.f(tprof['cpu'])} s for {tprof['samples']:,} ({b.f(tprof_us, 1)} µs)"]
+    return cells, tprof_us, (perf_us or 0) + (report_us or 0)
+
+
 def synthetic_run(suite, b, rate):
     per_cpu = rate * SECONDS
     p, _, _, _ = b.run([suite.bench, "pipeline", "--system-wide-chains", "--samples", str(per_cpu), "--rate",
@@ -132,18 +146,12 @@ def systemwide(suite, b):
             suite.stop_spinners()
         b.log(f"systemwide: -F {rate}, synthetic")
         synthetic = synthetic_run(suite, b, rate)
-        perf_us = 1e6 * perf["record_cpu"] / perf["samples"] if perf["samples"] else None
-        report_us = 1e6 * perf["report_cpu"] / perf["samples"] if perf["samples"] else None
-        tprof_us = 1e6 * tprof["cpu"] / tprof["samples"] if tprof["samples"] else None
-        rows.append([f"{rate // 1000} kHz",
-                     f"{b.f(perf['record_cpu'])} s for {perf['samples']:,} ({b.f(perf_us, 1)} µs)",
-                     f"{b.f(perf['report_cpu'])} s ({b.f(report_us, 1)} µs)",
-                     f"{b.f(tprof['cpu'])} s for {tprof['samples']:,} ({b.f(tprof_us, 1)} µs)",
+        cells, tprof_us, both = cpu_cells(b, perf, tprof)
+        rows.append([f"{rate // 1000} kHz"] + cells + [
                      f"{b.f(perf['self_share'])}% / {b.f(tprof['self_share'])}%",
                      f"{perf['lost']:,} / {tprof['dropped']:,} + {tprof['kernel_lost']:,}",
                      f"{synthetic['paced_dropped']:,} dropped; flood {synthetic['flood']:,}/s"
                      if synthetic["flood"] is not None else "n/a"])
-        both = (perf_us or 0) + (report_us or 0)
         suite.target(f"System-wide {rate // 1000} kHz -a -g: tprof-record CPU per sample (recording + finishing) "
                      f"at most perf record's + perf report's",
                      f"{b.f(tprof_us, 1)} µs against {b.f(both, 1)} µs", tprof_us is not None and tprof_us <= both)
@@ -156,14 +164,8 @@ def systemwide(suite, b):
     b.log(f"systemwide: -g -F {COMMAND_RATE} on one command")
     perf = command_run(suite, b, "perf")
     tprof = command_run(suite, b, "tprof")
-    perf_us = 1e6 * perf["cpu"] / perf["samples"] if perf["samples"] else None
-    report_us = 1e6 * perf["report_cpu"] / perf["samples"] if perf["samples"] else None
-    tprof_us = 1e6 * tprof["cpu"] / tprof["samples"] if tprof["samples"] else None
-    rows.append([f"{COMMAND_RATE // 1000} kHz, one command (`spin {COMMAND_CPU}`)",
-                 f"{b.f(perf['cpu'])} s for {perf['samples']:,} ({b.f(perf_us, 1)} µs)",
-                 f"{b.f(perf['report_cpu'])} s ({b.f(report_us, 1)} µs)",
-                 f"{b.f(tprof['cpu'])} s for {tprof['samples']:,} ({b.f(tprof_us, 1)} µs)", "n/a", "n/a", "n/a"])
-    both = (perf_us or 0) + (report_us or 0)
+    cells, tprof_us, both = cpu_cells(b, perf, tprof)
+    rows.append([f"{COMMAND_RATE // 1000} kHz, one command (`spin {COMMAND_CPU}`)"] + cells + ["n/a", "n/a", "n/a"])
     suite.target(f"One command, -g -F {COMMAND_RATE}: tprof-record CPU per sample (recording + finishing) at most "
                  f"perf record's + perf report's", f"{b.f(tprof_us, 1)} µs against {b.f(both, 1)} µs",
                  tprof_us is not None and tprof_us <= both)

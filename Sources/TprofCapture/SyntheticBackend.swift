@@ -142,7 +142,7 @@ public final class SyntheticBackend: SamplingBackend {
                                     pc: pc, period: 1_000_000)
                 if shape.chains == .systemWide && shape.stackDepth > 0 {
                     let hot = i & 1 == 0
-                    let k = Int(mix(UInt64(i)) % UInt64(hot ? min(1000, shape.distinctStacks) : shape.distinctStacks))
+                    let k = Int(murmurFinalize(UInt64(i)) % UInt64(hot ? min(1000, shape.distinctStacks) : shape.distinctStacks))
                     let count = systemWideChain(k, into: &scratch)
                     var withLeaf = sample
                     withLeaf.pid = shape.pidBase + Int32(k % shape.processes)
@@ -173,28 +173,17 @@ public final class SyntheticBackend: SamplingBackend {
 private let contextKernel = UInt64(bitPattern: -128)
 private let contextUser = UInt64(bitPattern: -512)
 
-/// The 64-bit finalizer of MurmurHash3: a cheap, well-spread function of the sample or chain number.
-private func mix(_ value: UInt64) -> UInt64 {
-    var h = value
-    h ^= h >> 33
-    h = h &* 0xff51_afd7_ed55_8ccd
-    h ^= h >> 33
-    h = h &* 0xc4ce_b9fe_1a85_ec53
-    h ^= h >> 33
-    return h
-}
-
 /// Writes system-wide chain `k` as the kernel does (leaf first, context markers), returning its entries. A frame at
 /// depth d from its part's root depends only on d and on k's upper bits (fewer of them nearer the root), so the chains
 /// share their outer frames the way call trees do and differ near the leaf.
 private func systemWideChain(_ k: Int, into chain: inout [UInt64]) -> Int {
-    let h = mix(UInt64(k) &+ 0x5eed)
+    let h = murmurFinalize(UInt64(k) &+ 0x5eed)
     let frames = 20 + Int(h % 41)
     let kernelFrames = (h >> 8) & 3 == 0 ? 0 : 5 + Int((h >> 12) % 16)
     let userFrames = frames - kernelFrames
     func frame(_ base: UInt64, depth: Int, salt: UInt64) -> UInt64 {
         let prefix = UInt64(k) >> UInt64(max(0, 17 - depth))
-        return base &+ (mix(prefix &* 0x9e37_79b9 ^ UInt64(depth) &* 0x85eb_ca6b ^ salt) % 65536) &* 16
+        return base &+ (murmurFinalize(prefix &* 0x9e37_79b9 ^ UInt64(depth) &* 0x85eb_ca6b ^ salt) % 65536) &* 16
     }
     var n = 0
     if kernelFrames > 0 {

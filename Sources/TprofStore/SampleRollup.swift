@@ -17,7 +17,7 @@ struct SampleGroup: Equatable {
         let small = UInt64(cpu) | UInt64(event) << 32 | UInt64(mode) << 48
         let h = (ids &* 0x9e37_79b9_7f4a_7c15) ^ (pc &* 0xc2b2_ae3d_27d4_eb4f)
             ^ (UInt64(bitPattern: stack) &* 0x1656_67b1_9e37_79f9) ^ (small &* 0x27d4_eb2f_1656_67c5)
-        return StackInterner.mix(h)
+        return murmurFinalize(h)
     }
 }
 

@@ -1,3 +1,5 @@
+import TprofCapture
+
 /// Interns call chains into the prefix tree of the `stacks` table: each distinct stack is stored once, as a chain
 /// of nodes from its root, and a sample keeps only its leaf's id. Lives on the writer thread.
 ///
@@ -274,24 +276,12 @@ public final class StackInterner {
     static func chainHash(_ raw: UnsafeBufferPointer<UInt64>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for entry in raw { hash = (hash ^ entry) &* 0x100_0000_01b3 }
-        return mix(hash ^ UInt64(raw.count))
+        return murmurFinalize(hash ^ UInt64(raw.count))
     }
 
     @inline(__always)
     static func nodeHash(parent: UInt32, address: UInt64, flags: UInt8) -> UInt64 {
-        mix(address &* 0x9e37_79b9_7f4a_7c15 ^ (UInt64(parent) &* 0xc2b2_ae3d_27d4_eb4f) ^ UInt64(flags))
-    }
-
-    /// The 64-bit finalizer of MurmurHash3.
-    @inline(__always)
-    static func mix(_ value: UInt64) -> UInt64 {
-        var h = value
-        h ^= h >> 33
-        h = h &* 0xff51_afd7_ed55_8ccd
-        h ^= h >> 33
-        h = h &* 0xc4ce_b9fe_1a85_ec53
-        h ^= h >> 33
-        return h
+        murmurFinalize(address &* 0x9e37_79b9_7f4a_7c15 ^ (UInt64(parent) &* 0xc2b2_ae3d_27d4_eb4f) ^ UInt64(flags))
     }
 
     @inline(__always)
