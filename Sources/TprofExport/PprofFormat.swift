@@ -51,7 +51,7 @@ public enum PprofExport {
         }
 
         try builder.loadLocations(db)
-        let frames = try StackFrames(db)
+        let chains = try StackChains(database: db)
         let source = filter.needsSamples ? "sample_symbol_facts" : "symbol_groups"
         let (whereSQL, bindings) = filter.whereClause()
         let groups = try db.prepare("""
@@ -64,7 +64,7 @@ public enum PprofExport {
             let pid = groups.int64(0)
             var sample = Perftools_Profiles_Sample()
             let addressIDs = groups.int64(5) != 0
-                ? frames.addressIDs(pid: pid, leaf: groups.int64(5)) : [groups.int64(6)]
+                ? chains.frames(pid: pid, leaf: groups.int64(5)).map(\.addressID) : [groups.int64(6)]
             sample.locationID = addressIDs.compactMap { builder.locationIDs[$0] }
             sample.value = [Int64](repeating: 0, count: sampleTypes.count)
             sample.value[0] = groups.int64(7)
@@ -222,36 +222,5 @@ public enum PprofExport {
                 locationIDs[addresses.int64(0)] = location.id
             }
         }
-    }
-}
-
-/// Each process's stack frames as address ids, to turn a leaf stack id into locations (leaf first).
-struct StackFrames {
-    private var frames: [StackKey: (parent: Int64, address: Int64)] = [:]
-
-    private struct StackKey: Hashable {
-        var pid: Int64
-        var node: Int64
-    }
-
-    init(_ db: SQLiteDatabase) throws {
-        let rows = try db.prepare("""
-            SELECT sa.pid, sa.stack_id, s.parent_id, sa.address_id FROM stack_addresses sa
-            JOIN stacks s ON s.id = sa.stack_id
-            """)
-        while try rows.step() {
-            frames[StackKey(pid: rows.int64(0), node: rows.int64(1))] = (rows.int64(2), rows.int64(3))
-        }
-    }
-
-    /// Address ids from the leaf to the root.
-    func addressIDs(pid: Int64, leaf: Int64) -> [Int64] {
-        var result: [Int64] = []
-        var node = leaf
-        while node != 0, result.count < stackWalkLimit, let frame = frames[StackKey(pid: pid, node: node)] {
-            result.append(frame.address)
-            node = frame.parent
-        }
-        return result
     }
 }

@@ -3,7 +3,8 @@ import TprofStore
 
 /// `tprof-report --resymbolize`: resolves a finished database's addresses again with the files available now, for
 /// example after installing debug symbols, after the recorder was killed, or after its resolution was skipped. It
-/// reads only the files that ran (their recorded build ids) and keeps every name it cannot improve on.
+/// reads only the files that ran (their recorded build ids) and keeps every name it cannot improve on. A file of an
+/// older schema is brought to this build's first.
 public enum Resymbolization {
     /// An error with the one line to print.
     public struct Failure: Error, CustomStringConvertible {
@@ -31,6 +32,7 @@ public enum Resymbolization {
         }
         do {
             let db = try SQLiteDatabase(path: path, mode: .readWrite)
+            try RecordingDatabase.upgrade(db)
             let release = try recordedKernelRelease(db)
             var name = utsname()
             uname(&name)

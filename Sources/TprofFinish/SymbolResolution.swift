@@ -3,8 +3,8 @@ import TprofCapture
 import TprofStore
 import TprofSymbols
 
-/// Names every distinct sampled address of a recording (`dsos`, `symbols`, `addresses`, `symbol_counts`,
-/// `stack_addresses`), in-process, in one transaction.
+/// Names every distinct sampled address and stack frame of a recording (`dsos`, `symbols`, `addresses`,
+/// `symbol_counts`), in-process, in one transaction.
 ///
 /// The addresses are gathered in SQLite's temp schema, then named one file at a time: each ELF image is opened once,
 /// and closed with its symbols and DWARF before the next, so memory holds one file's symbols, not every file's.
@@ -65,6 +65,8 @@ public final class SymbolResolution {
             let queue = try ResolutionQueue(database: db)
             var timeDependent: [Int32: Set<UInt64>] = [:]
             var framesOfTimeDependent: [(pid: Int32, pc: UInt64)] = []
+            var writer = AddressWriter(tables: tables, symbolizer: symbolizer)
+            var done = 0
             try tables.forEachSampledAddress { address in
                 let (pid, pc) = (address.pid, address.pc)
                 // The root of a partial stack is a frame at address 0 (at 0 - 1 when marked a return address).
@@ -77,6 +79,14 @@ public final class SymbolResolution {
                     return
                 }
                 let candidates = spaces.candidates(pid: pid, address: pc)
+                guard !candidates.isEmpty else {
+                    // Outside every mapping (often a frame-pointer walk through code built without them): no file
+                    // to read, so it is named now rather than queued.
+                    try writer.write(symbolizer.resolveUser(pid: pid, pc: pc, mapping: nil), pid: pid, pc: pc,
+                                     valid: SymbolTables.unbounded, outcome: &outcome)
+                    done += 1
+                    return
+                }
                 var mapping = candidates.first
                 if candidates.count > 1 {
                     // A frame has no time of its own here: it is named in the mapping at the end of the run.
@@ -117,8 +127,6 @@ public final class SymbolResolution {
             groupIndex = [:]
             mappingIndices = [:]
 
-            var writer = AddressWriter(tables: tables, symbolizer: symbolizer)
-            var done = 0
             var currentGroup: Int32 = -1
             var kernelFrame: (pc: UInt64, frame: ResolvedFrame)?
             try queue.drain { item in
@@ -160,7 +168,6 @@ public final class SymbolResolution {
                 symbolizer.releaseImages()
             }
             try progress?(total, total)
-            try tables.writeStackAddresses()
             try tables.finish()
             try db.execute("COMMIT")
             outcome.skippedFiles = symbolizer.skippedFiles

@@ -106,14 +106,23 @@ public final class ReportDatabase {
         return header == Data("SQLite format 3\0".utf8)
     }
 
-    /// Creates, in `temp`, every view of the embedded schema that the file does not have.
+    /// Creates, in `temp`, every view of the embedded schema that the file has no table or view of that name for
+    /// (an older file's table that a later version made a view, `stack_addresses`, stays the table).
     private func createMissingViews() throws {
-        let existing = try names(of: "view")
+        let existing = try names(of: "view").union(names(of: "table"))
+        // A later step may define a view again (schema 7's stack_frames): the latest definition is the one made.
+        var order: [String] = []
+        var latest: [String: String] = [:]
         for step in EmbeddedSchema.migrations {
             for statement in SQLStatements.split(step.sql) {
                 guard let name = SQLStatements.createdView(statement), !existing.contains(name) else { continue }
-                try connection.execute(statement.replacingOccurrences(of: "CREATE VIEW ", with: "CREATE TEMP VIEW "))
+                if latest[name] == nil { order.append(name) }
+                latest[name] = statement
             }
+        }
+        for name in order {
+            guard let statement = latest[name] else { continue }
+            try connection.execute(statement.replacingOccurrences(of: "CREATE VIEW ", with: "CREATE TEMP VIEW "))
         }
     }
 

@@ -52,51 +52,33 @@ public struct StackProfile {
             rows.append((groups.int64(0), groups.text(1) ?? "?", groups.int64(2), groups.int64(3),
                          groups.int64(4) != 0, samples, groups.int64(6), groups.text(7) ?? "?"))
         }
-        var leafNames: [Int64: (name: String, dso: String)] = [:]
+        var names: [Int64: (name: String, dso: String)] = [:]
         let addresses = try database.connection.prepare("""
             SELECT a.id, a.name, coalesce(d.path, '[unknown]') FROM addresses a LEFT JOIN dsos d ON d.id = a.dso_id
             """)
         while try addresses.step() {
-            leafNames[addresses.int64(0)] = (addresses.text(1) ?? "?", addresses.text(2) ?? "[unknown]")
+            names[addresses.int64(0)] = (addresses.text(1) ?? "?", addresses.text(2) ?? "[unknown]")
         }
-        struct NodeKey: Hashable { var pid: Int64; var node: Int64 }
-        var nodes: [NodeKey: (parent: Int64, frame: Frame)] = [:]
-        if rows.contains(where: { $0.stack != 0 }) {
-            let frames = try database.connection.prepare("""
-                SELECT sa.pid, sa.stack_id, s.parent_id, a.name, s.kernel, coalesce(d.path, '[unknown]')
-                FROM stack_addresses sa JOIN stacks s ON s.id = sa.stack_id JOIN addresses a ON a.id = sa.address_id
-                LEFT JOIN dsos d ON d.id = a.dso_id
-                """)
-            while try frames.step() {
-                nodes[NodeKey(pid: frames.int64(0), node: frames.int64(1))] = (
-                    frames.int64(2), Frame(name: frames.text(3) ?? "?", kernel: frames.int64(4) != 0,
-                                           dso: frames.text(5) ?? "[unknown]"))
-            }
-        }
-        var chains: [NodeKey: [Frame]] = [:]
+        let chains = rows.contains(where: { $0.stack != 0 }) ? try StackChains(database: database.connection) : nil
+        struct ChainKey: Hashable { var pid: Int64; var leaf: Int64 }
+        var named: [ChainKey: [Frame]] = [:]
         var stacks: [Stack] = []
         for row in rows {
-            var frames: [Frame]
-            if row.stack != 0 {
-                let key = NodeKey(pid: row.pid, node: row.stack)
-                if let cached = chains[key] {
+            var frames: [Frame] = []
+            if let chains, row.stack != 0 {
+                let key = ChainKey(pid: row.pid, leaf: row.stack)
+                if let cached = named[key] {
                     frames = cached
                 } else {
-                    frames = []
-                    var node = row.stack
-                    while node != 0, frames.count < stackWalkLimit, let entry = nodes[NodeKey(pid: row.pid, node: node)] {
-                        frames.append(entry.frame)
-                        node = entry.parent
+                    frames = chains.frames(pid: row.pid, leaf: row.stack).reversed().map { frame in
+                        let name = names[frame.addressID] ?? ("?", "[unknown]")
+                        return Frame(name: name.name, kernel: frame.kernel, dso: name.dso)
                     }
-                    frames.reverse()
-                    chains[key] = frames
+                    named[key] = frames
                 }
-            } else {
-                let leaf = leafNames[row.address] ?? ("?", "[unknown]")
-                frames = [Frame(name: leaf.name, kernel: row.kernel, dso: leaf.dso)]
             }
             if frames.isEmpty {
-                let leaf = leafNames[row.address] ?? ("?", "[unknown]")
+                let leaf = names[row.address] ?? ("?", "[unknown]")
                 frames = [Frame(name: leaf.name, kernel: row.kernel, dso: leaf.dso)]
             }
             stacks.append(Stack(pid: row.pid, comm: row.comm, tid: row.tid, threadComm: row.threadComm,

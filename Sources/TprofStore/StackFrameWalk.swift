@@ -1,17 +1,15 @@
-/// The frames of each process's sampled stacks, walked twice over the `stacks` tree: first to gather each process's
-/// distinct frame addresses into `temp.finish_addresses` (return addresses at address - 1), then, once those are
-/// named, to write a `stack_addresses` row for each (pid, stack node).
+/// The frames of each process's sampled stacks, walked over the `stacks` tree to gather each process's distinct
+/// frame addresses into `temp.finish_addresses` (return addresses at address - 1: the node's `named_pc`). Reports
+/// name a frame by its process's address row of that address, so nothing is written per (pid, node).
 ///
 /// Stack ids are dense, so each node's parent, named address, kernel flag and the last process that passed it fit in
 /// arrays of 17 bytes a node; a walk stops at the first node its process has already passed. Leaves come in pid
-/// order, and each process's rows go in sorted, many to a statement: appended to the B-trees rather than inserted at
-/// random places, without a statement's own cost for each row. No table of (pid, node) pairs is kept between the
-/// passes: writing and joining one cost more than the walk.
+/// order, and each process's addresses go in sorted.
 ///
 /// The table is a forest (the recorder starts a new tree when its budget is full), and no parent lies outside its
 /// tree, so a long recording is walked a range of whole trees at a time and the arrays stay bounded (a single tree
-/// larger than a range, from a file written otherwise, is walked whole); the arrays are let go between the passes,
-/// while the addresses are named.
+/// larger than a range, from a file written otherwise, is walked whole); the arrays are let go before the addresses
+/// are named.
 final class StackFrameWalk {
     private let db: SQLiteDatabase
     /// Id ranges walked one at a time: whole trees, at least `nodesPerRange` nodes each (the last one aside).
@@ -27,7 +25,6 @@ final class StackFrameWalk {
     /// No pid is Int32.min: a node no process has passed yet (in the current pass).
     private var passedBy: [Int32] = []
     private var processNodes: [Int] = []
-    private static let rowsPerInsert = 64
 
     init(database: SQLiteDatabase, maxID: Int, nodesPerRange: Int = defaultNodesPerRange) throws {
         db = database
@@ -83,7 +80,7 @@ final class StackFrameWalk {
         }
     }
 
-    /// Lets the arrays go (while the addresses are named).
+    /// Lets the arrays go (before the addresses are named).
     private func release() {
         range = 0..<0
         parent = []
@@ -93,7 +90,7 @@ final class StackFrameWalk {
         processNodes = []
     }
 
-    /// First pass: every process's distinct frame addresses into `temp.finish_addresses`.
+    /// Every process's distinct frame addresses into `temp.finish_addresses`.
     func gatherAddresses() throws {
         let upsert = try db.prepare("""
             INSERT INTO temp.finish_addresses (pid, pc, kernel, sampled, framed) VALUES (?, ?, ?, 0, 1)
@@ -112,46 +109,19 @@ final class StackFrameWalk {
         release()
     }
 
-    /// Second pass, once the addresses are named: a `stack_addresses` row for each (pid, node), pointing at the
-    /// whole-run address row of the node's named address.
-    func writeStackAddresses(wholeRunFrom validFrom: Int64) throws {
-        let columns = "INSERT OR IGNORE INTO stack_addresses (pid, stack_id, address_id) VALUES "
-        let insertOne = try db.prepare(columns + "(?, ?, ?)")
-        let insertMany = try db.prepare(
-            columns + Array(repeating: "(?, ?, ?)", count: Self.rowsPerInsert).joined(separator: ", "))
-        let addresses = try db.prepare("SELECT pc, id FROM addresses WHERE pid = ? AND valid_from = ?")
-        try forEachProcess { pid in
-            var ids: [UInt64: Int64] = [:]
-            addresses.bind(1, Int64(pid))
-            addresses.bind(2, validFrom)
-            while try addresses.step() { ids[UInt64(bitPattern: addresses.int64(0))] = addresses.int64(1) }
-            try addresses.bind([])
-            // In place: a process can pass millions of nodes, and no second list of them is made.
-            processNodes.sort()
-            var start = 0
-            while start < processNodes.count {
-                let count = processNodes.count - start >= Self.rowsPerInsert ? Self.rowsPerInsert : 1
-                let statement = count == 1 ? insertOne : insertMany
-                for row in 0..<count {
-                    let node = processNodes[start + row]
-                    let column = Int32(row * 3)
-                    statement.bind(column + 1, Int64(pid))
-                    statement.bind(column + 2, Int64(range.lowerBound + node))
-                    // Every gathered address has its row; a missing one (cannot happen) points at no row.
-                    statement.bind(column + 3, ids[namedPC[node]] ?? 0)
-                }
-                try statement.runBound()
-                start += count
-            }
-        }
-        release()
-    }
-
     /// Calls `body` once per (range, process) with `processNodes` holding every node of the range its sampled stacks
     /// pass through (ids less the range's start, so they index the arrays).
     private func forEachProcess(_ body: (Int32) throws -> Void) throws {
+        // The sampled leaves by stack id, once: each range then reads only its own (a scan of `sample_counts` for
+        // each range grew with the square of the recording's length). Dropped with the other scratch tables.
+        try db.execute("""
+            DROP TABLE IF EXISTS temp.finish_leaves;
+            CREATE TEMP TABLE finish_leaves (stack_id INTEGER NOT NULL, pid INTEGER NOT NULL,
+                PRIMARY KEY (stack_id, pid)) WITHOUT ROWID;
+            INSERT OR IGNORE INTO temp.finish_leaves SELECT stack_id, pid FROM sample_counts WHERE stack_id != 0;
+            """)
         let leaves = try db.prepare(
-            "SELECT DISTINCT pid, stack_id FROM sample_counts WHERE stack_id >= ? AND stack_id < ? ORDER BY pid")
+            "SELECT pid, stack_id FROM temp.finish_leaves WHERE stack_id >= ? AND stack_id < ? ORDER BY pid")
         for ids in ranges {
             try load(ids)
             leaves.bind(1, Int64(ids.lowerBound))

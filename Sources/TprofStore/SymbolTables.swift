@@ -1,4 +1,4 @@
-/// The symbol tables of a recording (`dsos`, `symbols`, `addresses`, `symbol_counts`, `stack_addresses`) as the
+/// The symbol tables of a recording (`dsos`, `symbols`, `addresses`, `symbol_counts`) as the
 /// finishing stage reads and rewrites them: what was sampled goes out as plain values, names come back as rows.
 /// Scratch tables live in the connection's temp schema and are dropped by `finish()`.
 public final class SymbolTables {
@@ -11,8 +11,6 @@ public final class SymbolTables {
     private var earlierLookup: SQLiteStatement?
     /// Prepared on the first time-dependent address.
     private var insertCount: SQLiteStatement?
-    /// The walk of the stacks tree between gathering the addresses and writing `stack_addresses`.
-    private var frameWalk: StackFrameWalk?
     /// Stack nodes the walk holds at once (smaller in tests, to walk a forest range by range).
     var nodesPerWalkRange = StackFrameWalk.defaultNodesPerRange
 
@@ -62,8 +60,7 @@ public final class SymbolTables {
                    s.name AS symbol_name, s.address, s.size, a.symbol_offset, a.name, a.file, a.line, a.inlined
             FROM addresses a JOIN symbols s ON s.id = a.symbol_id JOIN dsos d ON d.id = a.dso_id;
             CREATE UNIQUE INDEX temp.earlier_names_by_address ON earlier_names (pid, pc, valid_from);
-            DELETE FROM stack_addresses; DELETE FROM symbol_counts; DELETE FROM addresses; DELETE FROM symbols;
-            DELETE FROM dsos;
+            DELETE FROM symbol_counts; DELETE FROM addresses; DELETE FROM symbols; DELETE FROM dsos;
             """)
         if try db.scalarInt("SELECT count(*) FROM temp.earlier_names") ?? 0 > 0 {
             earlierLookup = try db.prepare("""
@@ -98,13 +95,9 @@ public final class SymbolTables {
     public func gatherSampledAddresses() throws -> Int {
         try db.execute("""
             DROP TABLE IF EXISTS temp.finish_addresses;
-            DROP TABLE IF EXISTS temp.finish_frames;
             CREATE TEMP TABLE finish_addresses (
                 pid INTEGER NOT NULL, pc INTEGER NOT NULL, kernel INTEGER NOT NULL, sampled INTEGER NOT NULL,
                 framed INTEGER NOT NULL, PRIMARY KEY (pid, pc)) WITHOUT ROWID;
-            CREATE TEMP TABLE finish_frames (
-                pid INTEGER NOT NULL, stack_id INTEGER NOT NULL, pc INTEGER NOT NULL, kernel INTEGER NOT NULL,
-                PRIMARY KEY (pid, stack_id)) WITHOUT ROWID;
             INSERT INTO temp.finish_addresses
             SELECT pid, pc, max(\(KernelModes.sql())), 1, 0 FROM sample_counts GROUP BY pid, pc;
             """)
@@ -123,8 +116,7 @@ public final class SymbolTables {
     }
 
     /// The distinct addresses of every process's stack frames. `StackFrameWalk` finds them rather than a recursive
-    /// query (1.9 s for 178k frames, against 0.2 s), unless the ids are not dense: then the query fills
-    /// `temp.finish_frames` with every (pid, stack node) and the address it is named by.
+    /// query (1.9 s for 178k frames, against 0.2 s), unless the ids are not dense: then the query does.
     private func gatherFrames() throws {
         let count = try db.scalarInt("SELECT count(*) FROM stacks") ?? 0
         let maxID = try db.scalarInt("SELECT max(id) FROM stacks") ?? 0
@@ -132,26 +124,18 @@ public final class SymbolTables {
         // Ids not dense (a file written by something else): the query does the same without the arrays.
         guard maxID > 0, maxID < Int64(Int32.max), maxID <= 2 * count + 1024 else {
             try db.execute("""
-                INSERT INTO temp.finish_frames (pid, stack_id, pc, kernel)
+                INSERT INTO temp.finish_addresses
                 WITH RECURSIVE reach (pid, id) AS (
                     SELECT DISTINCT pid, stack_id FROM sample_counts WHERE stack_id != 0
                     UNION
                     SELECT r.pid, s.parent_id FROM reach r JOIN stacks s ON s.id = r.id WHERE s.parent_id != 0)
-                SELECT r.pid, r.id,
-                       CASE WHEN s.return_address = 0 THEN s.address
-                            WHEN s.address = -9223372036854775808 THEN 9223372036854775807
-                            ELSE s.address - 1 END,
-                       s.kernel
-                FROM reach r JOIN stacks s ON s.id = r.id;
-                INSERT INTO temp.finish_addresses
-                SELECT pid, pc, max(kernel), 0, 1 FROM temp.finish_frames WHERE true GROUP BY pid, pc
+                SELECT r.pid, s.named_pc, max(s.kernel), 0, 1 FROM reach r JOIN stacks s ON s.id = r.id
+                WHERE true GROUP BY r.pid, s.named_pc
                 ON CONFLICT (pid, pc) DO UPDATE SET kernel = max(kernel, excluded.kernel), framed = 1;
                 """)
             return
         }
-        let walk = try StackFrameWalk(database: db, maxID: Int(maxID), nodesPerRange: nodesPerWalkRange)
-        try walk.gatherAddresses()
-        frameWalk = walk
+        try StackFrameWalk(database: db, maxID: Int(maxID), nodesPerRange: nodesPerWalkRange).gatherAddresses()
     }
 
     /// Calls `body` with each gathered address in (pid, address) order.
@@ -242,28 +226,12 @@ public final class SymbolTables {
                         .integer(samples), .integer(period)])
     }
 
-    /// Points each frame of each process's stacks at its address row.
-    public func writeStackAddresses() throws {
-        if let frameWalk {
-            try frameWalk.writeStackAddresses(wholeRunFrom: Self.unbounded.from)
-            self.frameWalk = nil
-            return
-        }
-        try db.execute("""
-            INSERT INTO stack_addresses (pid, stack_id, address_id)
-            SELECT f.pid, f.stack_id, a.id
-            FROM temp.finish_frames f CROSS JOIN addresses a
-              ON a.pid = f.pid AND a.pc = f.pc AND a.valid_from = \(Self.unbounded.from)
-            """)
-    }
-
     /// Drops the scratch tables.
     public func finish() throws {
         earlierLookup = nil
-        frameWalk = nil
         try db.execute("""
             DROP TABLE IF EXISTS temp.earlier_names; DROP TABLE IF EXISTS temp.finish_addresses;
-            DROP TABLE IF EXISTS temp.finish_frames; DROP TABLE IF EXISTS temp.finish_queue;
+            DROP TABLE IF EXISTS temp.finish_queue; DROP TABLE IF EXISTS temp.finish_leaves;
             """)
     }
 }

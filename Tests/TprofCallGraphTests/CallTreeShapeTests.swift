@@ -160,9 +160,9 @@ final class CallTreeShapeTests: XCTestCase {
                 SELECT rowid, pid, stack_id FROM samples WHERE stack_id IS NOT NULL
                 UNION ALL
                 SELECT c.sample, c.pid, s.parent_id FROM chain c JOIN stacks s ON s.id = c.node WHERE s.parent_id <> 0)
-            SELECT count(DISTINCT c.sample) FROM chain c
-            JOIN stack_addresses sa ON sa.pid = c.pid AND sa.stack_id = c.node
-            JOIN addresses a ON a.id = sa.address_id WHERE a.name = 'rec'
+            SELECT count(DISTINCT c.sample) FROM chain c JOIN stacks s ON s.id = c.node
+            JOIN addresses a ON a.pid = c.pid AND a.pc = s.named_pc AND a.valid_from = -9223372036854775808
+            WHERE a.name = 'rec'
             """)
         XCTAssertEqual(samples, containing, "rec's inclusive samples are not the samples whose stack holds rec\n\(csv)")
         XCTAssertEqual(samples, sum(parseFolded(folded).filter { $0.frames.contains("rec") }))

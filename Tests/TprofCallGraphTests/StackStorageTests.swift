@@ -52,7 +52,8 @@ final class StackStorageTests: XCTestCase {
                 UNION
                 SELECT c.pid, s.parent_id FROM chain c JOIN stacks s ON s.id = c.node WHERE s.parent_id <> 0)
             SELECT count(*) FROM chain c
-            WHERE NOT EXISTS (SELECT 1 FROM stack_addresses sa WHERE sa.pid = c.pid AND sa.stack_id = c.node)
+            WHERE NOT EXISTS (SELECT 1 FROM stacks s JOIN addresses a ON a.pid = c.pid AND a.pc = s.named_pc
+                              AND a.valid_from = -9223372036854775808 WHERE s.id = c.node)
             """)
         XCTAssertEqual(unresolved, 0, "frames of sampled chains without a resolved address")
         // A sample's leaf is its own pc, not a return address.
