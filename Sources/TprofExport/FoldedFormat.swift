@@ -5,17 +5,30 @@ extension StackProfile {
     /// frames marked `_[k]`, sorted.
     public func folded() -> String {
         var counts: [String: Int64] = [:]
+        // Each distinct frame is escaped once: a large profile repeats a few thousand names millions of times.
+        var escaped: [Frame: String] = [:]
+        var line = ""
         for stack in stacks {
-            let names = [Self.foldedName(stack.comm)] + stack.frames.map { frame in
-                Self.foldedName(frame.name) + (frame.kernel ? "_[k]" : "")
+            line = Self.foldedName(stack.comm)
+            for frame in stack.frames {
+                if let known = escaped[frame] {
+                    line += ";" + known
+                } else {
+                    let name = Self.foldedName(frame.name) + (frame.kernel ? "_[k]" : "")
+                    escaped[frame] = name
+                    line += ";" + name
+                }
             }
-            counts[names.joined(separator: ";"), default: 0] += stack.samples
+            counts[line, default: 0] += stack.samples
         }
         return counts.keys.sorted().map { "\($0) \(counts[$0] ?? 0)\n" }.joined()
     }
 
     private static func foldedName(_ name: String) -> String {
-        name.replacingOccurrences(of: ";", with: ":").replacingOccurrences(of: "\n", with: " ")
+        guard name.utf8.contains(where: { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "\n") }) else { return name }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: name.unicodeScalars.map { $0 == ";" ? ":" : $0 == "\n" ? " " : $0 })
+        return String(scalars)
     }
 }
 
