@@ -26,11 +26,22 @@ struct TableFormat {
             }
         }
         func line(_ values: [String]) -> String {
-            values.enumerated().map { index, value in
+            var text = ""
+            for (index, value) in values.enumerated() {
                 let fitted = value.count > widths[index] ? String(value.prefix(widths[index] - 1)) + "…" : value
-                let padding = String(repeating: " ", count: max(0, widths[index] - fitted.count))
-                return numeric[index] ? padding + fitted : fitted + padding
-            }.joined(separator: gap).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+                let padding = max(0, widths[index] - fitted.count)
+                if index > 0 { text += gap }
+                if numeric[index] {
+                    text += String(repeating: " ", count: padding) + fitted
+                } else {
+                    text += fitted
+                    // The last column is not padded: with a long name in it, padding every row to its width and
+                    // trimming it again took most of a large report's time.
+                    if index < values.count - 1 { text += String(repeating: " ", count: padding) }
+                }
+            }
+            while let last = text.last, last.isWhitespace { text.removeLast() }
+            return text
         }
         var out = line(table.columns) + "\n"
         out += line(widths.map { String(repeating: "-", count: $0) }) + "\n"
