@@ -16,7 +16,7 @@ ALTER TABLE stacks ADD COLUMN named_pc INTEGER GENERATED ALWAYS AS (
 
 -- Each frame of each process's sampled stacks with its symbol: one row per (pid, stack node), found by walking from
 -- the sampled leaves (for a large recording, join `stacks` and `addresses` as this view does, from the nodes you
--- need).
+-- need). named_pc is spelled out, so that reports reading an older file through this view find it there too.
 CREATE VIEW stack_frames AS
 WITH RECURSIVE reach (pid, id) AS (
     SELECT DISTINCT pid, stack_id FROM sample_counts WHERE stack_id != 0
@@ -26,7 +26,10 @@ SELECT r.pid, s.id AS stack_id, s.parent_id, s.depth, s.kernel, s.address, a.id 
        coalesce(d.path, '[unknown]') AS dso, a.file, a.line
 FROM reach r
 JOIN stacks s ON s.id = r.id
-JOIN addresses a ON a.pid = r.pid AND a.pc = s.named_pc AND a.valid_from = -9223372036854775808
+JOIN addresses a ON a.pid = r.pid AND a.valid_from = -9223372036854775808
+ AND a.pc = CASE WHEN s.return_address = 0 THEN s.address
+                 WHEN s.address = -9223372036854775808 THEN 9223372036854775807
+                 ELSE s.address - 1 END
 LEFT JOIN dsos d ON d.id = a.dso_id;
 
 -- What the table of schemas 4-6 held: the address row of each frame of each process's sampled stacks.

@@ -57,7 +57,7 @@ public final class ReportDatabase {
         }
         do {
             try connection.registerRegexp()
-            try createMissingViews()
+            try createCurrentViews()
         } catch {
             throw ReportError("\(path) is damaged: \(error)")
         }
@@ -106,16 +106,17 @@ public final class ReportDatabase {
         return header == Data("SQLite format 3\0".utf8)
     }
 
-    /// Creates, in `temp`, every view of the embedded schema that the file has no table or view of that name for
-    /// (an older file's table that a later version made a view, `stack_addresses`, stays the table).
-    private func createMissingViews() throws {
-        let existing = try names(of: "view").union(names(of: "table"))
-        // A later step may define a view again (schema 7's stack_frames): the latest definition is the one made.
+    /// Creates, in `temp`, every view of the embedded schema in its latest definition, so that a report reads a
+    /// file of any version through this build's views (a fixed view reaches old files too) and never writes it.
+    /// TEMP views hide the file's own for unqualified names. An older file's table that a later version made a
+    /// view (`stack_addresses`) stays the table.
+    private func createCurrentViews() throws {
+        let tables = try names(of: "table")
         var order: [String] = []
         var latest: [String: String] = [:]
         for step in EmbeddedSchema.migrations {
             for statement in SQLStatements.split(step.sql) {
-                guard let name = SQLStatements.createdView(statement), !existing.contains(name) else { continue }
+                guard let name = SQLStatements.createdView(statement), !tables.contains(name) else { continue }
                 if latest[name] == nil { order.append(name) }
                 latest[name] = statement
             }

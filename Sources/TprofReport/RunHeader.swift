@@ -27,7 +27,7 @@ public struct RunHeader {
             let command = decodeJSONArray(text("command"))
             switch text("target") {
             case "command": fields.append(("command", command.joined(separator: " ")))
-            case "pid": fields.append(("command", "attached to pid \(text("target_pids"))"))
+            case "pid": fields.append(("command", "attached to pid \(numberList(text("target_pids")))"))
             default: fields.append(("command", "system-wide"))
             }
             status = text("status")
@@ -109,6 +109,13 @@ public struct RunHeader {
     public var table: ResultTable {
         ResultTable(columns: ["field", "value"], rows: fields.map { [.text($0.name), .text($0.value)] })
     }
+}
+
+/// A list of numbers of `run` as "1,2,3": a JSON array since schema 8, a comma list before.
+private func numberList(_ text: String) -> String {
+    guard text.hasPrefix("["), let data = text.data(using: .utf8),
+          let array = try? JSONSerialization.jsonObject(with: data) as? [Int] else { return text }
+    return array.map(String.init).joined(separator: ",")
 }
 
 private func decodeJSONArray(_ text: String) -> [String] {

@@ -26,6 +26,25 @@ final class ReadmeExampleTests: XCTestCase {
         try checkAll(examples)
     }
 
+    /// Every SQL block of Schema/README.md runs through `tprof-report --sql` on the recording and answers rows.
+    func testEverySchemaReadmeQueryRuns() throws {
+        let text = try String(contentsOfFile: UsageExample.root + "/Schema/README.md", encoding: .utf8)
+        let blocks = text.components(separatedBy: "```sql\n").dropFirst().compactMap {
+            $0.components(separatedBy: "\n```").first
+        }
+        XCTAssertGreaterThan(blocks.count, 15, "too few SQL blocks found in Schema/README.md")
+        let recording = try CallGraphRecording.shared()
+        for sql in blocks {
+            let result = try Tool.report.run([recording.path, "--sql", sql, "--format", "csv"])
+            assertNoCrash(result)
+            XCTAssertEqual(result.status, 0, "\(sql)\n\(result.summary)")
+            // The accounting check answers no rows on a sound file; every other query answers some.
+            if !sql.contains("c.read != c.written") {
+                XCTAssertGreaterThan(result.stdout.split(separator: "\n").count, 1, "no rows from\n\(sql)")
+            }
+        }
+    }
+
     private func checkAll(_ examples: [UsageExample]) throws {
         let recording = try CallGraphRecording.shared()
         let products = try Tool.productsDirectory().path

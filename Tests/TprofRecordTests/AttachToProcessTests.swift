@@ -22,7 +22,7 @@ final class AttachToProcessTests: XCTestCase {
         let database = try Database(path: output)
         try assertConsistentRecording(database, status: "complete")
         XCTAssertEqual(try database.scalarText("SELECT target FROM run"), "pid")
-        XCTAssertEqual(try database.scalarText("SELECT target_pids FROM run"), "\(target.pid)")
+        XCTAssertEqual(try database.scalarText("SELECT target_pids FROM run"), "[\(target.pid)]")
         try assertSampledAtRequestedRate(database, pid: target.pid)
         XCTAssertEqual(try database.scalarText("SELECT comm FROM processes WHERE pid = \(target.pid)"), name,
                        "the name comes from the /proc snapshot")

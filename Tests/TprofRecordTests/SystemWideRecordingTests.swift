@@ -62,7 +62,7 @@ final class SystemWideRecordingTests: XCTestCase {
         try assertConsistentRecording(database, status: "complete")
         try assertSampledAtRequestedRate(database, where: "cpu = 0")
         XCTAssertEqual(try database.scalarInt("SELECT COUNT(*) FROM samples WHERE cpu != 0"), 0)
-        XCTAssertEqual(try database.scalarText("SELECT cpus FROM run"), "0")
+        XCTAssertEqual(try database.scalarText("SELECT cpus FROM run"), "[0]")
         XCTAssertEqual(try database.ints("SELECT cpu FROM counters"), [0])
     }
 

@@ -35,6 +35,12 @@ final class OlderSchemaTests: XCTestCase {
         }
         let folded = try runReport([db, "--folded", "--user"]).stdout
         XCTAssertTrue(folded.contains("spin;__libc_start_call_main;hot_a "), folded)
+        // Through this build's views: by_mode's mode is the id there too (the file's own view has the name), and
+        // views the file never had answer.
+        let modes = try runReport([db, "--sql", "SELECT mode, mode_name FROM by_mode ORDER BY mode", "--format", "csv"])
+        XCTAssertEqual(parseCSV(modes.stdout), [["mode", "mode_name"], ["1", "kernel"], ["2", "user"]], modes.summary)
+        let hottest = try runReport([db, "--sql", "SELECT stack, samples FROM by_stack LIMIT 1", "--format", "csv"])
+        XCTAssertEqual(parseCSV(hottest.stdout).last, ["__libc_start_call_main;hot_a", "654"], hottest.summary)
         XCTAssertEqual(FileState(of: db).bytes, before.bytes, "a report changed a schema 6 file")
     }
 
