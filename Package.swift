@@ -33,7 +33,9 @@ let package = Package(
         // Capture engine: backends, ring-buffer parsing, per-CPU buffers, the bounded buffer list.
         .target(name: "TprofCapture", dependencies: ["CTprofLinux"]),
         // Store: the embedded schema, the SQLite wrapper and the batched writer.
-        .target(name: "TprofStore", dependencies: ["CSQLite", "CTprofLinux", "TprofCapture"]),
+        // The SQLite wrapper, the embedded schema and what reading a recording needs; writes nothing.
+        .target(name: "TprofDatabase", dependencies: ["CSQLite", "TprofCapture"]),
+        .target(name: "TprofStore", dependencies: ["CSQLite", "CTprofLinux", "TprofCapture", "TprofDatabase"]),
         // Symbols, a pure layer (addresses in, frames out): ELF symbol tables, DWARF lines and CFI unwinding,
         // kallsyms, JIT maps, demangling. No SQL.
         .target(name: "TprofSymbols", dependencies: ["CElf", "CTprofDemangle", "CTprofLinux", "TprofCapture"]),
@@ -64,12 +66,12 @@ let package = Package(
         ),
         // Reports: what a report holds, read through the SQL views of the schema (grouped tables, stacks, the
         // timeline, the run header and statistics), and the output files it writes. Nothing here formats.
-        .target(name: "TprofReport", dependencies: ["TprofStore", "CTprofLinux"]),
+        .target(name: "TprofReport", dependencies: ["TprofDatabase", "CTprofLinux"]),
         // Output formats, one file each: table, CSV, JSON, folded stacks, the call tree as text, the SVG flame
         // graph and timeline, pprof (profile.proto, gzipped) and speedscope.
         .target(
             name: "TprofExport",
-            dependencies: ["TprofReport", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["TprofReport", "TprofDatabase", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(

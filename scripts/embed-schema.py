@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes Sources/TprofStore/EmbeddedSchema.swift from Schema/*.sql, so the binaries carry the schema.
+"""Writes Sources/TprofDatabase/EmbeddedSchema.swift from Schema/*.sql, so the binaries carry the schema.
 
 Run after editing anything in Schema/; a test fails while the two differ.
 """
@@ -42,4 +42,4 @@ out.append('    public static let indexes = #"""')
 out.extend((schema / "indexes.sql").read_text().rstrip("\n").split("\n"))
 out.append('"""#')
 out.append("}")
-(root / "Sources/TprofStore/EmbeddedSchema.swift").write_text("\n".join(out) + "\n")
+(root / "Sources/TprofDatabase/EmbeddedSchema.swift").write_text("\n".join(out) + "\n")

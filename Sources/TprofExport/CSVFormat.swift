@@ -1,5 +1,5 @@
 import TprofReport
-import TprofStore
+import TprofDatabase
 
 /// RFC 4180 CSV: a header line, fields quoted when they hold a comma, quote or line break.
 struct CSVFormat {

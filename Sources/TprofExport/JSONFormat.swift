@@ -1,6 +1,6 @@
 import Foundation
 import TprofReport
-import TprofStore
+import TprofDatabase
 
 /// A JSON array with one object per row, its members in the table's column order (a repeated column name stays
 /// repeated, as the SQL gave it); numbers stay numbers, NULL is null.

@@ -2,7 +2,7 @@ import CZlib
 import Foundation
 import SwiftProtobuf
 import TprofReport
-import TprofStore
+import TprofDatabase
 
 /// pprof's profile.proto, gzipped: sample types (samples/count and each event's period), locations leaf first with
 /// their lines and inline frames, functions with names and files, mappings with build ids, and the labels pid,

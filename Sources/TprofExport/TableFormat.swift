@@ -1,6 +1,6 @@
 import Foundation
 import TprofReport
-import TprofStore
+import TprofDatabase
 
 /// Aligned columns for a terminal: numbers right-aligned, shares with a percent sign, the widest text column
 /// shortened when the table would not fit `maximumWidth`.

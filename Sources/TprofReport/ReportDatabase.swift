@@ -1,6 +1,6 @@
 import Foundation
 import Glibc
-import TprofStore
+import TprofDatabase
 
 /// An error that ends a report with one line on stderr.
 public struct ReportError: Error, CustomStringConvertible, Equatable {
@@ -50,7 +50,7 @@ public final class ReportDatabase {
             if !finished, let problem = ReportDatabase.logProblem(path) { throw ReportError(problem) }
             throw ReportError("\(path) is damaged or not a tprof database: \(error)")
         }
-        let known = RecordingDatabase.schemaVersion
+        let known = EmbeddedSchema.version
         if schemaVersion > known {
             throw ReportError("\(path) has schema version \(schemaVersion), newer than this tprof-report "
                 + "understands (\(known)); use a newer tprof-report")

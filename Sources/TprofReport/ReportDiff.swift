@@ -1,5 +1,5 @@
 import Foundation
-import TprofStore
+import TprofDatabase
 
 /// Comparisons of two runs, each normalised by its own total (`FoldedFormat` compares folded stacks).
 public enum ReportDiff {

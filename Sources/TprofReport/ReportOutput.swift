@@ -2,7 +2,7 @@ import CTprofLinux
 import Foundation
 import Glibc
 import TprofCapture
-import TprofStore
+import TprofDatabase
 
 /// A file a report writes (`--flamegraph`, `--pprof`, `--speedscope`, `--timeline FILE.svg`), or standard output
 /// for `-`. A file appears whole or not at all: it is written under a temporary name beside the destination, synced

@@ -1,5 +1,5 @@
 import Foundation
-import TprofStore
+import TprofDatabase
 
 /// Rows of a query with their column names: what every output format prints.
 public struct ResultTable: Equatable {

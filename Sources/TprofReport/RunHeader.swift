@@ -1,5 +1,5 @@
 import Foundation
-import TprofStore
+import TprofDatabase
 
 /// The run's metadata and loss figures: the header before every report and the footer after it.
 public struct RunHeader {

@@ -1,4 +1,4 @@
-import TprofStore
+import TprofDatabase
 
 /// A breakdown key: `--by-pid`, `--by-tid`, ...; several combine into one grouping.
 public enum Grouping: String, CaseIterable, Sendable {

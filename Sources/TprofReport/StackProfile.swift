@@ -1,4 +1,4 @@
-import TprofStore
+import TprofDatabase
 
 /// The filtered samples as call stacks with names, root first: what folded output, call trees, callers and
 /// callees, inclusive shares and flame graphs are built from. A sample without a call chain is a one-frame stack.

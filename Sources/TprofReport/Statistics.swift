@@ -1,4 +1,4 @@
-import TprofStore
+import TprofDatabase
 
 /// `--stat`: NetBSD tprof's statistics block (sample, overflow, buf, emptybuf, dropbuf, dropbuf_sample) plus the
 /// kernel's losses and throttling, per CPU and in total.

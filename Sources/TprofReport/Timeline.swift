@@ -1,5 +1,5 @@
 import Foundation
-import TprofStore
+import TprofDatabase
 
 /// Samples per time bucket per process (or CPU, or symbol): a table in long form (`TimelineSVG` draws it).
 public struct Timeline {

@@ -2,9 +2,9 @@ import CSQLite
 import Foundation
 import Glibc
 import TprofCapture
-
-/// The `application_id` of a tprof database ('tprf'), so other SQLite files are told apart.
-public let tprofApplicationID: Int32 = 0x7470_7266
+// The store writes through the reading side's SQLite wrapper and schema; re-exported so that its users (the
+// recorder, the finishing stage, tests) need not import both.
+@_exported import TprofDatabase
 
 /// Why the output database could not be created.
 public enum OutputError: Error, CustomStringConvertible, Equatable {
@@ -250,7 +250,7 @@ public final class RecordingDatabase {
     }
 
     /// The schema version this build writes and reads.
-    public static var schemaVersion: Int { EmbeddedSchema.migrations.last?.version ?? 0 }
+    public static var schemaVersion: Int { EmbeddedSchema.version }
 
     public func insertRun(_ run: RunInfo, events: [EventInfo]) throws {
         try RecordingDatabase.insertRun(run, events: events, into: connection)
