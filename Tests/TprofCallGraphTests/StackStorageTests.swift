@@ -56,6 +56,9 @@ final class StackStorageTests: XCTestCase {
                               AND a.valid_from = -9223372036854775808 WHERE s.id = c.node)
             """)
         XCTAssertEqual(unresolved, 0, "frames of sampled chains without a resolved address")
+        // The joins the schema declares hold in a finished recording.
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM pragma_foreign_key_check"), 0,
+                       "rows whose declared join finds nothing")
         // A sample's leaf is its own pc, not a return address.
         XCTAssertEqual(try db.scalarInt("""
             SELECT count(*) FROM samples x JOIN stacks s ON s.id = x.stack_id

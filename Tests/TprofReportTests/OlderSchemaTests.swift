@@ -57,6 +57,7 @@ final class OlderSchemaTests: XCTestCase {
         XCTAssertEqual(try queryDatabase(db, "SELECT type FROM sqlite_master WHERE name = 'stack_addresses'"),
                        [["view"]])
         XCTAssertEqual(try queryDatabase(db, Self.frameNames), frames, "frames named otherwise after the upgrade")
+        XCTAssertEqual(try queryDatabase(db, "PRAGMA foreign_key_check"), [], "rows the declared joins do not find")
         for (arguments, expected) in zip(Self.userReports, reports) {
             XCTAssertEqual(try runReport([db] + arguments).stdout, expected, "\(arguments) after the upgrade")
         }
