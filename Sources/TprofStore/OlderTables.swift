@@ -13,14 +13,15 @@ public enum OlderTables {
         """
 
     /// Makes a read-only connection read `db`'s file through this build's tables, in the temporary schema, without
-    /// writing the file: a table the file lacks is an empty TEMP table (or, for `sample_counts`, a view counting
+    /// writing the file: a table the file lacks is an empty TEMP table (or, for `sample_counts`, one counted from
     /// the samples), and one lacking columns is a TEMP view of the same name adding them as NULL (not counted by
     /// the recorder that wrote the file, not zero), which hides the file's table for unqualified names.
     public static func shimTemporarily(_ db: SQLiteDatabase) throws {
         for table in try currentTables() {
             let fileColumns = try columns(of: table.name, in: db)
             if table.name == "sample_counts" && !fileColumns.contains(where: { $0.name == "pc" }) {
-                try db.execute("CREATE TEMP VIEW sample_counts AS \(countsFromSamples)")
+                // Counted once, not by every query of a report (several read it).
+                try db.execute("CREATE TEMP TABLE sample_counts AS \(countsFromSamples)")
             } else if fileColumns.isEmpty {
                 try db.execute(temporary(table.sql))
             } else if table.columns.contains(where: { column in !fileColumns.contains { $0.name == column.name } }) {
