@@ -1,7 +1,8 @@
 /// The stored call chains of a recording as `addresses` ids, for reports and exports: a process's frame at a stack
 /// node is named by that process's whole-run `addresses` row of the node's named address (the sampled address, or
-/// a return address less one). Works on files of every schema version with `stacks`: the named address is computed
-/// here rather than read from the `named_pc` column that only schema 7 has.
+/// a return address less one). Works on files of every schema version (a report gives those before schema 4 an
+/// empty TEMP `stacks`, `OlderTables`): the named address is computed here rather than read from the `named_pc`
+/// column that only schema 7 and later have.
 public struct StackChains {
     /// Parent and named address of each node. Ids are dense in files tprof writes, so arrays indexed by id hold
     /// them (12 bytes a node); a file with sparse ids falls back to a dictionary.

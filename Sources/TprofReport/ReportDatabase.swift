@@ -16,8 +16,8 @@ public final class ReportDatabase {
     /// The file's `PRAGMA user_version`.
     public let schemaVersion: Int
 
-    /// Opens `path` read-only. Views the file lacks (an older schema) are created in the temporary schema,
-    /// so the file itself is never written.
+    /// Opens `path` read-only. Views the file lacks (an older schema) are created in the temporary schema, and so
+    /// are the tables and columns it lacks (`OlderTables`), so the file itself is never written.
     public init(path: BytePath) throws {
         self.path = path
         guard let info = path.targetStatus() else {
@@ -57,6 +57,7 @@ public final class ReportDatabase {
         }
         do {
             try connection.registerRegexp()
+            if schemaVersion < known { try OlderTables.shimTemporarily(connection) }
             try createCurrentViews()
         } catch {
             throw ReportError("\(path) is damaged: \(error)")

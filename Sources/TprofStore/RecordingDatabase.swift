@@ -240,6 +240,8 @@ public final class RecordingDatabase {
             for step in EmbeddedSchema.migrations where step.version > version {
                 try db.execute(step.sql)
             }
+            // Files of schema 1-3 lack tables and columns that were added to their own steps later.
+            try OlderTables.complete(db)
             try db.execute(EmbeddedSchema.indexes)
             try db.execute("PRAGMA user_version = \(schemaVersion); COMMIT")
         } catch {

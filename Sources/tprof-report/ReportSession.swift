@@ -40,6 +40,11 @@ struct ReportSession {
         guard contents != .metadata else { return OpenedRun(database: database, header: header) }
         guard header.samples > 0 else { throw ToolFailure("\(path) holds no samples") }
         let needsSymbols = contents == .symbols || groupings.contains(where: \.needsSymbols) || filters.needsSymbols
+        // The builds of schema 1 and 2 resolved no symbols; --resymbolize brings the tables and resolves them.
+        if needsSymbols, database.schemaVersion < 3 {
+            throw ToolFailure("\(path) has schema version \(database.schemaVersion), from before tprof-record "
+                + "resolved symbols: run 'tprof-report --resymbolize \(path)' to resolve them (it upgrades the file)")
+        }
         // Addresses are resolved when recording ends: a recorder that was killed left samples without symbols,
         // which every symbol-based report would show as nothing at all.
         if needsSymbols, try database.connection.scalarInt("SELECT EXISTS (SELECT 1 FROM symbol_counts)") == 0 {
