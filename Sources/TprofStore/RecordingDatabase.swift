@@ -228,29 +228,6 @@ public final class RecordingDatabase {
         try db.execute("PRAGMA user_version = \(EmbeddedSchema.migrations.last?.version ?? 0); COMMIT")
     }
 
-    /// Brings a file of an older schema to this build's: the steps after its `user_version`, and the indexes, in one
-    /// transaction (`tprof-report --resymbolize`, the one command that rewrites a finished file). Returns the
-    /// version the file had.
-    @discardableResult
-    public static func upgrade(_ db: SQLiteDatabase) throws -> Int {
-        let version = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
-        guard version < schemaVersion else { return version }
-        try db.execute("BEGIN")
-        do {
-            for step in EmbeddedSchema.migrations where step.version > version {
-                try db.execute(step.sql)
-            }
-            // Files of schema 1-3 lack tables and columns that were added to their own steps later.
-            try OlderTables.complete(db)
-            try db.execute(EmbeddedSchema.indexes)
-            try db.execute("PRAGMA user_version = \(schemaVersion); COMMIT")
-        } catch {
-            try? db.execute("ROLLBACK")
-            throw error
-        }
-        return version
-    }
-
     /// The schema version this build writes and reads.
     public static var schemaVersion: Int { EmbeddedSchema.version }
 

@@ -6,7 +6,7 @@
 public enum OlderTables {
     /// `sample_counts` as the file's samples count them: for a file whose `sample_counts` lacks the sampled
     /// address (schema 1 and 2), which every report of symbols and stacks needs. Every sample is in `samples`.
-    static let countsFromSamples = """
+    package static let countsFromSamples = """
         SELECT pid, tid, cpu, event, mode, pc, coalesce(stack_id, 0) AS stack_id, count(*) AS samples,
                sum(period) AS period
         FROM main.samples GROUP BY pid, tid, cpu, event, mode, pc, coalesce(stack_id, 0)
@@ -35,41 +35,21 @@ public enum OlderTables {
         }
     }
 
-    /// Adds to `db`'s file (within the caller's transaction) the tables and columns this build's schema has and
-    /// the file lacks; `sample_counts` without `pc` is counted again from the samples.
-    static func complete(_ db: SQLiteDatabase) throws {
-        for table in try currentTables() {
-            let fileColumns = try columns(of: table.name, in: db)
-            if table.name == "sample_counts" && !fileColumns.contains(where: { $0.name == "pc" }) {
-                try db.execute("DROP TABLE IF EXISTS sample_counts; \(table.sql);")
-                try db.execute("INSERT INTO sample_counts (pid, tid, cpu, event, mode, pc, stack_id, samples, period) "
-                    + countsFromSamples)
-            } else if fileColumns.isEmpty {
-                try db.execute(table.sql)
-            } else {
-                for column in table.columns where !fileColumns.contains(where: { $0.name == column.name }) {
-                    // SQLite adds a NOT NULL column only with a default; the rows the file has get it.
-                    let constraint = column.notNull ? " NOT NULL DEFAULT \(column.defaultValue ?? "0")"
-                        : column.defaultValue.map { " DEFAULT \($0)" } ?? ""
-                    try db.execute("ALTER TABLE \"\(table.name)\" ADD COLUMN \"\(column.name)\" \(column.type)"
-                        + constraint)
-                }
-            }
-        }
+    package struct Column {
+        package var name: String
+        package var type: String
+        package var notNull: Bool
+        package var defaultValue: String?
     }
 
-    private struct Column {
-        var name: String
-        var type: String
-        var notNull: Bool
-        var defaultValue: String?
-    }
-
-    /// This build's tables, with the statements creating them, from the embedded schema applied to a database in
-    /// memory.
-    private static func currentTables() throws -> [(name: String, sql: String, columns: [Column])] {
+    /// This build's tables, with the statements creating them, from the embedded schema's steps (up to `version`,
+    /// or all) applied to a database in memory.
+    package static func currentTables(upTo version: Int = .max) throws
+        -> [(name: String, sql: String, columns: [Column])] {
         let reference = try SQLiteDatabase(path: ":memory:", mode: .create)
-        try RecordingDatabase.applySchema(to: reference)
+        for step in EmbeddedSchema.migrations where step.version <= version {
+            try reference.execute(step.sql)
+        }
         let statement = try reference.prepare(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid")
         var tables: [(name: String, sql: String)] = []
@@ -78,7 +58,7 @@ public enum OlderTables {
     }
 
     /// The stored columns of a table of the main schema (generated ones left out); none when there is no such table.
-    private static func columns(of table: String, in db: SQLiteDatabase) throws -> [Column] {
+    package static func columns(of table: String, in db: SQLiteDatabase) throws -> [Column] {
         let statement = try db.prepare("SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info(?, 'main')")
         try statement.bind([.text(table)])
         var result: [Column] = []
