@@ -226,8 +226,8 @@ public final class StackInterner {
     // MARK: Hashing and storage
 
     /// FNV-1a over the 64-bit addresses, then mixed so every bit of every address reaches the low bits. The flags
-    /// are left out (one load fewer a frame on the hot path): chains that differ only in them are as rare as
-    /// markers in odd places, and the check against the tree tells them apart.
+    /// are left out (one load fewer a frame on the hot path): chains with the same addresses and other flags are
+    /// rare, and the check against the tree tells them apart.
     @inline(__always)
     static func chainHash(_ addresses: UnsafeBufferPointer<UInt64>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
