@@ -66,12 +66,15 @@ let package = Package(
         ),
         // Reports: what a report holds, read through the SQL views of the schema (grouped tables, stacks, the
         // timeline, the run header and statistics), and the output files it writes. Nothing here formats.
-        .target(name: "TprofReport", dependencies: ["TprofDatabase", "CTprofLinux"]),
+        .target(name: "TprofReport", dependencies: ["TprofDatabase", "TprofCLI", "CTprofLinux"]),
         // Output formats, one file each: table, CSV, JSON, folded stacks, the call tree as text, the SVG flame
         // graph and timeline, pprof (profile.proto, gzipped) and speedscope.
         .target(
             name: "TprofExport",
-            dependencies: ["TprofReport", "TprofDatabase", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: [
+                "TprofReport", "TprofDatabase", "TprofCLI", "CZlib",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(

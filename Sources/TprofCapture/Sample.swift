@@ -32,10 +32,12 @@ public struct Sample: Equatable, Sendable {
     public var mode: SampleMode
     public var pc: UInt64
     public var period: UInt64
-    /// Call-chain entries of this sample in its buffer's `frames` (raw, context markers included); 0 without -g.
+    /// Call-chain frames of this sample in its buffer's `frames`; 0 without -g.
     public var frameCount: UInt16
-    /// Bytes of user registers and stack copy in its buffer's `userData` (DWARF call graphs); 0 otherwise.
-    public var userDataCount: UInt32 = 0
+    /// Bytes of user registers in its buffer's `userData`, before its stack copy (DWARF call graphs); 0 otherwise.
+    public var userRegisterBytes: UInt16 = 0
+    /// Bytes of user stack copy in its buffer's `userData`, after its registers; 0 without one.
+    public var userStackBytes: UInt32 = 0
 
     public init(time: UInt64, pid: Int32, tid: Int32, cpu: UInt32, event: UInt16, mode: SampleMode,
                 pc: UInt64, period: UInt64, frameCount: UInt16 = 0) {

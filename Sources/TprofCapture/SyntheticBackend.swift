@@ -109,7 +109,7 @@ public final class SyntheticBackend: SamplingBackend {
         // Call chains as the kernel writes them, leaf first: a user context marker, then the frames.
         var stacks: [[UInt64]] = []
         for k in 0..<(shape.stackDepth == 0 || shape.chains != .uniform ? 0 : shape.distinctStacks) {
-            var chain: [UInt64] = [UInt64(bitPattern: -512)]
+            var chain: [UInt64] = [PerfCallChain.contextUser]
             for j in 0..<shape.stackDepth {
                 let slot = UInt64((k &* 31 &+ j &* 7919) % 4096)
                 chain.append(0x40_1000 &+ slot &* 16)
@@ -147,7 +147,7 @@ public final class SyntheticBackend: SamplingBackend {
                     var withLeaf = sample
                     withLeaf.pid = shape.pidBase + Int32(k % shape.processes)
                     withLeaf.tid = withLeaf.pid + Int32(100_000 * (i % shape.threadsPerProcess))
-                    withLeaf.mode = scratch[0] == contextKernel ? .kernel : .user
+                    withLeaf.mode = scratch[0] == PerfCallChain.contextKernel ? .kernel : .user
                     withLeaf.pc = scratch[1]
                     scratch.withUnsafeBytes {
                         sink.add(withLeaf, callchain: UnsafeRawBufferPointer(rebasing: $0[0..<count * 8]), now: now)
@@ -170,9 +170,6 @@ public final class SyntheticBackend: SamplingBackend {
     }
 }
 
-private let contextKernel = UInt64(bitPattern: -128)
-private let contextUser = UInt64(bitPattern: -512)
-
 /// Writes system-wide chain `k` as the kernel does (leaf first, context markers), returning its entries. A frame at
 /// depth d from its part's root depends only on d and on k's upper bits (fewer of them nearer the root), so the chains
 /// share their outer frames the way call trees do and differ near the leaf.
@@ -187,14 +184,14 @@ private func systemWideChain(_ k: Int, into chain: inout [UInt64]) -> Int {
     }
     var n = 0
     if kernelFrames > 0 {
-        chain[n] = contextKernel
+        chain[n] = PerfCallChain.contextKernel
         n += 1
         for depth in stride(from: kernelFrames - 1, through: 0, by: -1) {
             chain[n] = frame(0xffff_ffff_8100_0000, depth: depth, salt: 1)
             n += 1
         }
     }
-    chain[n] = contextUser
+    chain[n] = PerfCallChain.contextUser
     n += 1
     for depth in stride(from: userFrames - 1, through: 0, by: -1) {
         chain[n] = frame(0x40_0000, depth: depth, salt: 2)

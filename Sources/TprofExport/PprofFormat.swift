@@ -1,6 +1,7 @@
 import CZlib
 import Foundation
 import SwiftProtobuf
+import TprofCLI
 import TprofReport
 import TprofDatabase
 
@@ -94,7 +95,7 @@ public enum PprofExport {
         // windowBits 15 + 16 asks zlib for a gzip header and trailer.
         guard deflateInit2_(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
                             Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ReportError("zlib could not start compressing")
+            throw ToolFailure("zlib could not start compressing")
         }
         defer { deflateEnd(&stream) }
         var input = [UInt8](data)
@@ -108,7 +109,7 @@ public enum PprofExport {
                 return deflate(&stream, Z_FINISH)
             }
         }
-        guard status == Z_STREAM_END else { throw ReportError("zlib could not compress the profile (\(status))") }
+        guard status == Z_STREAM_END else { throw ToolFailure("zlib could not compress the profile (\(status))") }
         return Data(output.prefix(Int(stream.total_out)))
     }
 

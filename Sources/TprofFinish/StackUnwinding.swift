@@ -1,3 +1,4 @@
+import TprofCapture
 import TprofStore
 import TprofSymbols
 
@@ -46,11 +47,11 @@ public enum StackUnwinding {
                 if done % 1000 == 0 { try progress?(done, total) }
                 // Nothing unwound: the sample keeps the kernel's chain it was recorded with.
                 guard !frames.isEmpty else { return }
-                var raw = try tables.kernelChain(leaf: row.stackID)
-                raw += [StackInterner.contextUser] + frames
+                var chain = CallChainFrames()
+                chain.appendContext(try tables.kernelFrames(leaf: row.stackID), kernel: true)
                 // A stack that stopped early ends in a [truncated] frame (address 0) at its root.
-                if failure != nil { raw.append(0) }
-                guard let leaf = interner.intern(raw[...]) else { return }
+                chain.appendContext(failure == nil ? frames : frames + [0], kernel: false)
+                guard let leaf = interner.intern(chain) else { return }
                 try tables.setStack(sampleID: row.sampleID, leaf: leaf)
             }
             try interner.writePending(to: db)

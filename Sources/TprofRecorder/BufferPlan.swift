@@ -49,12 +49,12 @@ public struct BufferPlan: Equatable {
 
         /// Bytes one sample takes in a buffer, its share of call-chain and stack-copy storage included.
         var bytesPerSample: Int {
-            MemoryLayout<Sample>.stride + (callChains ? 16 * 8 : 0)
+            MemoryLayout<Sample>.stride + (callChains ? 16 * SampleBuffer.bytesPerFrame : 0)
                 + (userStackSize.map { $0 + PerfRecordDecoder.userRegisterCount * 8 } ?? 0)
         }
 
         /// Bytes a buffer takes whatever its size: room for the chain that may overshoot its frames.
-        var bytesPerBuffer: Int { callChains ? SampleBuffer.frameSlack * 8 : 0 }
+        var bytesPerBuffer: Int { callChains ? SampleBuffer.frameSlack * SampleBuffer.bytesPerFrame : 0 }
     }
 
     /// The fewest buffers the list keeps, so the writer can hold one while another fills.
@@ -69,7 +69,7 @@ public struct BufferPlan: Equatable {
 
     private static func bufferBytes(samples: Int, frameCapacity: Int, userDataCapacity: Int) -> Int {
         let frames = frameCapacity > 0 ? frameCapacity + SampleBuffer.frameSlack : 0
-        return samples * MemoryLayout<Sample>.stride + frames * 8 + userDataCapacity
+        return samples * MemoryLayout<Sample>.stride + frames * SampleBuffer.bytesPerFrame + userDataCapacity
     }
 
     /// Bytes all buffers that can exist at once take: the list's limit plus the current buffer of every CPU.

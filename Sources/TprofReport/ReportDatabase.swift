@@ -1,13 +1,7 @@
 import Foundation
 import Glibc
+import TprofCLI
 import TprofDatabase
-
-/// An error that ends a report with one line on stderr.
-public struct ReportError: Error, CustomStringConvertible, Equatable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
 
 /// A tprof database opened read-only for reports, checked to be one, with the report views available.
 public final class ReportDatabase {
@@ -22,16 +16,16 @@ public final class ReportDatabase {
         self.path = path
         guard let info = path.targetStatus() else {
             let error = errno
-            if error == ENOENT { throw ReportError("cannot open \(path): no such file") }
-            throw ReportError("cannot open \(path): \(String(cString: strerror(error)))")
+            if error == ENOENT { throw ToolFailure("cannot open \(path): no such file") }
+            throw ToolFailure("cannot open \(path): \(String(cString: strerror(error)))")
         }
-        if info.st_mode & S_IFMT == S_IFDIR { throw ReportError("\(path) is a directory, not a tprof database") }
+        if info.st_mode & S_IFMT == S_IFDIR { throw ToolFailure("\(path) is a directory, not a tprof database") }
         if access(path.cString, R_OK) != 0 {
-            throw ReportError("cannot read \(path): \(String(cString: strerror(errno)))")
+            throw ToolFailure("cannot read \(path): \(String(cString: strerror(errno)))")
         }
-        if info.st_size == 0 { throw ReportError("\(path) is empty, not a tprof database") }
+        if info.st_size == 0 { throw ToolFailure("\(path) is empty, not a tprof database") }
         guard ReportDatabase.hasSQLiteHeader(path) else {
-            throw ReportError("\(path) is not a tprof database (not an SQLite file)")
+            throw ToolFailure("\(path) is not a tprof database (not an SQLite file)")
         }
         let finished = ReportDatabase.isFinished(path)
         do {
@@ -41,18 +35,18 @@ public final class ReportDatabase {
             connection = try SQLiteDatabase(path: path, mode: finished ? .immutable : .readOnly)
             let applicationID = try connection.scalarInt("PRAGMA application_id") ?? 0
             guard applicationID == Int64(tprofApplicationID) else {
-                throw ReportError("\(path) is not a tprof database (an SQLite file written by another program)")
+                throw ToolFailure("\(path) is not a tprof database (an SQLite file written by another program)")
             }
             schemaVersion = Int(try connection.scalarInt("PRAGMA user_version") ?? 0)
-        } catch let error as ReportError {
+        } catch let error as ToolFailure {
             throw error
         } catch {
-            if !finished, let problem = ReportDatabase.logProblem(path) { throw ReportError(problem) }
-            throw ReportError("\(path) is damaged or not a tprof database: \(error)")
+            if !finished, let problem = ReportDatabase.logProblem(path) { throw ToolFailure(problem) }
+            throw ToolFailure("\(path) is damaged or not a tprof database: \(error)")
         }
         let known = EmbeddedSchema.version
         if schemaVersion > known {
-            throw ReportError("\(path) has schema version \(schemaVersion), newer than this tprof-report "
+            throw ToolFailure("\(path) has schema version \(schemaVersion), newer than this tprof-report "
                 + "understands (\(known)); use a newer tprof-report")
         }
         do {
@@ -60,7 +54,7 @@ public final class ReportDatabase {
             if schemaVersion < known { try OlderTables.shimTemporarily(connection) }
             try createCurrentViews()
         } catch {
-            throw ReportError("\(path) is damaged: \(error)")
+            throw ToolFailure("\(path) is damaged: \(error)")
         }
     }
 
@@ -92,7 +86,7 @@ public final class ReportDatabase {
     public func attach(path: BytePath, as schema: String) throws {
         let other = try ReportDatabase(path: path)
         guard other.schemaVersion >= 2 else {
-            throw ReportError("\(path) has schema version \(other.schemaVersion), too old to report together with "
+            throw ToolFailure("\(path) has schema version \(other.schemaVersion), too old to report together with "
                 + "others; report on it alone")
         }
         let uri = SQLiteDatabase.uri(path, query: ReportDatabase.isFinished(path) ? "immutable=1" : "mode=ro")

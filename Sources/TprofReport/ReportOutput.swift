@@ -2,6 +2,7 @@ import CTprofLinux
 import Foundation
 import Glibc
 import TprofCapture
+import TprofCLI
 import TprofDatabase
 
 /// A file a report writes (`--flamegraph`, `--pprof`, `--speedscope`, `--timeline FILE.svg`), or standard output
@@ -46,19 +47,19 @@ public struct ReportOutput {
         guard case .file(let path) = destination else { return }
         if let existing = FileIdentity(path: path), let input = inputs[existing] {
             let which = input == path ? "" : " (\(input))"
-            throw ReportError("refusing to write \(path): it is a file this report reads\(which); choose another "
+            throw ToolFailure("refusing to write \(path): it is a file this report reads\(which); choose another "
                 + "output file")
         }
         guard let info = path.status() else {
             if errno == ENOENT { return }
-            throw ReportError("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw ToolFailure("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         let kind = FileKind(info)
         guard replacing else {
             throw Self.exists(path, detail: kind == .symlink ? " (a symbolic link, which is never followed)" : "")
         }
         guard kind.isReplaceable else {
-            throw ReportError("refusing to replace \(path): it is not a regular file (--force replaces only a file "
+            throw ToolFailure("refusing to replace \(path): it is not a regular file (--force replaces only a file "
                 + "or a symbolic link)")
         }
     }
@@ -70,7 +71,7 @@ public struct ReportOutput {
             do {
                 try Self.writeAll(data, to: STDOUT_FILENO)
             } catch {
-                throw ReportError("cannot write to standard output: \(error)")
+                throw ToolFailure("cannot write to standard output: \(error)")
             }
         case .file(let path):
             try check()
@@ -80,14 +81,14 @@ public struct ReportOutput {
         }
     }
 
-    private static func exists(_ path: BytePath, detail: String = "") -> ReportError {
-        ReportError("\(path) already exists\(detail); use --force to replace it or choose another file")
+    private static func exists(_ path: BytePath, detail: String = "") -> ToolFailure {
+        ToolFailure("\(path) already exists\(detail); use --force to replace it or choose another file")
     }
 
     /// Writes a temporary file beside `path` and renames it into place; the temporary file is gone on failure.
     private func writeReplacing(_ path: BytePath, _ data: Data) throws {
         guard let (temporary, fd) = path.createSibling(tag: "tprof") else {
-            throw ReportError("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw ToolFailure("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         do {
             defer { close(fd) }
@@ -104,8 +105,8 @@ public struct ReportOutput {
             }
         } catch {
             temporary.unlink()
-            if let error = error as? ReportError { throw error }
-            throw ReportError("cannot write \(path): \(error)")
+            if let error = error as? ToolFailure { throw error }
+            throw ToolFailure("cannot write \(path): \(error)")
         }
         // The rename itself is durable once the directory is synced; the output is complete either way.
         let directoryFD = path.split.directory.open(O_RDONLY | O_DIRECTORY | O_CLOEXEC)

@@ -1,3 +1,4 @@
+import TprofCLI
 import TprofDatabase
 
 /// The filtered samples as call stacks with names, root first: what folded output, call trees, callers and
@@ -46,7 +47,7 @@ public struct StackProfile {
             let samples = groups.int64(5)
             let (sum, overflow) = total.addingReportingOverflow(samples)
             guard samples >= 0, !overflow else {
-                throw ReportError("\(database.path) is damaged: its call-chain sample counts are negative or too large")
+                throw ToolFailure("\(database.path) is damaged: its call-chain sample counts are negative or too large")
             }
             total = sum
             rows.append((groups.int64(0), groups.text(1) ?? "?", groups.int64(2), groups.int64(3),

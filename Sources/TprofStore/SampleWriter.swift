@@ -217,7 +217,8 @@ public final class SampleWriter {
             var perEvent = Array(repeating: UInt64(0), count: _samplesPerEvent.count)
             rollup.removeAll()
             for buffer in batch.buffers {
-                try write(buffer.samples, frames: buffer.frames, userData: buffer.userData, perEvent: &perEvent)
+                try write(buffer.samples, addresses: buffer.frameAddresses, flags: buffer.frameFlags,
+                          userData: buffer.userData, perEvent: &perEvent)
             }
             try writeRollup()
             try stacks.writePending(using: insertStack, many: insertStacks, rowsPerInsert: Self.rowsPerInsert)
@@ -264,16 +265,15 @@ public final class SampleWriter {
         }
     }
 
-    private func write(_ samples: [Sample], frames: [UInt64], userData: [UInt8], perEvent: inout [UInt64]) throws {
+    private func write(_ samples: [Sample], addresses: UnsafeBufferPointer<UInt64>,
+                       flags: UnsafeBufferPointer<FrameFlags>, userData: [UInt8], perEvent: inout [UInt64]) throws {
         try samples.withUnsafeBufferPointer { samples in
-            try frames.withUnsafeBufferPointer { frames in
-                try write(samples, frames: frames, userData: userData, perEvent: &perEvent)
-            }
+            try write(samples, addresses: addresses, flags: flags, userData: userData, perEvent: &perEvent)
         }
     }
 
-    private func write(_ samples: UnsafeBufferPointer<Sample>, frames: UnsafeBufferPointer<UInt64>, userData: [UInt8],
-                       perEvent: inout [UInt64]) throws {
+    private func write(_ samples: UnsafeBufferPointer<Sample>, addresses: UnsafeBufferPointer<UInt64>,
+                       flags: UnsafeBufferPointer<FrameFlags>, userData: [UInt8], perEvent: inout [UInt64]) throws {
         let start = startMonotonic
         let stacks = self.stacks
         let rollup = self.rollup
@@ -291,8 +291,9 @@ public final class SampleWriter {
                 let s = samples[index + row]
                 var stack: Int64 = 0
                 if s.frameCount > 0 {
-                    let end = min(frames.count, frameOffset + Int(s.frameCount))
-                    stack = stacks.intern(UnsafeBufferPointer(rebasing: frames[frameOffset..<end])) ?? 0
+                    let end = min(addresses.count, frameOffset + Int(s.frameCount))
+                    stack = stacks.intern(UnsafeBufferPointer(rebasing: addresses[frameOffset..<end]),
+                                          flags: UnsafeBufferPointer(rebasing: flags[frameOffset..<end])) ?? 0
                     frameOffset = end
                 }
                 statement.bind(parameter, Int64(bitPattern: s.time &- start))
@@ -303,7 +304,8 @@ public final class SampleWriter {
                 statement.bind(parameter + 5, Int64(s.mode.rawValue))
                 statement.bind(parameter + 6, Int64(bitPattern: s.pc))
                 statement.bind(parameter + 7, Int64(bitPattern: s.period))
-                if stack == 0 { statement.bindNull(parameter + 8) } else { statement.bind(parameter + 8, stack) }
+                // 0: no call chain, as in sample_counts (schema 8; earlier files hold NULL).
+                statement.bind(parameter + 8, stack)
                 parameter += 9
                 if Int(s.event) < perEvent.count { perEvent[Int(s.event)] += 1 }
                 rollup.add(SampleGroup(pid: s.pid, tid: s.tid, cpu: s.cpu, event: s.event, mode: s.mode.rawValue,
@@ -313,14 +315,14 @@ public final class SampleWriter {
             if let insertUserStack, !userData.isEmpty {
                 let firstRowID = db.lastInsertRowID
                 for row in 0..<rows {
-                    let count = Int(samples[index + row].userDataCount)
+                    let registerBytes = Int(samples[index + row].userRegisterBytes)
+                    let count = registerBytes + Int(samples[index + row].userStackBytes)
                     guard count > 0, userOffset + count <= userData.count else { continue }
-                    let registerBytes = PerfRecordDecoder.userRegisterCount * 8
                     try userData.withUnsafeBytes { bytes in
                         let data = UnsafeRawBufferPointer(rebasing: bytes[userOffset..<(userOffset + count)])
                         insertUserStack.bind(1, firstRowID + Int64(row))
-                        insertUserStack.bind(2, blob: UnsafeRawBufferPointer(rebasing: data[0..<min(registerBytes, count)]))
-                        insertUserStack.bind(3, blob: UnsafeRawBufferPointer(rebasing: data[min(registerBytes, count)...]))
+                        insertUserStack.bind(2, blob: UnsafeRawBufferPointer(rebasing: data[0..<registerBytes]))
+                        insertUserStack.bind(3, blob: UnsafeRawBufferPointer(rebasing: data[registerBytes...]))
                         try insertUserStack.runBound()
                     }
                     userOffset += count

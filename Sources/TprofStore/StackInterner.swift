@@ -4,26 +4,16 @@ import TprofCapture
 /// of nodes from its root, and a sample keeps only its leaf's id. Lives on the writer thread.
 ///
 /// The hot path runs once per sample with a chain of tens of frames, so it avoids Swift's hashing and dictionaries:
-/// a whole chain is hashed once (64-bit, over its raw entries) and looked up in an open-addressing table of leaves,
-/// the hit checked frame by frame against the tree; only a chain seen for the first time walks the tree from its root,
-/// one open-addressing probe a frame. The tables and the nodes live in manually managed memory read through local
-/// pointers, so no access on the path is checked for exclusivity at run time.
+/// a whole chain is hashed once (64-bit, over its frames' addresses) and looked up in an open-addressing table
+/// of leaves, the hit checked frame by frame against the tree; only a chain seen for the first time walks the tree
+/// from its root, one open-addressing probe a frame. The tables and the nodes live in manually managed memory read
+/// through local pointers, so no access on the path is checked for exclusivity at run time.
 ///
 /// Memory is bounded however long the recording: once the tree in memory holds `nodeBudget` nodes, the next
 /// `writePending` (after the nodes are in the table) starts a new tree with the following ids. A chain seen again
 /// after that gets new nodes, so the `stacks` table is a forest of trees, each a contiguous range of ids whose
 /// parents stay inside it; the same path may then appear under two leaves.
 public final class StackInterner {
-    /// Frame flags stored in `stacks`.
-    static let kernelFlag: UInt8 = 1
-    static let returnAddressFlag: UInt8 = 2
-
-    /// `PERF_CONTEXT_MAX`: call-chain entries at or above it are context markers, not addresses.
-    static let contextMax = UInt64(bitPattern: -4095)
-    public static let contextKernel = UInt64(bitPattern: -128)
-    public static let contextUser = UInt64(bitPattern: -512)
-    static let contextGuestKernel = UInt64(bitPattern: -2176)
-
     /// Nodes held in memory before a new tree is started: about 16 MB of tables (16-byte nodes, node slots at
     /// most half full, chain slots).
     public static let defaultNodeBudget = 262_000
@@ -35,7 +25,7 @@ public final class StackInterner {
         var parent: UInt32
         /// Frames above this one, saturated (a chain is at most a few thousand frames: one perf record).
         var depth: UInt16
-        var flags: UInt8
+        var flags: FrameFlags
     }
 
     private let nodeBudget: Int
@@ -53,7 +43,7 @@ public final class StackInterner {
     private var nodeSlotMask = 0
     private var nodeSlotsUsed = 0
 
-    /// Open-addressing table of whole chains: the raw chain's hash and its leaf's local id (0: empty).
+    /// Open-addressing table of whole chains: the chain's hash and its leaf's local id (0: empty).
     struct ChainSlot {
         var hash: UInt64
         var leaf: UInt32
@@ -61,11 +51,6 @@ public final class StackInterner {
     private var chainSlots: UnsafeMutablePointer<ChainSlot>
     private var chainSlotMask = 0
     private var chainSlotsUsed = 0
-
-    /// The frames of the chain being interned, leaf first.
-    private var scratchAddresses: UnsafeMutablePointer<UInt64>
-    private var scratchFlags: UnsafeMutablePointer<UInt8>
-    private var scratchCapacity = 0
 
     /// Local ids of the nodes created since the last `writePending`, in creation order (ascending).
     private var pendingFrom = 1
@@ -85,17 +70,12 @@ public final class StackInterner {
         chainSlotMask = 4095
         chainSlots = .allocate(capacity: chainSlotMask + 1)
         chainSlots.initialize(repeating: ChainSlot(hash: 0, leaf: 0), count: chainSlotMask + 1)
-        scratchCapacity = 256
-        scratchAddresses = .allocate(capacity: scratchCapacity)
-        scratchFlags = .allocate(capacity: scratchCapacity)
     }
 
     deinit {
         nodes.deallocate()
         nodeSlots.deallocate()
         chainSlots.deallocate()
-        scratchAddresses.deallocate()
-        scratchFlags.deallocate()
     }
 
     /// Inserts the nodes created since the last call into `stacks`.
@@ -128,39 +108,46 @@ public final class StackInterner {
                 statement.bind(parameter, idBase + Int64(local))
                 statement.bind(parameter + 1, node.parent == 0 ? 0 : idBase + Int64(node.parent))
                 statement.bind(parameter + 2, Int64(bitPattern: node.address))
-                statement.bind(parameter + 3, Int64(node.flags & Self.kernelFlag))
-                statement.bind(parameter + 4, node.flags & Self.returnAddressFlag != 0 ? 1 : 0)
+                statement.bind(parameter + 3, node.flags.contains(.kernel) ? 1 : 0)
+                statement.bind(parameter + 4, node.flags.contains(.returnAddress) ? 1 : 0)
                 statement.bind(parameter + 5, Int64(node.depth))
                 parameter += 6
             }
             try statement.runBound()
             pendingFrom += rows
         }
-        if nodeCount >= nodeBudget || chainSlotsUsed >= nodeBudget { startNewTree() }
+        // Each chain slot holds a distinct chain's leaf, so the chain table is never fuller than the node array.
+        if nodeCount >= nodeBudget { startNewTree() }
     }
 
     /// Distinct stack nodes so far, in every tree.
     var count: Int { Int(idBase) + nodeCount }
 
-    /// The leaf id for a raw call chain (leaf first, with context markers), or nil when it has no frames.
-    public func intern(_ raw: ArraySlice<UInt64>) -> Int64? {
-        raw.withUnsafeBufferPointer { intern($0) }
+    /// The leaf id for a call chain, or nil when it has no frames.
+    public func intern(_ chain: CallChainFrames) -> Int64? {
+        chain.addresses.withUnsafeBufferPointer { addresses in
+            chain.flags.withUnsafeBufferPointer { intern(addresses, flags: $0) }
+        }
     }
 
-    /// The leaf id for a raw call chain (leaf first, with context markers), or nil when it has no frames.
-    public func intern(_ raw: UnsafeBufferPointer<UInt64>) -> Int64? {
+    /// The leaf id for a call chain given as its frames' addresses, leaf first, and their flags (as many), or nil
+    /// when it has no frames.
+    public func intern(_ addresses: UnsafeBufferPointer<UInt64>, flags: UnsafeBufferPointer<FrameFlags>) -> Int64? {
+        guard !addresses.isEmpty, addresses.count == flags.count else { return nil }
         // Most chains repeat: look the whole chain up by its hash and check the candidate against the tree.
-        let hash = Self.chainHash(raw)
+        let hash = Self.chainHash(addresses)
         let chainMask = chainSlotMask
         let chains = chainSlots
         var slot = Int(truncatingIfNeeded: hash) & chainMask
         while true {
             let entry = chains[slot]
             if entry.leaf == 0 { break }
-            if entry.hash == hash && matches(leaf: entry.leaf, raw: raw) { return idBase + Int64(entry.leaf) }
+            if entry.hash == hash && matches(leaf: entry.leaf, addresses: addresses, flags: flags) {
+                return idBase + Int64(entry.leaf)
+            }
             slot = (slot &+ 1) & chainMask
         }
-        guard let leaf = insertChain(raw) else { return nil }
+        let leaf = insertChain(addresses, flags: flags)
         // `slot` is the empty slot the probe ended on; the table never fills, as it grows at half.
         chains[slot] = ChainSlot(hash: hash, leaf: leaf)
         chainSlotsUsed += 1
@@ -169,24 +156,12 @@ public final class StackInterner {
     }
 
     /// Walks the tree from the root along a chain not seen before, adding the nodes it lacks; its leaf's local id.
-    private func insertChain(_ raw: UnsafeBufferPointer<UInt64>) -> UInt32? {
-        if raw.count > scratchCapacity { growScratch(raw.count) }
-        let addresses = scratchAddresses
-        let frameFlags = scratchFlags
-        var frames = 0
-        Self.forEachFrame(raw) { address, flags in
-            addresses[frames] = address
-            frameFlags[frames] = flags
-            frames += 1
-            return true
-        }
-        guard frames > 0 else { return nil }
+    private func insertChain(_ addresses: UnsafeBufferPointer<UInt64>,
+                             flags: UnsafeBufferPointer<FrameFlags>) -> UInt32 {
         var parent: UInt32 = 0
-        var index = frames - 1
+        var index = addresses.count - 1
         while index >= 0 {
-            let address = addresses[index]
-            let flags = frameFlags[index]
-            parent = findOrAddNode(parent: parent, address: address, flags: flags)
+            parent = findOrAddNode(parent: parent, address: addresses[index], flags: flags[index])
             index -= 1
         }
         return parent
@@ -194,7 +169,7 @@ public final class StackInterner {
 
     /// The local id of the node (parent, address, flags), added when missing.
     @inline(__always)
-    private func findOrAddNode(parent: UInt32, address: UInt64, flags: UInt8) -> UInt32 {
+    private func findOrAddNode(parent: UInt32, address: UInt64, flags: FrameFlags) -> UInt32 {
         let hash = Self.nodeHash(parent: parent, address: address, flags: flags)
         let tag = hash & 0xffff_ffff_0000_0000
         let mask = nodeSlotMask
@@ -222,19 +197,19 @@ public final class StackInterner {
         return id
     }
 
-    /// True when the chain from `leaf` (a local id) to the root is exactly the raw entries.
+    /// True when the chain from `leaf` (a local id) to the root is exactly these frames.
     @inline(__always)
-    private func matches(leaf: UInt32, raw: UnsafeBufferPointer<UInt64>) -> Bool {
+    private func matches(leaf: UInt32, addresses: UnsafeBufferPointer<UInt64>,
+                         flags: UnsafeBufferPointer<FrameFlags>) -> Bool {
         let nodes = self.nodes
         var node = leaf
-        let complete = Self.forEachFrame(raw) { address, frameFlags in
+        for index in addresses.indices {
             guard node > 0 else { return false }
             let entry = nodes[Int(node) - 1]
-            guard entry.address == address && entry.flags == frameFlags else { return false }
+            guard entry.address == addresses[index] && entry.flags == flags[index] else { return false }
             node = entry.parent
-            return true
         }
-        return complete && node == 0
+        return node == 0
     }
 
     /// Lets the tree in memory go, its nodes all written: ids go on from the last one.
@@ -248,40 +223,22 @@ public final class StackInterner {
         chainSlotsUsed = 0
     }
 
-    /// Calls `body` with each frame of a raw chain, leaf first, with its flags: context markers switch between
-    /// kernel and user, and after the first frame of a context the entries are return addresses (they point
-    /// after the call). Stops, returning false, when `body` does.
-    @inline(__always) @discardableResult
-    private static func forEachFrame(_ raw: UnsafeBufferPointer<UInt64>, _ body: (UInt64, UInt8) -> Bool) -> Bool {
-        var kernel = false
-        var firstInContext = true
-        for entry in raw {
-            if entry >= contextMax {
-                kernel = entry == contextKernel || entry == contextGuestKernel
-                firstInContext = true
-                continue
-            }
-            var frameFlags: UInt8 = kernel ? kernelFlag : 0
-            if !firstInContext { frameFlags |= returnAddressFlag }
-            firstInContext = false
-            if !body(entry, frameFlags) { return false }
-        }
-        return true
-    }
-
     // MARK: Hashing and storage
 
-    /// FNV-1a over the raw 64-bit entries, then mixed so every bit of every entry reaches the low bits.
+    /// FNV-1a over the 64-bit addresses, then mixed so every bit of every address reaches the low bits. The flags
+    /// are left out (one load fewer a frame on the hot path): chains with the same addresses and other flags are
+    /// rare, and the check against the tree tells them apart.
     @inline(__always)
-    static func chainHash(_ raw: UnsafeBufferPointer<UInt64>) -> UInt64 {
+    static func chainHash(_ addresses: UnsafeBufferPointer<UInt64>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for entry in raw { hash = (hash ^ entry) &* 0x100_0000_01b3 }
-        return murmurFinalize(hash ^ UInt64(raw.count))
+        for address in addresses { hash = (hash ^ address) &* 0x100_0000_01b3 }
+        return murmurFinalize(hash ^ UInt64(addresses.count))
     }
 
     @inline(__always)
-    static func nodeHash(parent: UInt32, address: UInt64, flags: UInt8) -> UInt64 {
-        murmurFinalize(address &* 0x9e37_79b9_7f4a_7c15 ^ (UInt64(parent) &* 0xc2b2_ae3d_27d4_eb4f) ^ UInt64(flags))
+    static func nodeHash(parent: UInt32, address: UInt64, flags: FrameFlags) -> UInt64 {
+        murmurFinalize(address &* 0x9e37_79b9_7f4a_7c15 ^ (UInt64(parent) &* 0xc2b2_ae3d_27d4_eb4f)
+            ^ UInt64(flags.rawValue))
     }
 
     @inline(__always)
@@ -342,16 +299,5 @@ public final class StackInterner {
         oldSlots.deallocate()
         chainSlots = slots
         chainSlotMask = mask
-    }
-
-    @inline(never)
-    private func growScratch(_ needed: Int) {
-        var capacity = scratchCapacity
-        while capacity < needed { capacity *= 2 }
-        scratchAddresses.deallocate()
-        scratchFlags.deallocate()
-        scratchAddresses = .allocate(capacity: capacity)
-        scratchFlags = .allocate(capacity: capacity)
-        scratchCapacity = capacity
     }
 }

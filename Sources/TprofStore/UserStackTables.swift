@@ -6,8 +6,8 @@ public final class UserStackTables {
     private let schema: String
     private let update: SQLiteStatement
     private let stackNode: SQLiteStatement
-    /// Kernel chains by leaf, bounded: the samples of one kernel path share it.
-    private var kernelChains: [Int64: [UInt64]] = [:]
+    /// Kernel frames by leaf, bounded: the samples of one kernel path share them.
+    private var kernelFramesByLeaf: [Int64: [UInt64]] = [:]
     private static let cachedKernelChains = 16384
 
     /// One copied stack and the sample it belongs to.
@@ -34,10 +34,10 @@ public final class UserStackTables {
         (try db.scalarInt("SELECT max(id) FROM stacks") ?? 0) + 1
     }
 
-    /// The kernel part of a stored stack as a raw call chain (the kernel context marker, then its frames leaf
-    /// first), to be joined with unwound user frames; empty when it has none.
-    public func kernelChain(leaf: Int64) throws -> [UInt64] {
-        if let known = kernelChains[leaf] { return known }
+    /// The addresses of a stored stack's kernel frames, leaf first, to be joined with unwound user frames; empty
+    /// when it has none.
+    public func kernelFrames(leaf: Int64) throws -> [UInt64] {
+        if let known = kernelFramesByLeaf[leaf] { return known }
         var frames: [UInt64] = []
         var node = leaf
         var steps = 0
@@ -50,10 +50,9 @@ public final class UserStackTables {
             node = stackNode.int64(0)
             steps += 1
         }
-        let chain = frames.isEmpty ? [] : [StackInterner.contextKernel] + frames
-        if kernelChains.count >= Self.cachedKernelChains { kernelChains.removeAll(keepingCapacity: true) }
-        kernelChains[leaf] = chain
-        return chain
+        if kernelFramesByLeaf.count >= Self.cachedKernelChains { kernelFramesByLeaf.removeAll(keepingCapacity: true) }
+        kernelFramesByLeaf[leaf] = frames
+        return frames
     }
 
     /// Whether the file holds copied stacks that were never unwound (unwinding was skipped, or the recorder was

@@ -22,14 +22,14 @@ struct DatabaseArguments: ParsableArguments {
     /// counted twice). A database diffed against itself is a self-diff, which is allowed.
     func check() throws {
         if databases.isEmpty && Self.defaultDatabase.targetStatus() == nil {
-            throw ReportError("no database given, and no \(Self.defaultDatabase) here (tprof-record writes it "
+            throw ToolFailure("no database given, and no \(Self.defaultDatabase) here (tprof-record writes it "
                 + "by default): give the database to report on, such as run.db")
         }
         var seen: [FileIdentity: BytePath] = [:]
         for path in paths {
             guard let identity = FileIdentity(path: path) else { continue }
             if let first = seen[identity] {
-                throw ReportError("\(first) and \(path) are the same database: give each database once")
+                throw ToolFailure("\(first) and \(path) are the same database: give each database once")
             }
             seen[identity] = path
         }

@@ -74,8 +74,6 @@ struct Report: ParsableCommand {
             try kind.run(session)
         } catch let error as SQLiteError {
             throw ToolFailure("\(inputs.first): \(error.message)")
-        } catch let error as ReportError {
-            throw ToolFailure(error.message)
         }
     }
 }

@@ -157,7 +157,7 @@ final class CallTreeShapeTests: XCTestCase {
         // Independently of tprof-report: the samples whose chain holds a frame named rec, from the tables.
         let containing = try recording.database.scalarInt("""
             WITH RECURSIVE chain(sample, pid, node) AS (
-                SELECT rowid, pid, stack_id FROM samples WHERE stack_id IS NOT NULL
+                SELECT rowid, pid, stack_id FROM samples WHERE stack_id != 0
                 UNION ALL
                 SELECT c.sample, c.pid, s.parent_id FROM chain c JOIN stacks s ON s.id = c.node WHERE s.parent_id <> 0)
             SELECT count(DISTINCT c.sample) FROM chain c JOIN stacks s ON s.id = c.node

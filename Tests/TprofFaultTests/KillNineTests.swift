@@ -44,10 +44,10 @@ final class KillNineTests: XCTestCase {
                                             "\(context): counters never claim more than was read (\(row))")
             }
             if callGraph && samples > 0 {
-                XCTAssertGreaterThan(try database.scalarInt("SELECT COUNT(*) FROM samples WHERE stack_id IS NOT NULL"), 0,
+                XCTAssertGreaterThan(try database.scalarInt("SELECT COUNT(*) FROM samples WHERE stack_id != 0"), 0,
                                      "\(context): call chains of committed batches are kept")
                 XCTAssertEqual(try database.scalarInt("""
-                    SELECT COUNT(*) FROM samples WHERE stack_id IS NOT NULL
+                    SELECT COUNT(*) FROM samples WHERE stack_id != 0
                       AND stack_id NOT IN (SELECT id FROM stacks)
                     """), 0, "\(context): every committed sample's stack was committed with it")
             }

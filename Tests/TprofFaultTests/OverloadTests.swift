@@ -141,15 +141,15 @@ final class OverloadTests: XCTestCase {
         for chainLength in [3, 17, 40, 127, 300, 1024, 1024 + 8] {
             let frameCapacity = 64 * 16
             let buffer = SampleBuffer(cpu: 0, capacity: 64, frameCapacity: frameCapacity)
-            let reserved = buffer.frames.capacity
+            let reserved = buffer.frameStorageCapacity
             let chain = [UInt64](repeating: 0x4000, count: chainLength)
             let sample = Sample(time: 1, pid: 1, tid: 1, cpu: 0, event: 0, mode: .user, pc: 0x4000, period: 1)
             while !buffer.isFull {
                 chain.withUnsafeBytes { buffer.append(sample, callchain: $0) }
             }
-            XCTAssertEqual(buffer.frames.capacity, reserved,
+            XCTAssertEqual(buffer.frameStorageCapacity, reserved,
                            "a chain of \(chainLength) frames grew the frame storage from \(reserved) to "
-                               + "\(buffer.frames.capacity) entries")
+                               + "\(buffer.frameStorageCapacity) frames")
             cases += 1
         }
         print("full-buffer storage: \(cases) cases")

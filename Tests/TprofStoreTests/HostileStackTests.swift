@@ -1,4 +1,5 @@
 import Foundation
+import TprofCapture
 import TprofStore
 import TprofTestSupport
 import XCTest
@@ -51,14 +52,15 @@ final class HostileStackTests: XCTestCase {
         let tables = try UserStackTables(database: db, schema: "main")
         // A missing parent, a negative one, a node its own parent and a cycle of two all end.
         for leaf in [0, 1, 2, 3, 4, 5, 6, 7, 99, -1, Int64.max, Int64.min] {
-            let chain = try tables.kernelChain(leaf: leaf)
-            XCTAssertLessThanOrEqual(chain.count, 4097, "leaf \(leaf)")
+            let frames = try tables.kernelFrames(leaf: leaf)
+            XCTAssertLessThanOrEqual(frames.count, 4096, "leaf \(leaf)")
         }
-        XCTAssertEqual(try tables.kernelChain(leaf: 5), [UInt64(bitPattern: -128), 80, 16])
+        XCTAssertEqual(try tables.kernelFrames(leaf: 5), [80, 16])
 
         // Unwound chains get nodes after the damaged ones and come back exactly.
         let interner = StackInterner(firstID: try tables.nextStackID())
-        let leaf = try XCTUnwrap(interner.intern([UInt64(bitPattern: -128), 80, 16, UInt64(bitPattern: -512), 0x40][...]))
+        let leaf = try XCTUnwrap(interner.intern(
+            CallChainFrames(perfCallChain: [UInt64(bitPattern: -128), 80, 16, UInt64(bitPattern: -512), 0x40])))
         try interner.writePending(to: db)
         XCTAssertGreaterThan(leaf, 7)
         XCTAssertEqual(frames(try storedTree(db), leaf: leaf), [80, 16, 0x40])
@@ -73,7 +75,7 @@ final class HostileStackTests: XCTestCase {
         try db.execute("BEGIN")
         for round in 0..<300 {
             let raw = (0..<Int.random(in: 1...12, using: &generator)).map { _ in UInt64.random(in: 1...40, using: &generator) }
-            let leaf = try XCTUnwrap(interner.intern(raw[...]))
+            let leaf = try XCTUnwrap(interner.intern(CallChainFrames(perfCallChain: raw)))
             chains.append((raw, leaf))
             // Nodes are written (and a full tree let go) only between batches, as the writer does.
             if round % 7 == 6 { try interner.writePending(to: db) }
@@ -114,9 +116,9 @@ final class HostileStackTests: XCTestCase {
                 default: return UInt64.random(in: 0...0x10_0000, using: &generator)
                 }
             }
-            chains.append((raw, interner.intern(raw[...])))
+            chains.append((raw, interner.intern(CallChainFrames(perfCallChain: raw))))
             // The same chain again finds the same leaf.
-            XCTAssertEqual(interner.intern(raw[...]), chains[round].leaf, "round \(round)")
+            XCTAssertEqual(interner.intern(CallChainFrames(perfCallChain: raw)), chains[round].leaf, "round \(round)")
         }
         try db.execute("BEGIN")
         try interner.writePending(to: db)

@@ -1,4 +1,5 @@
 import Foundation
+import TprofCapture
 @testable import TprofStore
 import TprofTestSupport
 import XCTest
@@ -29,7 +30,7 @@ final class StackForestWalkTests: XCTestCase {
             let raw = (0..<Int.random(in: 1...10, using: &generator)).map { _ in
                 UInt64.random(in: 0x1000...0x1030, using: &generator)
             }
-            let leaf = try XCTUnwrap(interner.intern(raw[...]))
+            let leaf = try XCTUnwrap(interner.intern(CallChainFrames(perfCallChain: raw)))
             leaves.append((pid, leaf))
             try count.run([.integer(pid), .integer(pid), .integer(Int64(raw[0])), .integer(leaf)])
             if round % 5 == 4 { try interner.writePending(to: db) }

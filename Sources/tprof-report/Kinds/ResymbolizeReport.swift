@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TprofCLI
 import TprofFinish
 import TprofReport
 
@@ -21,7 +22,7 @@ struct ResymbolizeReport: ParsableArguments, ReportKind {
         do {
             result = try Resymbolization.run(path: session.path)
         } catch let failure as Resymbolization.Failure {
-            throw ReportError(failure.description)
+            throw ToolFailure(failure.description)
         }
         if let unwinding = result.unwinding {
             let complete = unwinding.outcomes["complete", default: 0]
