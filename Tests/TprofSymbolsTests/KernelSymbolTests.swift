@@ -31,6 +31,10 @@ final class KernelSymbolTests: XCTestCase {
 
         let both = try bench.recordWithPerf([program, "1.5"])
         try both.assertSameSampleCount()
-        assertShare(.kernel, tprof: try both.tprofProfile(), perf: both.perf, within: 3)
+        // The two tools' timers sample the same execution at different instants, so their kernel shares (near 50%
+        // of about 1,500 samples each) differ by chance: the difference of two such shares has a standard deviation
+        // of 1.8 points (measured: -0.95 to +3.49 in six runs). 3 points was under two of them and failed one run
+        // in ten; 5.5 is three.
+        assertShare(.kernel, tprof: try both.tprofProfile(), perf: both.perf, within: 5.5)
     }
 }
