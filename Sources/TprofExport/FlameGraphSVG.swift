@@ -35,7 +35,7 @@ public struct FlameGraph {
         var toMeasure: [(node: StackProfile.TreeNode, depth: Int)] = [(root, 0)]
         while let (node, depth) = toMeasure.popLast() {
             maxDepth = max(maxDepth, depth)
-            for child in node.children.values { toMeasure.append((child, depth + 1)) }
+            for child in node.children { toMeasure.append((child, depth + 1)) }
         }
         let top = 60.0
         let height = top + Double(maxDepth + 1) * frameHeight + 30
@@ -72,7 +72,7 @@ public struct FlameGraph {
             var children: [(node: StackProfile.TreeNode, depth: Int, start: Int64, baseNode: StackProfile.TreeNode?)] = []
             for child in node.sortedChildren {
                 if Double(child.samples) / Double(total) * width >= minimumWidth {
-                    children.append((child, depth + 1, offset, child.frame.flatMap { baseNode?.children[$0] }))
+                    children.append((child, depth + 1, offset, child.frame.flatMap { baseNode?.child($0) }))
                 } else {
                     leftOut += 1
                 }

@@ -103,7 +103,7 @@ extension StackProfile {
                     ("name", .string(child.frame?.name ?? "?")),
                     ("dso", .string(child.frame?.dso ?? "")),
                     ("kernel", .bool(child.frame?.kernel ?? false)),
-                    ("self", .integer(child.samples - child.children.values.reduce(0) { $0 + $1.samples })),
+                    ("self", .integer(child.samples - child.children.reduce(0) { $0 + $1.samples })),
                     ("total", .integer(child.samples)),
                     ("percent", .number(child.share(of: total))),
                     ("children", .array(below ? nodes(under: child, level: level + 1) : [])),

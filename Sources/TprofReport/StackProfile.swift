@@ -146,16 +146,41 @@ public struct StackProfile {
     public final class TreeNode {
         public let frame: Frame?
         public var samples: Int64 = 0
-        public var children: [Frame: TreeNode] = [:]
+        /// In the order first seen. Most nodes of a large profile have one or two, so a list (with an index only
+        /// for nodes with many) holds millions of them in a fraction of the memory a dictionary each took.
+        public private(set) var children: [TreeNode] = []
+        private var index: [Frame: Int]?
+        private static let indexedFrom = 16
         init(frame: Frame?) { self.frame = frame }
 
         /// The node's samples as a percentage of `total`.
         public func share(of total: Double) -> Double { 100 * Double(samples) / total }
 
+        /// The child for `frame`, if there is one.
+        public func child(_ frame: Frame) -> TreeNode? {
+            if let index { return index[frame].map { children[$0] } }
+            return children.first { $0.frame == frame }
+        }
+
+        /// The child for `frame`, added if there is none.
+        func childAdding(_ frame: Frame) -> TreeNode {
+            if let existing = child(frame) { return existing }
+            let node = TreeNode(frame: frame)
+            children.append(node)
+            if index != nil {
+                index?[frame] = children.count - 1
+            } else if children.count >= Self.indexedFrom {
+                index = Dictionary(uniqueKeysWithValues: children.enumerated().compactMap { offset, child in
+                    child.frame.map { ($0, offset) }
+                })
+            }
+            return node
+        }
+
         /// Children, most samples first; ties in a fixed order (name, library, user before kernel), since the
-        /// children dictionary's order differs from run to run.
+        /// order they were first seen in differs with the order of the rows.
         public var sortedChildren: [TreeNode] {
-            children.values.sorted { a, b in
+            children.sorted { a, b in
                 if a.samples != b.samples { return a.samples > b.samples }
                 let first = (a.frame?.name ?? "", a.frame?.dso ?? "", a.frame?.kernel == true ? 1 : 0)
                 let second = (b.frame?.name ?? "", b.frame?.dso ?? "", b.frame?.kernel == true ? 1 : 0)
@@ -171,13 +196,13 @@ public struct StackProfile {
         for stack in stacks {
             root.samples += stack.samples
             var node = root
-            var frames = inverted ? stack.frames.reversed() : stack.frames
-            if byProcess { frames.insert(Frame(name: stack.comm, kernel: false, dso: ""), at: 0) }
-            for frame in frames {
-                let child = node.children[frame] ?? TreeNode(frame: frame)
-                node.children[frame] = child
-                child.samples += stack.samples
-                node = child
+            if byProcess {
+                node = node.childAdding(Frame(name: stack.comm, kernel: false, dso: ""))
+                node.samples += stack.samples
+            }
+            for frame in inverted ? stack.frames.reversed() : stack.frames {
+                node = node.childAdding(frame)
+                node.samples += stack.samples
             }
         }
         return root
