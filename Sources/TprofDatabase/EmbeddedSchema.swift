@@ -588,6 +588,12 @@ CREATE INDEX symbol_counts_by_address ON symbol_counts (address_id);
 
 PRAGMA legacy_alter_table = OFF;
 """#),
+        (10, "010-kernel-text.sql", #"""
+-- tprof database, schema version 10: where the recorded kernel's text started, so that a file resolved again
+-- (`tprof-report --resymbolize`) names its kernel addresses with the running kernel's symbols only when that kernel
+-- is the recorded one at the same place: with KASLR the same release moves at every boot.
+ALTER TABLE run ADD COLUMN kernel_text_start INTEGER;
+"""#),
     ]
 
     /// `CREATE TABLE user_stacks` of the schema, for a scratch database attached as `schema`.

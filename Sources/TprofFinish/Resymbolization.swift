@@ -1,4 +1,5 @@
 import Glibc
+import TprofCapture
 import TprofStore
 
 /// `tprof-report --resymbolize`: resolves a finished database's addresses again with the files available now, for
@@ -43,11 +44,21 @@ public enum Resymbolization {
             if try UserStackTables.needUnwinding(in: db) {
                 unwinding = try StackUnwinding.run(database: db, userStacksSchema: "main")
             }
-            let symbols = try SymbolResolution(database: db, useRunningKernel: release == running).run()
+            // A recorded text start (schema 10) must match too: the same release moves at every boot with KASLR.
+            let textStart = try recordedKernelTextStart(db)
+            let sameKernel = release == running && (textStart == nil || textStart == runningKernelTextStart())
+            let symbols = try SymbolResolution(database: db, useRunningKernel: sameKernel).run()
             return Outcome(unwinding: unwinding, symbols: symbols)
         } catch {
             throw Failure(description: "cannot resymbolize \(path): \(error)")
         }
+    }
+
+    /// Where the recorded kernel's text started; nil in files before schema 10 or when it was not readable.
+    private static func recordedKernelTextStart(_ db: SQLiteDatabase) throws -> UInt64? {
+        let statement = try db.prepare("SELECT kernel_text_start FROM run WHERE id = 1")
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return UInt64(bitPattern: statement.int64(0))
     }
 
     /// The kernel the file was recorded on; its statement is done when this returns (an unfinished statement would

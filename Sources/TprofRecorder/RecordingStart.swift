@@ -134,7 +134,8 @@ extension Recorder {
             callGraph: options.userStackSize.map { "dwarf,\($0)" } ?? (options.maxStack == nil ? nil : "fp"),
             maxStack: options.maxStack, flushIntervalMs: options.flushIntervalMs,
             bufferSamples: plan.buffers.bufferSamples, bufferLimit: plan.buffers.bufferLimit,
-            startTimeNs: Int64(Date().timeIntervalSince1970 * 1e9), startMonotonicNs: startMonotonic)
+            startTimeNs: Int64(Date().timeIntervalSince1970 * 1e9), startMonotonicNs: startMonotonic,
+            kernelTextStart: runningKernelTextStart())
     }
 
     /// Publishes the output and opens the writer on it, with the side-band records of processes already running.

@@ -58,6 +58,8 @@ public struct RunInfo {
     public var backend: String
     public var host: String
     public var kernelRelease: String
+    /// Where the kernel's text started (`_stext`), when readable: KASLR moves it at every boot.
+    public var kernelTextStart: UInt64?
     public var machine: String
     public var cpuModel: String?
     public var cpuCount: Int
@@ -79,7 +81,7 @@ public struct RunInfo {
                 machine: String, cpuModel: String?, cpuCount: Int, maxSampleRate: Int?, paranoid: Int?,
                 userOnlyFallback: Bool, ringPages: Int?, callGraph: String? = nil, maxStack: Int? = nil,
                 flushIntervalMs: Int, bufferSamples: Int, bufferLimit: Int,
-                startTimeNs: Int64, startMonotonicNs: UInt64) {
+                startTimeNs: Int64, startMonotonicNs: UInt64, kernelTextStart: UInt64? = nil) {
         self.toolVersion = toolVersion
         self.target = target
         self.commandLine = commandLine
@@ -103,6 +105,7 @@ public struct RunInfo {
         self.bufferLimit = bufferLimit
         self.startTimeNs = startTimeNs
         self.startMonotonicNs = startMonotonicNs
+        self.kernelTextStart = kernelTextStart
     }
 }
 
@@ -245,8 +248,8 @@ public final class RecordingDatabase {
             INSERT INTO run (id, tool, tool_version, schema_version, status, target, command_line, command,
                 target_pids, cpus, backend, host, kernel_release, machine, cpu_model, cpu_count,
                 perf_event_max_sample_rate, perf_event_paranoid, user_only_fallback, ring_pages, call_graph, max_stack,
-                flush_interval_ms, buffer_samples, buffer_limit, start_time_ns, start_monotonic_ns)
-            VALUES (1, 'tprof-record', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                flush_interval_ms, buffer_samples, buffer_limit, start_time_ns, start_monotonic_ns, kernel_text_start)
+            VALUES (1, 'tprof-record', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run([
                 .text(run.toolVersion), .integer(Int64(RecordingDatabase.schemaVersion)),
                 .text(RunStatus.recording.rawValue), .text(run.target.rawValue),
@@ -259,6 +262,7 @@ public final class RecordingDatabase {
                 SQLiteValue(run.maxStack), .integer(Int64(run.flushIntervalMs)),
                 .integer(Int64(run.bufferSamples)), .integer(Int64(run.bufferLimit)), .integer(run.startTimeNs),
                 .integer(Int64(bitPattern: run.startMonotonicNs)),
+                run.kernelTextStart.map { .integer(Int64(bitPattern: $0)) } ?? .null,
             ])
         let insertEvent = try connection.prepare("""
             INSERT INTO events (id, name, base_name, type, config, exclude_user, exclude_kernel, requested_frequency,

@@ -96,4 +96,38 @@ final class ResymbolizeTests: XCTestCase {
             XCTAssertEqual(FileState(of: path), before, "\(path) changed")
         }
     }
+
+    /// Kernel addresses are named again with the running kernel's symbols only when it is the recorded kernel at the
+    /// recorded place: with KASLR the same release moves at every boot, and its symbols would name the wrong code.
+    func testKernelNamesAreRenamedOnlyWhenTheKernelTextIsWhereItWas() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-resymbolize-kaslr")
+        let database = directory.file("dd.db")
+        let recorded = try Tool.record.run(["-q", "-o", database, "--", "/bin/dd", "if=/dev/zero", "of=/dev/null",
+                                            "bs=1", "count=400000"])
+        XCTAssertEqual(recorded.status, 0, recorded.summary)
+        let kallsyms = try String(contentsOfFile: "/proc/kallsyms", encoding: .utf8)
+        let stext = try XCTUnwrap(kallsyms.split(separator: "\n").first { $0.hasSuffix(" _stext") }
+            .flatMap { UInt64($0.prefix { $0 != " " }, radix: 16) })
+        XCTAssertEqual(try queryInt(database, "SELECT kernel_text_start FROM run"), Int64(bitPattern: stext))
+        let kernelNames = "SELECT count(*) FROM addresses WHERE dso_id IN (SELECT id FROM dsos WHERE kind = 'kernel')"
+        XCTAssertGreaterThan(try queryInt(database, kernelNames), 0, "no kernel address to name")
+
+        for moved in [true, false] {
+            let copy = try copyDatabase(database, to: directory, as: moved ? "moved.db" : "same.db")
+            // Names no symbol table has: re-read kernel symbols replace them, kept ones stay.
+            try modifyDatabase(copy, """
+                UPDATE addresses SET name = 'recorded_' || name
+                WHERE dso_id IN (SELECT id FROM dsos WHERE kind = 'kernel');
+                UPDATE run SET kernel_text_start = \(Int64(bitPattern: moved ? stext &+ 0x200000 : stext));
+                """)
+            let result = try runReport(["--resymbolize", copy])
+            XCTAssertEqual(result.status, 0, result.summary)
+            let kept = try queryInt(copy, kernelNames + " AND name LIKE 'recorded\\_%' ESCAPE '\\'")
+            if moved {
+                XCTAssertEqual(kept, try queryInt(copy, kernelNames), "a moved kernel's addresses were named again")
+            } else {
+                XCTAssertEqual(kept, 0, "the same kernel's addresses kept their recorded names")
+            }
+        }
+    }
 }
