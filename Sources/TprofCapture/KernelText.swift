@@ -12,8 +12,8 @@ public func runningKernelTextStart() -> UInt64? {
     // Near the top: the file is sorted by address and the text comes first.
     for _ in 0..<4096 {
         guard getline(&line, &capacity, file) > 0, let line else { return nil }
-        let fields = String(cString: line).split(separator: " ")
-        guard fields.count >= 3, fields[2].hasPrefix("_stext"), fields[2].count <= 7 else { continue }
+        let fields = String(cString: line).split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count >= 3, fields[2] == "_stext" else { continue }
         let address = UInt64(fields[0], radix: 16) ?? 0
         return address == 0 ? nil : address
     }

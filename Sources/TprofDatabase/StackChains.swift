@@ -34,7 +34,7 @@ public struct StackChains {
         let count = try db.scalarInt("SELECT count(*) FROM stacks") ?? 0
         guard count > 0 else { return }
         let maxID = try db.scalarInt("SELECT max(id) FROM stacks") ?? 0
-        let dense = maxID > 0 && maxID < Int64(Int32.max) && maxID <= 2 * count + 1024
+        let dense = Self.idsAreDense(count: count, maxID: maxID)
         if dense {
             parents = [Int32](repeating: -1, count: Int(maxID) + 1)
             namedPCs = [UInt64](repeating: 0, count: Int(maxID) + 1)
@@ -45,7 +45,7 @@ public struct StackChains {
             let id = nodes.int64(0)
             let parent = nodes.int64(1)
             let address = UInt64(bitPattern: nodes.int64(2))
-            let namedPC = nodes.int64(3) != 0 ? address &- 1 : address
+            let namedPC = Self.namedPC(address: address, returnAddress: nodes.int64(3) != 0)
             let isKernel = nodes.int64(4) != 0
             if dense, id > 0 {
                 // A parent that is no node of this file (damaged) ends the chain like a root.
@@ -62,6 +62,17 @@ public struct StackChains {
             addressIDs[ProcessAddress(pid: addresses.int64(0), pc: UInt64(bitPattern: addresses.int64(1)))] =
                 addresses.int64(2)
         }
+    }
+
+    /// The address a frame is named by (the `named_pc` of schema 7): a return address less one, so that a call at
+    /// the very end of a function is not credited to the next one.
+    public static func namedPC(address: UInt64, returnAddress: Bool) -> UInt64 {
+        returnAddress ? address &- 1 : address
+    }
+
+    /// Whether `stacks` ids are dense enough (as tprof writes them) to index arrays by id.
+    public static func idsAreDense(count: Int64, maxID: Int64) -> Bool {
+        maxID > 0 && maxID < Int64(Int32.max) && maxID <= 2 * count + 1024
     }
 
     /// The frames of the chain that ends at `leaf` in process `pid`, leaf first; a frame with no address row (a

@@ -75,7 +75,7 @@ final class StackFrameWalk {
             let index = Int(id) - ids.lowerBound
             parent[index] = parentID > 0 && ids.contains(Int(parentID)) ? Int32(parentID) : 0
             let address = UInt64(bitPattern: nodes.int64(2))
-            namedPC[index] = nodes.int64(4) != 0 ? address &- 1 : address
+            namedPC[index] = StackChains.namedPC(address: address, returnAddress: nodes.int64(4) != 0)
             kernel[index] = nodes.int64(3) != 0
         }
     }

@@ -122,7 +122,7 @@ public final class SymbolTables {
         let maxID = try db.scalarInt("SELECT max(id) FROM stacks") ?? 0
         guard count > 0 else { return }
         // Ids not dense (a file written by something else): the query does the same without the arrays.
-        guard maxID > 0, maxID < Int64(Int32.max), maxID <= 2 * count + 1024 else {
+        guard StackChains.idsAreDense(count: count, maxID: maxID) else {
             try db.execute("""
                 INSERT INTO temp.finish_addresses
                 WITH RECURSIVE reach (pid, id) AS (
