@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "tprof-record", targets: ["tprof-record"]),
         .executable(name: "tprof-report", targets: ["tprof-report"]),
+        .executable(name: "tprof-count", targets: ["tprof-count"]),
         .executable(name: "tprof-bench", targets: ["tprof-bench"]),
     ],
     dependencies: [
@@ -89,6 +90,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Counting without sampling (perf stat, NetBSD's tprof count): the recorder's launcher and output rules, the
+        // report's count sheet and formats.
+        .executableTarget(
+            name: "tprof-count",
+            dependencies: [
+                "TprofRecorder",
+                "TprofCapture",
+                "TprofStore",
+                "TprofCLI",
+                "TprofReport",
+                "TprofExport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "tprof-bench",
             dependencies: [
@@ -121,6 +136,7 @@ let package = Package(
         ),
         .testTarget(name: "TprofExportTests", dependencies: ["TprofExport", "TprofReport", "TprofSynthetic", "TprofStore", "TprofTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "TprofUnwindTests", dependencies: ["TprofStore", "TprofTestSupport"]),
+        .testTarget(name: "TprofCountTests", dependencies: ["TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofFaultTests",
             dependencies: ["TprofStore", "TprofRecorder", "TprofSynthetic", "TprofCapture", "TprofTestSupport"]

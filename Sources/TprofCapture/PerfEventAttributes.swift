@@ -1,8 +1,8 @@
 import CTprofLinux
 import Glibc
 
-/// The `perf_event_attr` of an event: the one place its fields are set, for the sampling events of a recording and
-/// for the probes that ask whether this machine can open an event at all.
+/// The `perf_event_attr` of an event: the one place its fields are set, for the sampling events of a recording, the
+/// counting events of tprof-count and the probes that ask whether this machine can open an event at all.
 enum PerfEventAttributes {
     /// The event itself, created disabled: its type, config and modes (never the hypervisor's).
     static func event(_ event: EventSpec) -> perf_event_attr {
@@ -40,21 +40,12 @@ enum PerfEventAttributes {
             attr.sample_stack_user = UInt32(size)
             attr.exclude_callchain_user = 1
         }
-        attr.read_format = UInt64(PERF_FORMAT_TOTAL_TIME_ENABLED.rawValue | PERF_FORMAT_TOTAL_TIME_RUNNING.rawValue)
+        following(configuration.target, &attr)
         attr.sample_id_all = 1
         attr.use_clockid = 1
         attr.clockid = CLOCK_MONOTONIC
         attr.watermark = 1
         attr.wakeup_watermark = UInt32(max(1, dataSize / 4))
-        switch configuration.target {
-        case .command:
-            attr.inherit = 1
-            attr.enable_on_exec = 1
-        case .threads:
-            attr.inherit = 1
-        case .systemWide:
-            break
-        }
         if sideband {
             attr.mmap = 1
             attr.mmap2 = 1
@@ -66,6 +57,28 @@ enum PerfEventAttributes {
             // crashes. Build ids are read from the files when symbols are resolved.
         }
         return attr
+    }
+
+    /// A counting event (no sample period, no ring), read as its count with the times it was enabled and running.
+    static func counting(_ event: EventSpec, target: PerfTarget) -> perf_event_attr {
+        var attr = Self.event(event)
+        following(target, &attr)
+        return attr
+    }
+
+    /// What sampling and counting events share: the read format of `EventTotals`, and a target's tasks followed
+    /// into their children and threads (a command's from its exec on).
+    private static func following(_ target: PerfTarget, _ attr: inout perf_event_attr) {
+        attr.read_format = UInt64(PERF_FORMAT_TOTAL_TIME_ENABLED.rawValue | PERF_FORMAT_TOTAL_TIME_RUNNING.rawValue)
+        switch target {
+        case .command:
+            attr.inherit = 1
+            attr.enable_on_exec = 1
+        case .threads:
+            attr.inherit = 1
+        case .systemWide:
+            break
+        }
     }
 }
 

@@ -73,6 +73,31 @@ public enum PerfEventError: Error, CustomStringConvertible, Equatable {
     }
 }
 
+extension PerfEventError {
+    /// Classifies a failed perf_event_open of `event` on `cpu` for `task` (-1 for every task): what the user can
+    /// do about it. `needed` is how many events the session opens, for the open-files limit.
+    init(errno error: Int32, event: EventSpec, cpu: Int, task: Int32, systemWide: Bool, needed: Int) {
+        switch error {
+        case EACCES, EPERM:
+            var owner = stat()
+            if task > 0, geteuid() != 0, stat("/proc/\(task)", &owner) == 0, owner.st_uid != geteuid() {
+                self = .otherUsersProcess(pid: task, owner: owner.st_uid)
+                return
+            }
+            self = .permissionDenied(event: event.name, paranoid: kernelSetting("kernel/perf_event_paranoid"),
+                                     systemWide: systemWide)
+        case ENOENT, EOPNOTSUPP:
+            self = .eventNotSupported(event: event.name, errno: error)
+        case ESRCH:
+            self = .noSuchProcess(task)
+        case EMFILE, ENFILE:
+            self = .tooManyOpenFiles(needed: needed)
+        default:
+            self = .open(event: event.name, cpu: cpu, errno: error)
+        }
+    }
+}
+
 /// Totals the kernel keeps for one event over the whole run.
 public struct EventTotals: Equatable, Sendable {
     /// The event count (cycles, nanoseconds of cpu-clock, faults, ...).
@@ -80,6 +105,12 @@ public struct EventTotals: Equatable, Sendable {
     public var timeEnabled: UInt64 = 0
     /// Nanoseconds the event was counting, summed over CPUs and tasks.
     public var timeRunning: UInt64 = 0
+
+    public init(count: UInt64 = 0, timeEnabled: UInt64 = 0, timeRunning: UInt64 = 0) {
+        self.count = count
+        self.timeEnabled = timeEnabled
+        self.timeRunning = timeRunning
+    }
 }
 
 /// Samples from the kernel's perf_event interface: one event per CPU (per event), each with its own mmapped ring,
@@ -188,7 +219,9 @@ public final class PerfEventBackend: SamplingBackend {
                     if fd < 0 {
                         let error = errno
                         if error == ESRCH, case .threads = configuration.target { continue }
-                        throw classify(errno: error, event: event, cpu: cpu, task: task)
+                        throw PerfEventError(errno: error, event: event, cpu: cpu, task: task,
+                                             systemWide: configuration.target == .systemWide,
+                                             needed: configuration.events.count * configuration.cpus.count)
                     }
                     descriptors.append((fd, eventIndex))
                     opened += 1
@@ -209,27 +242,6 @@ public final class PerfEventBackend: SamplingBackend {
                     throw PerfEventError.noSuchProcess(tids.first ?? -1)
                 }
             }
-        }
-    }
-
-    private func classify(errno error: Int32, event: EventSpec, cpu: Int, task: Int32) -> PerfEventError {
-        switch error {
-        case EACCES, EPERM:
-            var owner = stat()
-            if task > 0, geteuid() != 0, stat("/proc/\(task)", &owner) == 0, owner.st_uid != geteuid() {
-                return .otherUsersProcess(pid: task, owner: owner.st_uid)
-            }
-            let systemWide = configuration.target == .systemWide
-            return .permissionDenied(event: event.name, paranoid: kernelSetting("kernel/perf_event_paranoid"),
-                                     systemWide: systemWide)
-        case ENOENT, EOPNOTSUPP:
-            return .eventNotSupported(event: event.name, errno: error)
-        case ESRCH:
-            return .noSuchProcess(task)
-        case EMFILE, ENFILE:
-            return .tooManyOpenFiles(needed: configuration.events.count * configuration.cpus.count)
-        default:
-            return .open(event: event.name, cpu: cpu, errno: error)
         }
     }
 

@@ -51,9 +51,6 @@ struct RecordingEnd {
 }
 
 extension Recorder {
-    /// Seconds a command gets to exit after its stop signal before it is killed.
-    static let commandGrace = 2.0
-
     /// Waits for the command to exit, the duration to pass, the -p processes to end, a signal, or a writer failure.
     func waitForEnd(signals: Int32, command: HeldCommand?, writer: SampleWriter, list: BufferList,
                     start: UInt64) -> RecordingEnd {
@@ -87,7 +84,7 @@ extension Recorder {
             if let command, command.waitForExit(blocking: false) {
                 return RecordingEnd(status: .complete, reason: nil, exitCode: command.exit?.status ?? 0)
             }
-            if case .pids(let pids) = options.target, pids.allSatisfy(processHasExited) {
+            if case .pids(let pids) = options.target, pids.allSatisfy(ProcSnapshot.hasExited) {
                 return RecordingEnd(status: .complete, reason: "the profiled processes exited", exitCode: 0)
             }
             if let failure = writer.failure {
@@ -97,24 +94,36 @@ extension Recorder {
         }
     }
 
-    /// Ends the command with `signal` (SIGKILL after the grace period) and completes `end`: the exit status becomes
-    /// the command's own, and a command that had to be killed is said on stderr and in the reason.
     private func stopCommand(_ command: HeldCommand?, with signal: Int32, end: RecordingEnd) -> RecordingEnd {
-        guard let command else { return end }
-        var end = end
+        end.stopping(command, with: signal, tool: "tprof-record", stderr: stderr)
+    }
+}
+
+extension RecordingEnd {
+    /// Seconds a command gets to exit after its stop signal before it is killed.
+    static let commandGrace = 2.0
+
+    /// Ends the command with `signal` (SIGKILL after the grace period) and completes this end: the exit status
+    /// becomes the command's own, and a command that had to be killed is said on stderr (as `tool`) and in the
+    /// reason.
+    func stopping(_ command: HeldCommand?, with signal: Int32, tool: String, stderr: StandardError) -> RecordingEnd {
+        guard let command else { return self }
+        var end = self
         if command.terminate(with: signal, grace: Self.commandGrace) {
             let killed = "the command did not stop within \(Int(Self.commandGrace)) s of "
                 + "\(StopSignals.name(signal)); killed it with SIGKILL"
-            stderr.line("tprof-record: \(killed)")
+            stderr.line("\(tool): \(killed)")
             end.reason = [end.reason, killed].compactMap { $0 }.joined(separator: "; ")
         }
         if end.exitCode == 0 { end.exitCode = command.exit?.status ?? 0 }
         return end
     }
+}
 
+extension ProcSnapshot {
     /// True once `pid` is gone or a zombie: a process that has exited but waits for its parent to reap it still
     /// answers kill(pid, 0).
-    private func processHasExited(_ pid: Int32) -> Bool {
+    static func hasExited(_ pid: Int32) -> Bool {
         if kill(pid, 0) != 0 && errno == ESRCH { return true }
         guard let stat = readSmallFile("/proc/\(pid)/stat"), let nameEnd = stat.lastIndex(of: ")") else { return true }
         return stat[stat.index(after: nameEnd)...].first(where: { $0 != " " }) == "Z"

@@ -49,6 +49,8 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
 
 /// Metadata of a run, stored in the one row of `run`.
 public struct RunInfo {
+    /// The tool that wrote the file: tprof-record, or tprof-count for a file of counts.
+    public var tool = "tprof-record"
     public var toolVersion: String
     public var target: RunTarget
     public var commandLine: [String]
@@ -112,10 +114,11 @@ public struct RunInfo {
 /// One row of `events`, as known when recording starts.
 public struct EventInfo {
     public var spec: EventSpec
-    public var rate: SamplingRate
+    /// The sampling rate asked for; nil for an event that was counted, not sampled (tprof-count).
+    public var rate: SamplingRate?
     public var note: String?
 
-    public init(spec: EventSpec, rate: SamplingRate, note: String?) {
+    public init(spec: EventSpec, rate: SamplingRate?, note: String?) {
         self.spec = spec
         self.rate = rate
         self.note = note
@@ -249,9 +252,9 @@ public final class RecordingDatabase {
                 target_pids, cpus, backend, host, kernel_release, machine, cpu_model, cpu_count,
                 perf_event_max_sample_rate, perf_event_paranoid, user_only_fallback, ring_pages, call_graph, max_stack,
                 flush_interval_ms, buffer_samples, buffer_limit, start_time_ns, start_monotonic_ns, kernel_text_start)
-            VALUES (1, 'tprof-record', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run([
-                .text(run.toolVersion), .integer(Int64(RecordingDatabase.schemaVersion)),
+                .text(run.tool), .text(run.toolVersion), .integer(Int64(RecordingDatabase.schemaVersion)),
                 .text(RunStatus.recording.rawValue), .text(run.target.rawValue),
                 .text(json(run.commandLine)), SQLiteValue(run.command.map(json)),
                 SQLiteValue(run.targetPIDs.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }),
@@ -274,6 +277,7 @@ public final class RecordingDatabase {
             switch event.rate {
             case .frequency(let hz): frequency = .integer(Int64(hz))
             case .period(let p): period = .integer(Int64(p))
+            case nil: break
             }
             try insertEvent.run([
                 .integer(Int64(id)), .text(event.spec.name), .text(event.spec.baseName),
