@@ -89,7 +89,7 @@ public final class CountSession {
                     status: end.status, reason: end.reason, endTimeNs: Int64(Date().timeIntervalSince1970 * 1e9),
                     durationNs: Int64(stopped - start), exitStatus: command?.exit?.status,
                     exitSignal: command?.exit?.signal, eventTotals: grouping.eventTotals(readings)),
-                    samplesPerEvent: Array(repeating: 0, count: counters.events.count))
+                    samplesPerEvent: Array(repeating: 0, count: counters.events.count), sampled: false)
             } catch {
                 try? database.markFailed(reason: "cannot finish the database: \(error)")
                 stderr.line("tprof-count: cannot finish \(output.path): \(error)")

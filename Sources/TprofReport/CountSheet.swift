@@ -107,7 +107,9 @@ public enum CountSheet {
     }
 
     /// The counts of a database: its `counts` (tprof-count -o), or for a sampling recording each event's total
-    /// over the run, which tprof-record keeps in `events`. Throws when it has neither.
+    /// over the run, which tprof-record keeps in `events`. Throws when it has neither. A recording's totals are
+    /// shown as counted, unscaled: it opens an event per CPU for each task, so its summed enabled time exceeds
+    /// the running time without any multiplexing.
     public static func read(_ database: ReportDatabase, path: BytePath) throws
         -> (rows: [CountRow], intervals: Bool, threadNames: [Int32: String]) {
         let counts = try database.query("""
@@ -130,7 +132,7 @@ public enum CountSheet {
         let intervals = Set(rows.map(\.intervalStart)).count > 1
         if rows.isEmpty {
             let totals = try database.query("""
-                SELECT e.name, e.base_name, e.count, coalesce(e.time_enabled_ns, 0), coalesce(e.time_running_ns, 0),
+                SELECT e.name, e.base_name, e.count, coalesce(e.time_running_ns, 0), coalesce(e.time_running_ns, 0),
                        coalesce((SELECT duration_ns FROM run), 0)
                 FROM events e WHERE e.count IS NOT NULL ORDER BY e.id
                 """)

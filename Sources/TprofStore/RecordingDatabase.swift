@@ -290,8 +290,8 @@ public final class RecordingDatabase {
     }
 
     /// Marks the run finished: indexes, process and thread names, event totals, then `resolveSymbols`, then the
-    /// status. Runs after the writer.
-    public func finish(_ outcome: RunOutcome, samplesPerEvent: [UInt64],
+    /// status. Runs after the writer. Events that were `sampled: false` (tprof-count's) get no achieved rate.
+    public func finish(_ outcome: RunOutcome, samplesPerEvent: [UInt64], sampled: Bool = true,
                        resolveSymbols: (SQLiteDatabase) throws -> Void = { _ in }) throws {
         try connection.execute(EmbeddedSchema.indexes)
         try connection.execute("BEGIN")
@@ -336,7 +336,7 @@ public final class RecordingDatabase {
             let totals = id < outcome.eventTotals.count ? outcome.eventTotals[id] : nil
             let samples = samplesPerEvent[id]
             var rate: SQLiteValue = .null
-            if let totals, totals.timeRunning > 0 {
+            if sampled, let totals, totals.timeRunning > 0 {
                 rate = .real(Double(samples) / (Double(totals.timeRunning) / 1e9))
             }
             try updateEvent.run([

@@ -25,6 +25,7 @@ struct Report: ParsableCommand {
               tprof-report run.db --pprof run.pb.gz
               tprof-report new.db --diff base.db --by-symbol
               tprof-report run.db --stat
+              tprof-report run.db --counts
               tprof-report run.db --sql 'SELECT * FROM by_process LIMIT 5' --format csv
             """,
         version: tprofVersion)
@@ -48,13 +49,14 @@ struct Report: ParsableCommand {
     @OptionGroup var header: HeaderReport
     @OptionGroup var resymbolize: ResymbolizeReport
     @OptionGroup var stat: StatReport
+    @OptionGroup var countsReport: CountsReport
     @OptionGroup var sql: SQLReport
 
     @OptionGroup var output: OutputOptions
 
     private var selection: ReportSelection {
         ReportSelection(selectable: [inclusive, neighbours, tree, folded, flameGraph, timeline, pprof, speedscope,
-                                     header, resymbolize, stat, sql])
+                                     header, resymbolize, stat, countsReport, sql])
     }
 
     private var session: ReportSession {

@@ -106,6 +106,7 @@ final class OlderSchemaTests: XCTestCase {
             (["--tree"], nil, true), (["--by-symbol", "--children"], nil, true), (["--callers", symbol], nil, true),
             (["--callees", symbol], nil, true), (["--folded"], nil, true), (["--timeline"], nil, false),
             (["--diff", db], nil, false), (["--stat"], nil, false), (["--header"], nil, false),
+            (["--counts"], nil, false),
             (["--sql", "SELECT * FROM by_process"], nil, false),
         ]
     }

@@ -1,0 +1,144 @@
+import Foundation
+import TprofTestSupport
+import XCTest
+
+/// The programs the counting tests compile, once per test run, and the readers of tprof-count's and perf stat's
+/// output.
+enum CountWorkbench {
+    /// `faults PAGES`: touches PAGES fresh 4 KiB pages of an anonymous mapping without huge pages, one page fault
+    /// each.
+    static let faultsSource = #"""
+        #include <stdlib.h>
+        #include <sys/mman.h>
+        int main(int argc, char **argv) {
+            long pages = atol(argv[1]);
+            char *p = mmap(0, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p == MAP_FAILED) return 2;
+            madvise(p, pages * 4096, MADV_NOHUGEPAGE);
+            for (long i = 0; i < pages; i++) p[i * 4096] = 1;
+            return 0;
+        }
+        """#
+
+    /// `sleeps N`: N sleeps of 200 us, one voluntary context switch each.
+    static let sleepsSource = #"""
+        #include <stdlib.h>
+        #include <time.h>
+        int main(int argc, char **argv) {
+            long n = atol(argv[1]);
+            struct timespec t = {0, 200000};
+            for (long i = 0; i < n; i++) nanosleep(&t, 0);
+            return 0;
+        }
+        """#
+
+    /// `burn SECONDS`: spins until the process has used SECONDS of CPU time.
+    static let burnSource = #"""
+        #include <stdlib.h>
+        #include <time.h>
+        static volatile unsigned long sink;
+        int main(int argc, char **argv) {
+            double seconds = atof(argv[1]);
+            struct timespec ts;
+            do {
+                for (int i = 0; i < 100000; i++) sink += i;
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+            } while (ts.tv_sec + ts.tv_nsec / 1e9 < seconds);
+            return 0;
+        }
+        """#
+
+    /// `threads SECONDS`: a main thread and three others, each spinning until SECONDS of wall time have passed.
+    static let threadsSource = #"""
+        #include <pthread.h>
+        #include <stdlib.h>
+        #include <time.h>
+        static double seconds;
+        static volatile unsigned long sink;
+        static double now(void) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            return ts.tv_sec + ts.tv_nsec / 1e9;
+        }
+        static void *spin(void *arg) {
+            double end = now() + seconds;
+            while (now() < end) {
+                for (int i = 0; i < 10000; i++) sink += i;
+                struct timespec t = {0, 1000000};
+                nanosleep(&t, 0);
+            }
+            return arg;
+        }
+        int main(int argc, char **argv) {
+            seconds = atof(argv[1]);
+            pthread_t threads[3];
+            for (int i = 0; i < 3; i++) pthread_create(&threads[i], 0, spin, 0);
+            spin(0);
+            for (int i = 0; i < 3; i++) pthread_join(threads[i], 0);
+            return 0;
+        }
+        """#
+
+    /// The four programs, compiled once per test run.
+    private static let programs = SharedFixture(make: { () throws -> (TemporaryDirectory, [String: String]) in
+        let directory = try TemporaryDirectory(prefix: "tprof-count-test")
+        var paths: [String: String] = [:]
+        for (name, source) in [("faults", faultsSource), ("sleeps", sleepsSource), ("burn", burnSource),
+                               ("threads", threadsSource)] {
+            paths[name] = try compileC(source: source, name: name, flags: name == "threads" ? ["-pthread"] : [],
+                                       in: directory)
+        }
+        return (directory, paths)
+    }, cleanUp: { $0.0.remove() })
+
+    static func program(_ name: String) throws -> String { try programs.value().1[name]! }
+    static func faults() throws -> String { try program("faults") }
+    static func sleeps() throws -> String { try program("sleeps") }
+    static func burn() throws -> String { try program("burn") }
+    static func threads() throws -> String { try program("threads") }
+
+    /// A fresh directory, removed with the test.
+    static func freshDirectory(for test: XCTestCase) throws -> TemporaryDirectory {
+        let directory = try TemporaryDirectory(prefix: "tprof-count-out")
+        test.addTeardownBlock { directory.remove() }
+        return directory
+    }
+
+    /// tprof-count's csv rows (on stderr, as perf stat prints, after the command's own stderr) by event, for
+    /// counts without intervals.
+    static func csvByEvent(_ result: ProcessResult, file: StaticString = #filePath,
+                           line: UInt = #line) -> [String: [String: String]] {
+        assertNoCrash(result, file: file, line: line)
+        let start = result.stderr.range(of: "interval,cpu,tid,")?.lowerBound ?? result.stderr.startIndex
+        let records = csvRecords(String(result.stderr[start...]))
+        XCTAssertFalse(records.isEmpty, "no csv rows\n\(result.summary)", file: file, line: line)
+        return Dictionary(records.map { ($0["event"] ?? "", $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The count of `event` in perf stat -x, output (`value,unit,event,...`), whatever else is on the stream.
+    static func perfCSVValue(_ text: String, event: String) -> Double? {
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ",", omittingEmptySubsequences: false)
+            if fields.count > 2, fields[2] == event { return Double(fields[0]) }
+        }
+        return nil
+    }
+
+    /// perf stat's count of `event` for `command`, as `perf stat -x,` prints it.
+    static func perfStat(_ event: String, _ command: [String], file: StaticString = #filePath,
+                         line: UInt = #line) throws -> Double {
+        let result = try ChildProcess.run("/usr/bin/perf", ["stat", "-x,", "-e", event, "--"] + command, timeout: 60)
+        XCTAssertEqual(result.status, 0, result.summary, file: file, line: line)
+        guard let value = perfCSVValue(result.stderr, event: event) else {
+            throw TestSupportError("no \(event) in perf stat's output\n\(result.summary)")
+        }
+        return value
+    }
+}
+
+/// Asserts `value` is within `percent` of `reference`.
+func assertWithin(_ percent: Double, _ value: Double, of reference: Double, _ what: String,
+                  file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertLessThanOrEqual(abs(value - reference), reference * percent / 100,
+                             "\(what): tprof-count \(value), perf stat \(reference)", file: file, line: line)
+}
