@@ -4,7 +4,7 @@
 # installed under /usr/local when this user may write there (root), and stays in .build otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools=(tprof-record tprof-report)
+tools=(tprof-record tprof-report tprof-count)
 bin=$(swift build -c release --show-bin-path)
 mkdir -p .build/man .build/completions
 swift package plugin --allow-writing-to-directory .build/man generate-manual --output-directory .build/man >/dev/null
