@@ -80,6 +80,7 @@ public final class CountSession {
             return (Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
                     Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
         }
+        var exitCode = end.exitCode
         if let database, let output {
             do {
                 try database.insertCounts(grouping.stored, eventIDs: Dictionary(
@@ -93,11 +94,11 @@ public final class CountSession {
             } catch {
                 try? database.markFailed(reason: "cannot finish the database: \(error)")
                 stderr.line("tprof-count: cannot finish \(output.path): \(error)")
+                if exitCode == 0 { exitCode = 1 }
             }
         }
-        return CountResult(rows: rows, elapsed: stopped - start, commandTimes: times,
-                           threadNames: threadNames,
-                           exitCode: end.exitCode)
+        return CountResult(rows: rows, elapsed: stopped - start, commandTimes: times, threadNames: threadNames,
+                           exitCode: exitCode)
     }
 
     /// The threads counted one by one: each thread of the -p processes, or of every process with -a --per-thread

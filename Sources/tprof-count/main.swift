@@ -76,20 +76,7 @@ struct Count: ParsableCommand {
     var command: [String] = []
 
     mutating func validate() throws {
-        // The command argument captures everything from the first unknown word on, the parser's own built-in
-        // flags included: answer those here.
-        if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest(self) }
-        if command.first == "--generate-completion-script" {
-            guard command.count == 2, let shell = CompletionShell(rawValue: command[1]) else {
-                throw ValidationError("--generate-completion-script takes bash, zsh or fish")
-            }
-            throw CleanExit.message(Self.completionScript(for: shell))
-        }
-        if command.first == "--version" { throw CleanExit.message(tprofVersion) }
-        if let first = command.first, first.hasPrefix("-"), first != "--" {
-            throw ValidationError("unknown option '\(first)' (a command that starts with '-' goes after --)")
-        }
-        if command.first == "--" { command.removeFirst() }
+        command = try passthroughCommand(command, version: tprofVersion)
         if pids != nil && (systemWide || cpuList != nil || !command.isEmpty) {
             throw ValidationError("give only one of: a command, -p PID, -a (or -C)")
         }
@@ -134,13 +121,7 @@ struct Count: ParsableCommand {
     }
 
     private func pidList() throws -> [Int32]? {
-        guard let pids else { return nil }
-        return try pids.split(separator: ",", omittingEmptySubsequences: false).map { part in
-            guard let pid = Int32(part), pid > 0 else {
-                throw ValidationError("bad process id '\(part)' for -p: expected numbers such as 1234,5678")
-            }
-            return pid
-        }
+        try pids.map(Self.processIDs)
     }
 
     func run() throws {

@@ -110,21 +110,7 @@ struct Record: ParsableCommand {
     var command: [String] = []
 
     mutating func validate() throws {
-        // A passthrough argument captures everything after the first unknown input, --help and -h included.
-        // The command argument captures everything from the first unknown word on, the parser's own built-in
-        // flags included: answer those here.
-        if command.first == "--help" || command.first == "-h" { throw CleanExit.helpRequest(self) }
-        if command.first == "--generate-completion-script" {
-            guard command.count == 2, let shell = CompletionShell(rawValue: command[1]) else {
-                throw ValidationError("--generate-completion-script takes bash, zsh or fish")
-            }
-            throw CleanExit.message(Self.completionScript(for: shell))
-        }
-        if command.first == "--version" { throw CleanExit.message(tprofVersion) }
-        if let first = command.first, first.hasPrefix("-"), first != "--" {
-            throw ValidationError("unknown option '\(first)' (a command that starts with '-' goes after --)")
-        }
-        if command.first == "--" { command.removeFirst() }
+        command = try passthroughCommand(command, version: tprofVersion)
         if listEvents { return }
         if let negative = numbers.first(where: { $0.value < 0 }) {
             throw ValidationError("bad value \(String(format: "%g", negative.value)) for \(negative.option): "
@@ -191,14 +177,7 @@ struct Record: ParsableCommand {
         }
         let target: RecordOptions.Target
         if let pids {
-            var parsed: [Int32] = []
-            for part in pids.split(separator: ",", omittingEmptySubsequences: false) {
-                guard let pid = Int32(part), pid > 0 else {
-                    throw ValidationError("bad process id '\(part)' for -p: expected numbers such as 1234,5678")
-                }
-                parsed.append(pid)
-            }
-            target = .pids(parsed)
+            target = .pids(try Self.processIDs(pids))
         } else if systemWide {
             target = .systemWide
         } else {
