@@ -136,7 +136,9 @@ let package = Package(
         ),
         .testTarget(name: "TprofExportTests", dependencies: ["TprofExport", "TprofReport", "TprofSynthetic", "TprofStore", "TprofTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "TprofUnwindTests", dependencies: ["TprofStore", "TprofTestSupport"]),
-        .testTarget(name: "TprofCountTests", dependencies: ["TprofStore", "TprofTestSupport"]),
+        .testTarget(
+            name: "TprofCountTests", dependencies: ["TprofStore", "TprofReport", "TprofExport", "TprofTestSupport"]
+        ),
         .testTarget(
             name: "TprofFaultTests",
             dependencies: ["TprofStore", "TprofRecorder", "TprofSynthetic", "TprofCapture", "TprofTestSupport"]

@@ -10,6 +10,12 @@ public struct CountMetric: Equatable {
     public var unit: String
     /// True when the value is a percentage (printed with %).
     public var isPercent = false
+
+    public init(value: Double, unit: String, isPercent: Bool = false) {
+        self.value = value
+        self.unit = unit
+        self.isPercent = isPercent
+    }
 }
 
 /// tprof-count's counts as rows with perf stat's units and derived metrics: what its output formats and

@@ -75,6 +75,9 @@ final class OutputTests: XCTestCase {
 
         let table = try Tool.count.run(["-a", "-A", "-e", "task-clock", "--", "sleep", "0.1"])
         XCTAssertTrue(table.stderrLines.contains { $0.hasPrefix("CPU0 ") }, table.summary)
+        let one = try Tool.count.run(["-C", "0", "--per-cpu", "-e", "task-clock", "--format", "csv", "--", "sleep",
+                                      "0.1"])
+        XCTAssertEqual(csvRecords(one.stderr).map { $0["cpu"] }, ["0"], one.summary)
     }
 
     /// --per-thread with -p: one row for each thread of a four-thread program, named as it names itself.
