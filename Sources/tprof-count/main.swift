@@ -24,9 +24,9 @@ struct Count: ParsableCommand {
             is not found, 126 when it cannot be run, 64 for a bad option, 1 otherwise.
             Examples:
               tprof-count -- ./myprogram args                 perf stat's default events for a command
-              tprof-count -e page-faults,task-clock -I 1000 -p 1234   every second, for a running process
+              tprof-count -e page-faults -I 1000 -p 1234      every second, for a running process
               tprof-count -a --per-cpu -- sleep 5             the whole system per CPU for 5 seconds
-              tprof-count -o counts.db -- make -j2            keep the counts: tprof-report counts.db --counts
+              tprof-count -o counts.db -- make -j2            keep them (tprof-report counts.db --counts)
             """,
         version: tprofVersion)
 
