@@ -18,10 +18,16 @@ public struct PerfStatText {
 
     /// The totals, perf stat's summary block.
     public func summary(_ rows: [CountRow], elapsed: UInt64, commandTimes: (user: Double, system: Double)?) -> String {
-        var out = "\n Performance counter stats for \(title):\n\n"
+        var body = ""
         for group in CountSheet.groups(rows) {
-            for row in group { out += prefix(row) + line(row, in: group) + "\n" }
+            for row in group { body += prefix(row) + line(row, in: group) + "\n" }
         }
+        return summary(body: body, elapsed: elapsed, commandTimes: commandTimes)
+    }
+
+    /// perf stat's title, `body` (the counts in any layout), and the elapsed time under them.
+    public func summary(body: String, elapsed: UInt64, commandTimes: (user: Double, system: Double)?) -> String {
+        var out = "\n Performance counter stats for \(title):\n\n" + body
         out += "\n" + String(format: "%18.9f seconds time elapsed\n", Double(elapsed) / 1e9)
         if let commandTimes {
             out += "\n" + String(format: "%18.9f seconds user\n", commandTimes.user)
@@ -57,15 +63,7 @@ public struct PerfStatText {
 
     /// `count unit event # metric (running%)`, with perf stat's widths.
     private func line(_ row: CountRow, in group: [CountRow]) -> String {
-        let count: String
-        switch row.status {
-        case .notSupported: count = "<not supported>"
-        case .notCounted: count = "<not counted>"
-        case .counted:
-            let value = CountSheet.value(of: row) ?? 0
-            count = CountSheet.unit(of: row).isEmpty ? String(Int64(value.rounded())) : String(format: "%.2f", value)
-        }
-        var text = pad(count, 18) + " " + pad(CountSheet.unit(of: row), 4, left: true) + " "
+        var text = pad(CountSheet.countText(row), 18) + " " + pad(CountSheet.unit(of: row), 4, left: true) + " "
         if let metric = CountSheet.metric(for: row, in: group) {
             let number = metric.isPercent ? String(format: "%7.2f%%", metric.value) : String(format: "%8.3f", metric.value)
             text += pad(row.event, 32, left: true) + " # " + number + " " + pad(metric.unit, 23, left: true)

@@ -39,6 +39,17 @@ public enum CountSheet {
         return clockEvents.contains(row.baseName) ? value / 1e6 : value
     }
 
+    /// The count as perf stat prints it (clocks in msec with two decimals), or why there is none.
+    public static func countText(_ row: CountRow) -> String {
+        switch row.status {
+        case .notSupported: return "<not supported>"
+        case .notCounted: return "<not counted>"
+        case .counted:
+            let count = value(of: row) ?? 0
+            return unit(of: row).isEmpty ? String(Int64(count.rounded())) : String(format: "%.2f", count)
+        }
+    }
+
     /// The metric perf stat prints beside `row`, from the rows of the same interval, CPU and thread (`group`).
     public static func metric(for row: CountRow, in group: [CountRow]) -> CountMetric? {
         guard let value = row.scaledValue else { return nil }

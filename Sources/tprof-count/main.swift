@@ -54,7 +54,7 @@ struct Count: ParsableCommand {
     var intervalMs: Int?
 
     @Flag(name: [.customShort("A"), .customLong("per-cpu")],
-          help: "One count per CPU (NetBSD's tprof count per-CPU table, perf stat -A); with -a or -C.")
+          help: "One count per CPU, as NetBSD's tprof count table: a column per event, a row per CPU; with -a or -C.")
     var perCPU = false
 
     @Flag(help: "One count per thread; with -p (each thread of the processes) or -a (every thread).")
@@ -139,7 +139,7 @@ struct Count: ParsableCommand {
         options.output = output
         options.force = force
         var printer = CountPrinter(format: format, text: PerfStatText(title: title, threadNames: [:]),
-                                   intervals: intervalMs != nil)
+                                   intervals: intervalMs != nil, perCPU: perCPU)
         let result = try CountSession(options: options).run { rows, threadNames in
             printer.text.threadNames = threadNames
             printer.interval(rows)
@@ -163,19 +163,23 @@ struct CountPrinter {
     let format: OutputFormat
     var text: PerfStatText
     let intervals: Bool
+    /// --per-cpu: tables are NetBSD tprof count's, a column per event and a row per CPU.
+    private var cpuTable: CPUCountTable?
     private var printedIntervals = 0
     /// Interval rows kept for one json document at the end.
     private var kept: [CountRow] = []
 
-    init(format: OutputFormat, text: PerfStatText, intervals: Bool) {
+    init(format: OutputFormat, text: PerfStatText, intervals: Bool, perCPU: Bool) {
         self.format = format
         self.text = text
         self.intervals = intervals
+        cpuTable = perCPU ? CPUCountTable() : nil
     }
 
     mutating func interval(_ rows: [CountRow]) {
         defer { printedIntervals += 1 }
         switch format {
+        case .table where cpuTable != nil: write(cpuTable!.render(rows, time: true))
         case .table: write(text.interval(rows, header: printedIntervals == 0))
         case .csv:
             let lines = format.render(CountSheet.table(rows, intervals: true, threadNames: text.threadNames))
@@ -184,8 +188,11 @@ struct CountPrinter {
         }
     }
 
-    func finish(_ result: CountResult) {
+    mutating func finish(_ result: CountResult) {
         switch format {
+        case .table where !intervals && cpuTable != nil:
+            write(text.summary(body: cpuTable!.render(result.rows, time: false), elapsed: result.elapsed,
+                               commandTimes: result.commandTimes))
         case .table where !intervals:
             write(text.summary(result.rows, elapsed: result.elapsed, commandTimes: result.commandTimes))
         case .json:

@@ -73,8 +73,18 @@ final class OutputTests: XCTestCase {
         XCTAssertEqual(rows.count, ProcessInfo.processInfo.activeProcessorCount, "online: \(online)\n\(result.summary)")
         for row in rows { XCTAssertGreaterThan(row["value"].flatMap(Double.init) ?? 0, 200, result.summary) }
 
-        let table = try Tool.count.run(["-a", "-A", "-e", "task-clock", "--", "sleep", "0.1"])
-        XCTAssertTrue(table.stderrLines.contains { $0.hasPrefix("CPU0 ") }, table.summary)
+        // The table is NetBSD tprof count's: a column per event under its name, a row per CPU.
+        let table = try Tool.count.run(["-a", "-A", "-e", "task-clock,context-switches", "--", "sleep", "0.1"])
+        let lines = table.stderrLines
+        guard let header = lines.firstIndex(where: { $0.hasSuffix(" task-clock context-switches") }) else {
+            return XCTFail("no column header\n\(table.summary)")
+        }
+        for cpu in 0..<ProcessInfo.processInfo.activeProcessorCount {
+            let row = lines[header + 1 + cpu].split(separator: " ")
+            XCTAssertEqual(row.first.map(String.init), "CPU\(cpu)", table.summary)
+            XCTAssertEqual(row.count, 3, table.summary)
+            XCTAssertGreaterThan(row.dropFirst().first.flatMap { Double($0) } ?? 0, 50, table.summary)
+        }
         let one = try Tool.count.run(["-C", "0", "--per-cpu", "-e", "task-clock", "--format", "csv", "--", "sleep",
                                       "0.1"])
         XCTAssertEqual(csvRecords(one.stderr).map { $0["cpu"] }, ["0"], one.summary)

@@ -23,8 +23,13 @@ struct CountsReport: ParsableArguments, ReportKind {
         session.printHeader(of: run)
         let text = PerfStatText(title: run.command.map { "'\($0)'" } ?? "'system wide'",
                                 threadNames: sheet.threadNames)
+        var cpuTable = CPUCountTable()
+        let perCPU = sheet.rows.contains { $0.cpu != nil }
         if sheet.intervals {
-            session.write(text.interval(sheet.rows, header: true))
+            session.write(perCPU ? cpuTable.render(sheet.rows, time: true) : text.interval(sheet.rows, header: true))
+        } else if perCPU {
+            session.write(text.summary(body: cpuTable.render(sheet.rows, time: false),
+                                       elapsed: sheet.rows.map(\.intervalEnd).max() ?? 0, commandTimes: nil))
         } else {
             session.write(text.summary(sheet.rows, elapsed: sheet.rows.map(\.intervalEnd).max() ?? 0,
                                        commandTimes: nil))
