@@ -44,7 +44,11 @@ let package = Package(
         .target(name: "TprofFinish", dependencies: ["TprofStore", "TprofSymbols", "TprofCapture"]),
         // Recording session: targets, /proc snapshots, host facts, signals, the summary.
         .target(
-            name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "TprofFinish", "TprofCLI", "CTprofLinux"]
+            name: "TprofRecorder",
+            dependencies: [
+                "TprofCapture", "TprofStore", "TprofFinish", "TprofCLI", "CTprofLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // Synthetic recordings through the real buffers and writer, for tests and tprof-bench; never linked into
         // tprof-record.

@@ -43,11 +43,16 @@ struct FinishingStopped: Error {
     var signal: Int32
 }
 
-/// How a recording ended: the run's status and reason, and tprof-record's exit status.
-struct RecordingEnd {
+/// How a recording ended: the run's status and reason, and the tool's exit status.
+public struct RecordingEnd {
     var status: RunStatus
     var reason: String?
     var exitCode: Int32
+
+    /// A recording that failed for `reason` (said on stderr once the terminal is the tool's again); exit status 1.
+    public static func failed(_ reason: String) -> RecordingEnd {
+        RecordingEnd(status: .failed, reason: reason, exitCode: 1)
+    }
 }
 
 extension Recorder {
@@ -55,57 +60,41 @@ extension Recorder {
     static let commandGrace = 2.0
 
     /// Waits for the command to exit, the duration to pass, the -p processes to end, a signal, or a writer failure.
-    func waitForEnd(signals: Int32, command: HeldCommand?, writer: SampleWriter, list: BufferList,
-                    start: UInt64) -> RecordingEnd {
+    func waitForEnd(_ recording: LiveRecording) -> RecordingEnd {
         // -d counts from here, once the events are enabled: the snapshot of every process that -a takes before
         // can last a good part of a second on a loaded machine.
         let enabled = monotonicNanoseconds()
         let deadline = options.duration.map { enabled + UInt64($0 * 1e9) }
         let statusLine = self.statusLine
+        let start = recording.startMonotonic
         var nextStatus = start
         while true {
             let now = monotonicNanoseconds()
             if let statusLine, now >= nextStatus {
-                statusLine.showProgress(list: list, elapsed: now - start)
+                statusLine.showProgress(recording.counters, elapsed: now - start)
                 nextStatus = now + StatusLine.interval
             }
             var timeout = statusLine == nil ? 250_000_000 : nextStatus - min(now, nextStatus)
             if let deadline {
-                if now >= deadline {
-                    return stopCommand(command, with: SIGTERM, end: RecordingEnd(
-                        status: .complete, reason: "duration elapsed", exitCode: 0))
-                }
+                if now >= deadline { return recording.stop(reason: "duration elapsed") }
                 timeout = min(timeout, deadline - now)
             }
-            var pollSet = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            var pollSet = [pollfd(fd: recording.signalDescriptor, events: Int16(POLLIN), revents: 0)]
             _ = retryingEINTR { poll(&pollSet, 1, Int32(max(1, (timeout + 999_999) / 1_000_000))) }
-            if let signal = StopSignals.pending(on: signals) {
-                return stopCommand(command, with: signal, end: RecordingEnd(
-                    status: .interrupted, reason: "stopped by signal \(signal) (\(StopSignals.name(signal)))",
-                    exitCode: 0))
-            }
-            if let command, command.waitForExit(blocking: false) {
-                return RecordingEnd(status: .complete, reason: nil, exitCode: command.exit?.status ?? 0)
-            }
-            if case .pids(let pids) = options.target, pids.allSatisfy(processHasExited) {
-                return RecordingEnd(status: .complete, reason: "the profiled processes exited", exitCode: 0)
-            }
-            if let failure = writer.failure {
-                return stopCommand(command, with: SIGTERM, end: RecordingEnd(
-                    status: .failed, reason: "writing the database failed: \(failure)", exitCode: 1))
-            }
+            if let signal = recording.nextSignal() { return recording.stop(signal: signal) }
+            if let end = recording.ended() { return end }
         }
     }
 
     /// Ends the command with `signal` (SIGKILL after the grace period) and completes `end`: the exit status becomes
     /// the command's own, and a command that had to be killed is said on stderr and in the reason.
-    private func stopCommand(_ command: HeldCommand?, with signal: Int32, end: RecordingEnd) -> RecordingEnd {
+    func stopCommand(_ command: HeldCommand?, with signal: Int32, end: RecordingEnd) -> RecordingEnd {
         guard let command else { return end }
         var end = end
         if command.terminate(with: signal, grace: Self.commandGrace) {
             let killed = "the command did not stop within \(Int(Self.commandGrace)) s of "
                 + "\(StopSignals.name(signal)); killed it with SIGKILL"
-            stderr.line("tprof-record: \(killed)")
+            stderr.line("\(options.toolName): \(killed)")
             end.reason = [end.reason, killed].compactMap { $0 }.joined(separator: "; ")
         }
         if end.exitCode == 0 { end.exitCode = command.exit?.status ?? 0 }
@@ -114,7 +103,7 @@ extension Recorder {
 
     /// True once `pid` is gone or a zombie: a process that has exited but waits for its parent to reap it still
     /// answers kill(pid, 0).
-    private func processHasExited(_ pid: Int32) -> Bool {
+    func processHasExited(_ pid: Int32) -> Bool {
         if kill(pid, 0) != 0 && errno == ESRCH { return true }
         guard let stat = readSmallFile("/proc/\(pid)/stat"), let nameEnd = stat.lastIndex(of: ")") else { return true }
         return stat[stat.index(after: nameEnd)...].first(where: { $0 != " " }) == "Z"
