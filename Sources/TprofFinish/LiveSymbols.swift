@@ -9,7 +9,8 @@ import TprofSymbols
 /// after its exit (its last samples may still be named then).
 public final class LiveSymbols {
     private let changes: SideBandChanges
-    private let symbolizer = Symbolizer(useRunningKernel: true)
+    /// Names only: the source lines of a large binary cost seconds of DWARF reading that no refresh shows.
+    private let symbolizer = Symbolizer(useRunningKernel: true, readsSourceLines: false)
     private let cacheLimit: Int
     private let imageLimit: Int
     /// Each process's mappings in record order; the latest that covers an address names it.
@@ -20,10 +21,11 @@ public final class LiveSymbols {
     /// Kernel frames, the same in every process.
     private var kernelFrames: [UInt64: ResolvedFrame] = [:]
     private var cachedFrames = 0
-    private var openImages: Set<String> = []
+    /// The ELF images open, least recently used first.
+    private var openImages: [String] = []
     private var exited: [Int32] = []
 
-    public init(database: SQLiteDatabase, cacheLimit: Int = 65_536, imageLimit: Int = 32) throws {
+    public init(database: SQLiteDatabase, cacheLimit: Int = 65_536, imageLimit: Int = 64) throws {
         changes = try SideBandChanges(database: database)
         self.cacheLimit = cacheLimit
         self.imageLimit = imageLimit
@@ -72,17 +74,21 @@ public final class LiveSymbols {
         }
         if let known = frames[pid]?[pc] { return known }
         let mapping = mappings[pid]?.last { $0.start <= pc && pc < $0.end }
-        if let path = Symbolizer.imagePath(of: mapping), !openImages.contains(path) {
-            if openImages.count >= imageLimit {
-                symbolizer.releaseImages()
-                openImages = []
-            }
-            openImages.insert(path)
-        }
+        if let path = Symbolizer.imagePath(of: mapping) { use(path) }
         let frame = symbolizer.resolveUser(pid: pid, pc: pc, mapping: mapping)
         // An address outside every known mapping is asked again: its mapping may be in the next commit.
         if mapping != nil { remember { frames[pid, default: [:]][pc] = frame } }
         return frame
+    }
+
+    /// Marks the image of `path` the most recently used, closing the least recently used beyond the limit.
+    private func use(_ path: String) {
+        if let index = openImages.lastIndex(of: path) {
+            if index != openImages.count - 1 { openImages.append(openImages.remove(at: index)) }
+            return
+        }
+        if openImages.count >= imageLimit { symbolizer.releaseImage(openImages.removeFirst()) }
+        openImages.append(path)
     }
 
     /// Adds a frame to the caches, which start again once full.

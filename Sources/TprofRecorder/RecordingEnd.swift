@@ -13,6 +13,12 @@ public enum StopSignals {
         _ = CTprofLinux_block_stop_signals()
     }
 
+    /// Blocks SIGWINCH for the whole process, for a live view that reads it from the recorder's signalfd
+    /// (`RecordingMonitor.watchesResize`); call it first thing, as `block()`.
+    public static func blockResize() {
+        _ = CTprofLinux_block_resize_signal()
+    }
+
     /// The next stop signal waiting on the signalfd `fd`, without blocking; nil when none is (SIGCHLD, also read
     /// from it, only wakes the wait for the command and is passed over).
     static func pending(on fd: Int32) -> Int32? {

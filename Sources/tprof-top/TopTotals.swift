@@ -1,0 +1,53 @@
+/// What one row of the view counts samples by: the process, its command, the mode, and the frame's names.
+struct SampleKey: Hashable {
+    var pid: Int32
+    var command: String
+    var kernel: Bool
+    var symbol: String
+    /// The file the code runs from, by its file name (`libc.so.6`, `[kernel.kallsyms]`), as tprof-report shows it.
+    var library: String
+}
+
+/// Samples in all, and on each CPU (in the order of the recording's CPUs).
+struct Counts {
+    var total = 0
+    var perCPU: [Int]
+
+    mutating func add(_ other: Counts) {
+        total += other.total
+        for index in other.perCPU.indices { perCPU[index] += other.perCPU[index] }
+    }
+}
+
+/// The samples of the first event, counted by `SampleKey`: in the last interval, and since the start (or the
+/// last `z`). Keyed by names, not addresses, so the totals grow with the symbols that ran, not with the run.
+struct TopTotals {
+    private(set) var interval: [SampleKey: Counts] = [:]
+    private(set) var accumulated: [SampleKey: Counts] = [:]
+    let cpus: [Int]
+    private let cpuIndex: [Int: Int]
+
+    init(cpus: [Int]) {
+        self.cpus = cpus
+        cpuIndex = Dictionary(uniqueKeysWithValues: cpus.enumerated().map { ($1, $0) })
+    }
+
+    /// Starts a new interval.
+    mutating func beginInterval() {
+        interval = [:]
+    }
+
+    mutating func add(_ key: SampleKey, cpu: Int, samples: Int) {
+        var counts = Counts(total: samples, perCPU: Array(repeating: 0, count: cpus.count))
+        if let column = cpuIndex[cpu] { counts.perCPU[column] = samples }
+        let empty = Counts(perCPU: Array(repeating: 0, count: cpus.count))
+        interval[key, default: empty].add(counts)
+        accumulated[key, default: empty].add(counts)
+    }
+
+    /// Forgets every count (`z`).
+    mutating func clear() {
+        interval = [:]
+        accumulated = [:]
+    }
+}
