@@ -136,7 +136,7 @@ let package = Package(
             dependencies: ["TprofReport", "TprofSynthetic", "TprofStore", "TprofTestSupport"]
         ),
         .testTarget(name: "TprofExportTests", dependencies: ["TprofExport", "TprofReport", "TprofSynthetic", "TprofStore", "TprofTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        .testTarget(name: "TprofTopTests", dependencies: ["TprofStore", "TprofTestSupport"]),
+        .testTarget(name: "TprofTopTests", dependencies: ["TprofReport", "TprofStore", "TprofTestSupport"]),
         .testTarget(name: "TprofUnwindTests", dependencies: ["TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofFaultTests",
