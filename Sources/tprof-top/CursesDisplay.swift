@@ -26,9 +26,9 @@ final class CursesDisplay: TopDisplay {
     }
 
     func show(_ lines: (Int?, Int) -> [ScreenLine]) {
-        guard screen != nil else { return }
         let rows = Int(LINES)
         let columns = Int(COLS)
+        guard screen != nil, rows > 0, columns > 1 else { return }
         // The header, the help line, an empty line and the titles take five rows.
         let shown = lines(max(1, columns - 1), max(0, rows - 5))
         werase(stdscr)

@@ -20,8 +20,12 @@ struct Counts {
 }
 
 /// The samples of the first event, counted by `SampleKey`: in the last interval, and since the start (or the
-/// last `z`). Keyed by names, not addresses, so the totals grow with the symbols that ran, not with the run.
+/// last `z`). Keyed by names, not addresses, so the totals grow with the symbols that ran, not with the run; a
+/// machine that starts processes without end is bounded by `keyLimit`, beyond which the coldest half of the
+/// totals is let go (rows far below any the screen shows).
 struct TopTotals {
+    static let keyLimit = 100_000
+
     private(set) var interval: [SampleKey: Counts] = [:]
     private(set) var accumulated: [SampleKey: Counts] = [:]
     let cpus: [Int]
@@ -43,6 +47,10 @@ struct TopTotals {
         let empty = Counts(perCPU: Array(repeating: 0, count: cpus.count))
         interval[key, default: empty].add(counts)
         accumulated[key, default: empty].add(counts)
+        if accumulated.count > Self.keyLimit {
+            let kept = accumulated.sorted { $0.value.total > $1.value.total }.prefix(Self.keyLimit / 2)
+            accumulated = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
+        }
     }
 
     /// Forgets every count (`z`).
