@@ -18,6 +18,15 @@ public final class LiveSymbols {
     /// Each process's name: its main thread's, else its first named thread's.
     private var names: [Int32: (name: String, main: Bool)] = [:]
     private var frames: [Int32: [UInt64: ResolvedFrame]] = [:]
+    /// Frames by file and offset, shared by the processes that run the same file (a build starts thousands).
+    private var fileFrames: [FilePlace: ResolvedFrame] = [:]
+
+    private struct FilePlace: Hashable {
+        var path: String
+        /// The mapping's, when the kernel gave one: a file rebuilt at the same path is another file.
+        var buildID: String?
+        var offset: UInt64
+    }
     /// Kernel frames, the same in every process.
     private var kernelFrames: [UInt64: ResolvedFrame] = [:]
     private var cachedFrames = 0
@@ -74,8 +83,19 @@ public final class LiveSymbols {
         }
         if let known = frames[pid]?[pc] { return known }
         let mapping = mappings[pid]?.last { $0.start <= pc && pc < $0.end }
-        if let path = Symbolizer.imagePath(of: mapping) { use(path) }
+        var place: FilePlace?
+        if let mapping, let path = Symbolizer.imagePath(of: mapping) {
+            let filePlace = FilePlace(path: path, buildID: mapping.buildID,
+                                      offset: pc &- mapping.start &+ mapping.pageOffset)
+            if let known = fileFrames[filePlace] {
+                remember { frames[pid, default: [:]][pc] = known }
+                return known
+            }
+            use(path)
+            place = filePlace
+        }
         let frame = symbolizer.resolveUser(pid: pid, pc: pc, mapping: mapping)
+        if let place { remember { fileFrames[place] = frame } }
         // An address outside every known mapping is asked again: its mapping may be in the next commit.
         if mapping != nil { remember { frames[pid, default: [:]][pc] = frame } }
         return frame
@@ -95,6 +115,7 @@ public final class LiveSymbols {
     private func remember(_ add: () -> Void) {
         if cachedFrames >= cacheLimit {
             frames = [:]
+            fileFrames = [:]
             kernelFrames = [:]
             cachedFrames = 0
         }

@@ -14,8 +14,10 @@ final class TopMonitor: RecordingMonitor {
     private let display: TopDisplay
     private var settings = ViewSettings()
     private var totals = TopTotals(cpus: [])
-    /// What the view shows: the totals and facts of the last refresh made while not paused.
-    private var shownTotals = TopTotals(cpus: [])
+    /// The totals the view shows while paused (taken when the pause began); nil shows the live ones. A copy only
+    /// while paused: a refresh must not copy totals that grow with what ran.
+    private var frozenTotals: TopTotals?
+    /// The facts of the last refresh made while not paused.
     private var shownFacts = IntervalFacts(events: [], asked: "", elapsed: 0, seconds: 0, samples: 0, lost: 0)
 
     var watchesResize: Bool { display.isInteractive }
@@ -42,7 +44,6 @@ final class TopMonitor: RecordingMonitor {
         let tail = try SampleTail(database: database)
         let symbols = try LiveSymbols(database: database.connection)
         totals = TopTotals(cpus: recording.cpus)
-        shownTotals = totals
         try display.open()
         var refreshes = 0
         var last = (time: recording.startMonotonic, counters: CaptureCounters())
@@ -62,10 +63,7 @@ final class TopMonitor: RecordingMonitor {
                     elapsed: Double(now - recording.startMonotonic) / 1e9, seconds: Double(now - last.time) / 1e9,
                     samples: counters.read - last.counters.read, lost: lost)
                 last = (now, counters)
-                if !settings.paused {
-                    shownTotals = totals
-                    shownFacts = facts
-                }
+                if !settings.paused { shownFacts = facts }
                 draw()
                 refreshes += 1
                 if let refreshLimit, refreshes >= refreshLimit {
@@ -99,13 +97,11 @@ final class TopMonitor: RecordingMonitor {
                 }
                 if key == "z" {
                     totals.clear()
-                    shownTotals.clear()
+                    frozenTotals?.clear()
                 } else if !settings.apply(key) {
                     continue
                 }
-                if !settings.paused {
-                    shownTotals = totals
-                }
+                if settings.paused != (frozenTotals != nil) { frozenTotals = settings.paused ? totals : nil }
                 draw()
             }
             if let end = recording.ended() {
@@ -122,7 +118,7 @@ final class TopMonitor: RecordingMonitor {
         totals.beginInterval()
         for group in try tail.next() where group.event == 0 {
             let frame = symbols.frame(pid: group.pid, pc: group.pc, kernelMode: group.kernelMode)
-            let library = frame.dso.map { ResultTable.fileName(ofLibrary: $0.path) } ?? "[unknown]"
+            let library = frame.dso?.path ?? "[unknown]"
             totals.add(SampleKey(pid: group.pid, command: symbols.command(of: group.pid) ?? "[\(group.pid)]",
                                  kernel: group.kernelMode, symbol: frame.name, library: library),
                        cpu: group.cpu, samples: group.samples)
@@ -132,7 +128,7 @@ final class TopMonitor: RecordingMonitor {
     private func draw() {
         let facts = shownFacts
         display.show { width, rowLimit in
-            TopText.lines(facts, totals: self.shownTotals, settings: self.settings, width: width, rowLimit: rowLimit,
+            TopText.lines(facts, totals: self.frozenTotals ?? self.totals, settings: self.settings, width: width, rowLimit: rowLimit,
                           interactive: self.display.isInteractive)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TprofReport
 
 /// What the header says of the last interval: the capture's counters, not the rows (which count the first event).
 struct IntervalFacts {
@@ -53,7 +54,13 @@ enum TopText {
         case .command: nameTitles = ["command"]
         case .library: nameTitles = ["library"]
         }
-        let nameTexts = shown.map { row in (row.kernel.map { [$0 ? "[k]" : "[.]"] } ?? []) + row.names }
+        // Libraries by file name, as tprof-report's tables show them; grouped by path.
+        let libraryColumn = settings.grouping == .symbol ? 1 : settings.grouping == .library ? 0 : nil
+        let nameTexts = shown.map { row in
+            var names = row.names
+            if let libraryColumn { names[libraryColumn] = ResultTable.fileName(ofLibrary: names[libraryColumn]) }
+            return (row.kernel.map { [$0 ? "[k]" : "[.]"] } ?? []) + names
+        }
         let widths = columnWidths(nameTitles, nameTexts, room: width.map { $0 - fixed.count - 1 })
         lines.append(ScreenLine(text: fixed + " " + pad(nameTitles, widths), isTitle: true))
         for (row, names) in zip(shown, nameTexts) {
@@ -92,7 +99,7 @@ enum TopText {
         zip(texts, widths).enumerated().map { index, pair in
             let (text, width) = pair
             let cut = String(text.prefix(width))
-            return index == texts.count - 1 ? cut : cut.padding(toLength: width, withPad: " ", startingAt: 0)
+            return index == texts.count - 1 ? cut : cut + String(repeating: " ", count: max(0, width - cut.count))
         }.joined(separator: " ")
     }
 

@@ -4,7 +4,7 @@ struct SampleKey: Hashable {
     var command: String
     var kernel: Bool
     var symbol: String
-    /// The file the code runs from, by its file name (`libc.so.6`, `[kernel.kallsyms]`), as tprof-report shows it.
+    /// The file the code runs from (its path, `[kernel.kallsyms]`, `[vdso]`).
     var library: String
 }
 
