@@ -108,6 +108,21 @@ final class LiveViewTests: XCTestCase {
         XCTAssertEqual(symbol(of: resumed.rows.first ?? ""), "hot_a", resumed.lines.joined(separator: "\n"))
     }
 
+    func testAResizedTerminalIsRedrawnToItsNewSize() throws {
+        _ = try startTop("-i 0.5")
+        try terminal.resize(columns: 60, rows: 12)
+        let narrow = terminal.waitForScreen { lines in
+            lines.count <= 12 && TopScreen(lines: lines).hasRows && lines.allSatisfy { $0.count <= 60 }
+        }
+        XCTAssertNotNil(narrow, (try? terminal.screen())?.joined(separator: "\n") ?? "")
+        XCTAssertTrue(narrow?.contains { $0.hasPrefix("q quit") } == true)
+        try terminal.resize(columns: 100, rows: 30)
+        let wide = terminal.waitForScreen { lines in lines.count >= 30 && TopScreen(lines: lines).rows.count > 1 }
+        XCTAssertNotNil(wide, (try? terminal.screen())?.joined(separator: "\n") ?? "")
+        try terminal.press("q")
+        try assertCleanShell()
+    }
+
     func testSIGTERMRestoresTheTerminal() throws {
         _ = try startTop()
         let top = try terminal.foregroundProcess()

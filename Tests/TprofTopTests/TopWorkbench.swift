@@ -53,9 +53,17 @@ final class TerminalSession {
         try tmux(["send-keys", "-t", "main", "-l", key])
     }
 
+    /// Resizes the terminal (the program in it gets SIGWINCH).
+    func resize(columns: Int, rows: Int) throws {
+        try tmux(["resize-window", "-t", "main", "-x", "\(columns)", "-y", "\(rows)"])
+    }
+
     /// The screen's lines.
     func screen() throws -> [String] {
-        try tmux(["capture-pane", "-p", "-t", "main"]).components(separatedBy: "\n")
+        var lines = try tmux(["capture-pane", "-p", "-t", "main"]).components(separatedBy: "\n")
+        // The last line ends with a line break too.
+        if lines.last == "" { lines.removeLast() }
+        return lines
     }
 
     /// The screen once `condition` holds for it, polled for up to `timeout` seconds; nil if it never did.
