@@ -46,10 +46,7 @@ public final class LiveRecording {
         if case .pids(let pids) = recorder.options.target, pids.allSatisfy(recorder.processHasExited) {
             return RecordingEnd(status: .complete, reason: "the profiled processes exited", exitCode: 0)
         }
-        if let failure = session.writer.failure {
-            return recorder.stopCommand(session.command, with: SIGTERM, end: RecordingEnd(
-                status: .failed, reason: "writing the database failed: \(failure)", exitCode: 1))
-        }
+        if let failure = session.writer.failure { return fail("writing the database failed: \(failure)") }
         return nil
     }
 
@@ -57,6 +54,12 @@ public final class LiveRecording {
     public func stop(signal: Int32) -> RecordingEnd {
         recorder.stopCommand(session.command, with: signal, end: RecordingEnd(
             status: .interrupted, reason: "stopped by signal \(signal) (\(StopSignals.name(signal)))", exitCode: 0))
+    }
+
+    /// Ends a recording that failed for `reason` (said on stderr when it is finished); a command gets SIGTERM.
+    public func fail(_ reason: String) -> RecordingEnd {
+        recorder.stopCommand(session.command, with: SIGTERM, end: RecordingEnd(
+            status: .failed, reason: reason, exitCode: 1))
     }
 
     /// Ends a complete recording for `reason` (the duration elapsed, the user quit); a command gets SIGTERM.

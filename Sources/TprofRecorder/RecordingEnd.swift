@@ -54,11 +54,6 @@ public struct RecordingEnd {
     var status: RunStatus
     var reason: String?
     var exitCode: Int32
-
-    /// A recording that failed for `reason` (said on stderr once the terminal is the tool's again); exit status 1.
-    public static func failed(_ reason: String) -> RecordingEnd {
-        RecordingEnd(status: .failed, reason: reason, exitCode: 1)
-    }
 }
 
 extension Recorder {

@@ -35,7 +35,7 @@ final class TopMonitor: RecordingMonitor {
             return try watch(recording)
         } catch {
             display.close()
-            return .failed("\(error)")
+            return recording.fail("\(error)")
         }
     }
 
@@ -56,12 +56,13 @@ final class TopMonitor: RecordingMonitor {
             if now >= nextRefresh {
                 let counters = recording.counters
                 try refresh(tail: tail, symbols: symbols)
-                let lost = counters.dropped + counters.kernelDropped - last.counters.dropped
-                    - last.counters.kernelDropped
+                // Wrapping: the kernel's lost counts are any u64, saturated in the sums.
+                let lost = (counters.dropped &- last.counters.dropped) &+ (counters.kernelDropped
+                    &- last.counters.kernelDropped)
                 let facts = IntervalFacts(
                     events: recording.events.map(\.name), asked: Self.asked(recording.rate),
                     elapsed: Double(now - recording.startMonotonic) / 1e9, seconds: Double(now - last.time) / 1e9,
-                    samples: counters.read - last.counters.read, lost: lost)
+                    samples: counters.read &- last.counters.read, lost: lost)
                 last = (now, counters)
                 if !settings.paused { shownFacts = facts }
                 draw()

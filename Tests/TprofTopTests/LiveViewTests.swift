@@ -123,6 +123,16 @@ final class LiveViewTests: XCTestCase {
         try assertCleanShell()
     }
 
+    func testATerminalTypeNcursesDoesNotKnowIsOneLine() throws {
+        try terminal.type("TERM=no-such-terminal \(try Tool.top.path()) -p \(spin.pid); echo status=$?")
+        let lines = terminal.waitForScreen { $0.contains("status=1") }
+        XCTAssertNotNil(lines, (try? terminal.screen())?.joined(separator: "\n") ?? "")
+        let errors = (lines ?? []).filter { $0.hasPrefix("tprof-top:") }
+        // One line on stderr, wrapped by the 80 columns.
+        XCTAssertEqual(errors.count, 1, (lines ?? []).joined(separator: "\n"))
+        XCTAssertTrue(errors.first?.hasPrefix("tprof-top: cannot use the terminal (TERM=no-such-terminal)") == true)
+    }
+
     func testSIGTERMRestoresTheTerminal() throws {
         _ = try startTop()
         let top = try terminal.foregroundProcess()
