@@ -51,7 +51,8 @@ final class LiveViewTests: XCTestCase {
     }
 
     func testHotFunctionIsOnTheFirstRowWithinThreeSeconds() throws {
-        try terminal.type("\(try Tool.top.path()) -p \(spin.pid)")
+        let temporary = try TemporaryDirectory()
+        try terminal.type("TMPDIR=\(temporary.path) \(try Tool.top.path()) -p \(spin.pid)")
         let lines = terminal.waitForScreen(timeout: 3) { symbol(of: TopScreen(lines: $0).rows.first ?? "") == "hot_a" }
         XCTAssertNotNil(lines, (try? terminal.screen())?.joined(separator: "\n") ?? "")
         let screen = TopScreen(lines: lines ?? [])
@@ -59,8 +60,11 @@ final class LiveViewTests: XCTestCase {
         XCTAssertTrue(screen.lines.contains { $0.contains("q quit") && $0.contains("p pause") }, "no help line")
         XCTAssertTrue(screen.rows.first?.contains("spin") == true, "library column: \(screen.rows)")
         XCTAssertTrue(screen.lines.allSatisfy { $0.count <= 80 })
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary.path).count, 1,
+                       "the recording's private directory")
         try terminal.press("q")
         try assertCleanShell()
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary.path), [])
     }
 
     func testPerCPUColumnsAndAccumulation() throws {
@@ -133,11 +137,14 @@ final class LiveViewTests: XCTestCase {
         XCTAssertTrue(errors.first?.hasPrefix("tprof-top: cannot use the terminal (TERM=no-such-terminal)") == true)
     }
 
-    func testSIGTERMRestoresTheTerminal() throws {
-        _ = try startTop()
-        let top = try terminal.foregroundProcess()
-        kill(top, SIGTERM)
-        try assertCleanShell()
+    func testStopSignalsRestoreTheTerminal() throws {
+        for signal in [SIGTERM, SIGHUP, SIGINT] {
+            _ = try startTop()
+            let top = try terminal.foregroundProcess()
+            kill(top, signal)
+            try assertCleanShell()
+            try terminal.type("clear")
+        }
     }
 
     func testCommandOutputDoesNotReachTheScreen() throws {
