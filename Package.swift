@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "tprof-report", targets: ["tprof-report"]),
         .executable(name: "tprof-count", targets: ["tprof-count"]),
         .executable(name: "tprof-bench", targets: ["tprof-bench"]),
+        .executable(name: "tprof-top", targets: ["tprof-top"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,7 +46,11 @@ let package = Package(
         .target(name: "TprofFinish", dependencies: ["TprofStore", "TprofSymbols", "TprofCapture"]),
         // Recording session: targets, /proc snapshots, host facts, signals, the summary.
         .target(
-            name: "TprofRecorder", dependencies: ["TprofCapture", "TprofStore", "TprofFinish", "TprofCLI", "CTprofLinux"]
+            name: "TprofRecorder",
+            dependencies: [
+                "TprofCapture", "TprofStore", "TprofFinish", "TprofCLI", "CTprofLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // Synthetic recordings through the real buffers and writer, for tests and tprof-bench; never linked into
         // tprof-record.
@@ -104,6 +109,17 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The terminal library of tprof-top's full-screen view.
+        // (No pkgConfig: ncursesw's .pc gives -D flags SwiftPM refuses; the module map links it and tinfo.)
+        .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"])]),
+        // The live view: the recorder's session waited out by a refresh loop over the database being written.
+        .executableTarget(
+            name: "tprof-top",
+            dependencies: [
+                "TprofRecorder", "TprofReport", "TprofFinish", "TprofCapture", "TprofStore", "TprofCLI", "CNcurses",
+                "CTprofLinux", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .executableTarget(
             name: "tprof-bench",
             dependencies: [
@@ -135,6 +151,7 @@ let package = Package(
             dependencies: ["TprofReport", "TprofSynthetic", "TprofStore", "TprofTestSupport"]
         ),
         .testTarget(name: "TprofExportTests", dependencies: ["TprofExport", "TprofReport", "TprofSynthetic", "TprofStore", "TprofTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .testTarget(name: "TprofTopTests", dependencies: ["TprofReport", "TprofStore", "TprofTestSupport"]),
         .testTarget(name: "TprofUnwindTests", dependencies: ["TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofCountTests", dependencies: ["TprofStore", "TprofReport", "TprofExport", "TprofTestSupport"]

@@ -17,8 +17,10 @@ reports medians. Sections:
   finishing (scripts/bench_finishing.py, issue 13): finishing time against distinct addresses (system-wide
      recordings from ~2k to ~150k addresses), swiftc -O under perf under tprof, and memory while finishing;
   systemwide (scripts/bench_systemwide.py, issue 14): -a -g at 20 and 50 kHz with both CPUs busy, each tool alone:
-     recorder CPU per sample, self share, samples lost, and the synthetic pipeline with system-wide chains beside it.
-And the cost of counting (`--only count`, scripts/bench_count.py): tprof-count's own CPU against perf stat's.
+     recorder CPU per sample, self share, samples lost, and the synthetic pipeline with system-wide chains beside it;
+  top (scripts/bench_top.py, issue 16): tprof-top -b at its defaults against perf top --stdio, both CPUs busy: CPU
+     share of one CPU, and tprof-top's steady share without its start-up;
+  count (scripts/bench_count.py, issue 16): tprof-count's own CPU against perf stat's.
 It ends with a table of the targets (issues 7, 13, 14 and 16), met or missed.
 """
 
@@ -39,6 +41,7 @@ import traceback
 import bench_count
 import bench_finishing
 import bench_systemwide
+import bench_top
 
 MB = 1024 * 1024
 
@@ -269,7 +272,8 @@ class Suite:
                     ("symbols", self.symbols), ("memory", self.memory),
                     ("finishing", lambda: bench_finishing.finishing(self, sys.modules[__name__])),
                     ("systemwide", lambda: bench_systemwide.systemwide(self, sys.modules[__name__])),
-                    ("count", lambda: bench_count.count(self, sys.modules[__name__]))]
+                    ("count", lambda: bench_count.count(self, sys.modules[__name__])),
+                    ("top", lambda: bench_top.top(self, sys.modules[__name__]))]
         chosen = [(name, section) for name, section in sections if not a.only or name.split()[0] in a.only]
         if any(name == "memory" for name, _ in chosen):
             self.start_background(a.long_seconds or (30 if self.quick else 600))
@@ -907,7 +911,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a ~3 minute smoke run: short runs, 1 repetition")
     parser.add_argument("--repeats", type=int, help="repetitions of each comparison (default 3, 1 with --quick)")
     parser.add_argument("--only", nargs="*", help="sections: overhead pipeline time report size accuracy dwarf "
-                        "symbols memory finishing systemwide count (size and accuracy need overhead)")
+                        "symbols memory finishing systemwide count top (size and accuracy need overhead)")
     parser.add_argument("--iterations", type=int, help="spin -n for overhead, size and accuracy (default: "
                         "calibrated to about 3 s of CPU, 1 s with --quick)")
     parser.add_argument("--spin-seconds", type=float, help="CPU seconds of the workload (default 3, 1 with --quick)")

@@ -3,8 +3,9 @@
 # (progress on stderr). Installs what it needs, builds in release mode, compiles Examples/spin, then runs
 # scripts/bench.py: overhead on fixed work, pipeline throughput against SQLite's insert ceiling, time to a
 # queryable database, report latency, file size, accuracy and memory, finishing time and memory against distinct
-# addresses (scripts/bench_finishing.py), the cost of counting against perf stat (scripts/bench_count.py), and a
-# table of the targets of issues 7, 13, 14 and 16.
+# addresses (scripts/bench_finishing.py), system-wide cost (bench_systemwide.py), the cost of counting against
+# perf stat (bench_count.py), tprof-top against perf top (bench_top.py), and a table of the targets of issues 7, 13,
+# 14 and 16.
 # Run it as root (perf -a, the kernel's maximum sample rate) on an otherwise quiet machine: about 25 minutes.
 # The finishing section alone: scripts/bench.sh --only finishing (about 6 minutes while finishing takes 90 s at
 # -a -g -F 20000 -d 60, 2 with --quick; swiftc, the toolchain that builds tprof, is one of its workloads).

@@ -4,7 +4,7 @@
 # installed under /usr/local when this user may write there (root), and stays in .build otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-tools=(tprof-record tprof-report tprof-count)
+tools=(tprof-record tprof-report tprof-count tprof-top)
 bin=$(swift build -c release --show-bin-path)
 mkdir -p .build/man .build/completions
 swift package plugin --allow-writing-to-directory .build/man generate-manual --output-directory .build/man >/dev/null
@@ -24,7 +24,7 @@ if [ -w /usr/local/bin ] || [ "$(id -u)" -eq 0 ]; then
         install -m 0644 ".build/completions/_$tool" /usr/local/share/zsh/site-functions/
         install -m 0644 ".build/completions/$tool.fish" /usr/local/share/fish/vendor_completions.d/
     done
-    echo "installed ${tools[*]} in /usr/local/bin, man pages (man tprof-record) and shell completions under /usr/local/share"
+    echo "installed ${tools[*]} in /usr/local/bin, man pages (man tprof-record, man tprof-top) and shell completions under /usr/local/share"
 else
     echo "executables in $bin, man pages in .build/man, completions in .build/completions (run as root to install them)"
 fi

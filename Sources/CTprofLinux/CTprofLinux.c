@@ -78,6 +78,12 @@ int CTprofLinux_spawn_held(char *const argv[], CTprofLinux_held_child *child) {
         sigprocmask(SIG_SETMASK, &none, NULL);
         for (size_t i = 0; i < sizeof stop_signals / sizeof stop_signals[0]; i++) signal(stop_signals[i], SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
+        if (child->detached) {
+            int null_fd = open("/dev/null", O_RDWR);
+            if (null_fd < 0) write_errno_and_exit(err[1], errno);
+            for (int fd = 0; fd < 3; fd++) dup2(null_fd, fd);
+            if (null_fd > 2) close(null_fd);
+        }
         char byte;
         ssize_t n;
         do { n = read(go[0], &byte, 1); } while (n < 0 && errno == EINTR);
@@ -106,11 +112,20 @@ int CTprofLinux_block_stop_signals(void) {
     /* A closed stderr or stdout then fails a write with EPIPE instead of killing the recorder mid-run. */
     return signal(SIGPIPE, SIG_IGN) == SIG_ERR ? -1 : 0;
 }
-int CTprofLinux_block_signals_to_fd(void) {
+int CTprofLinux_block_signals_to_fd(int with_resize) {
     if (CTprofLinux_block_stop_signals() != 0) return -1;
+    if (with_resize && CTprofLinux_block_resize_signal() != 0) return -1;
     sigset_t set;
     stop_signal_set(&set);
+    if (with_resize) sigaddset(&set, SIGWINCH);
     return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+int CTprofLinux_block_resize_signal(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGWINCH);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 ? -1 : 0;
 }
 
 int CTprofLinux_read_signalfd(int fd) {
@@ -126,6 +141,12 @@ int CTprofLinux_wait_status_exited(int status) { return WIFEXITED(status); }
 int CTprofLinux_wait_status_exit_code(int status) { return WEXITSTATUS(status); }
 int CTprofLinux_wait_status_signaled(int status) { return WIFSIGNALED(status); }
 int CTprofLinux_wait_status_term_signal(int status) { return WTERMSIG(status); }
+
+int CTprofLinux_terminal_rows(int fd) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return -1;
+    return size.ws_row;
+}
 
 int CTprofLinux_terminal_columns(int fd) {
     struct winsize size;

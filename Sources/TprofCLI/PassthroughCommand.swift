@@ -18,7 +18,9 @@ extension ParsableCommand {
         }
         return command.first == "--" ? Array(command.dropFirst()) : command
     }
+}
 
+extension ParsableArguments {
     /// The process ids of `-p PID[,PID]`, each a positive number.
     public static func processIDs(_ text: String) throws -> [Int32] {
         try text.split(separator: ",", omittingEmptySubsequences: false).map { part in

@@ -77,13 +77,15 @@ final class HeldCommand {
                     exitStatus: exitStatus(forExecErrno: error))
     }
 
-    init(arguments: CommandArguments) throws {
+    /// - Parameter detached: the command's stdin, stdout and stderr are /dev/null.
+    init(arguments: CommandArguments, detached: Bool = false) throws {
         var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.bytes.map { argument in
             strdup(argument.map { CChar(bitPattern: $0) } + [0])
         }
         cArguments.append(nil)
         defer { for argument in cArguments { free(argument) } }
         var child = CTprofLinux_held_child()
+        child.detached = detached ? 1 : 0
         guard CTprofLinux_spawn_held(&cArguments, &child) == 0 else {
             throw ToolFailure("cannot start '\(arguments.name)': \(SystemError("fork"))", exitStatus: 127)
         }

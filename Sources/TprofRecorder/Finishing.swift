@@ -26,12 +26,12 @@ extension Recorder {
                 line?.clear()
                 // The copied stacks are what a later unwinding needs: they move into the file.
                 if !options.keepStacks {
-                    stderr.line("tprof-record: \(StopSignals.name(stopped.signal)): keeping the copied stacks in "
+                    stderr.line("\(options.toolName): \(StopSignals.name(stopped.signal)): keeping the copied stacks in "
                         + "\(options.output) for a later unwinding")
                     try UserStackTables(database: database, schema: "main").copy(from: schema)
                     try database.execute("DETACH DATABASE \(Self.scratchSchema)")
                 }
-                stderr.line("tprof-record: stack unwinding and symbol resolution skipped "
+                stderr.line("\(options.toolName): stack unwinding and symbol resolution skipped "
                     + "(\(StopSignals.name(stopped.signal))); run 'tprof-report --resymbolize \(options.output)' to "
                     + "finish them")
                 return
@@ -47,7 +47,7 @@ extension Recorder {
         } catch let stopped as FinishingStopped {
             line?.clear()
             // The samples are all in the file; only the names are missing, and --resymbolize adds them later.
-            stderr.line("tprof-record: symbol resolution skipped (\(StopSignals.name(stopped.signal))); run "
+            stderr.line("\(options.toolName): symbol resolution skipped (\(StopSignals.name(stopped.signal))); run "
                 + "'tprof-report --resymbolize \(options.output)' to resolve the symbols")
         }
     }

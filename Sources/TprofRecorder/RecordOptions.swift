@@ -42,6 +42,12 @@ public struct RecordOptions {
     public var ringPagesGiven = true
     /// The whole tprof-record command line, stored in the run.
     public var commandLine: [String]
+    /// The tool that records, as its messages on stderr start.
+    public var toolName = "tprof-record"
+    /// The command's stdin, stdout and stderr are /dev/null: a full-screen view owns the terminal.
+    public var detachesCommand = false
+    /// Names the sampled addresses when the recording ends; off for a recording that is removed at exit.
+    public var resolvesSymbols = true
 
     public static let defaultFrequency: UInt64 = 999
 

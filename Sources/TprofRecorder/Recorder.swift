@@ -27,33 +27,42 @@ public final class Recorder {
 
     /// Records and returns the exit status for tprof-record: the command's own, 127 when it cannot start,
     /// non-zero with one line on stderr for any error.
-    public func run() -> Int32 {
+    /// - Parameter monitor: waits out the capture instead of tprof-record's own loop (a live view).
+    public func run(monitor: RecordingMonitor? = nil) -> Int32 {
         do {
-            return try record()
+            return try record(monitor: monitor)
         } catch let error as ToolFailure {
-            stderr.line("tprof-record: \(error.message)")
+            stderr.line("\(options.toolName): \(error.message)")
             return error.exitStatus
         } catch {
-            stderr.line("tprof-record: \(error)")
+            stderr.line("\(options.toolName): \(error)")
             return 1
         }
     }
 
-    private func record() throws -> Int32 {
+    private func record(monitor: RecordingMonitor?) throws -> Int32 {
         let plan = try RecordingPlan(options, on: .init(
             onlineCPUs: host.onlineCPUs, maxSampleRate: kernelSetting("kernel/perf_event_max_sample_rate"),
             probe: PerfEventBackend.probe))
         let target = try ResolvedTarget(options.target)
-        let signals = CTprofLinux_block_signals_to_fd()
+        let signals = CTprofLinux_block_signals_to_fd(monitor?.watchesResize == true ? 1 : 0)
         guard signals >= 0 else { throw ToolFailure("cannot block signals: \(SystemError("signalfd"))") }
         signalFD = signals
         defer { close(signals) }
 
         let session = try start(plan, target: target)
-        let end = waitForEnd(signals: signals, command: session.command, writer: session.writer,
-                             list: session.list, start: session.startMonotonic)
+        let recording = LiveRecording(recorder: self, session: session, cpus: plan.cpus)
+        let end = monitor?.monitor(recording) ?? waitForEnd(recording)
         return finish(session, end: end)
     }
+}
+
+/// Waits out a recording's capture in place of tprof-record's own loop: a live view over the database being written.
+public protocol RecordingMonitor: AnyObject {
+    /// True when the signalfd of `LiveRecording.signalDescriptor` also reads SIGWINCH.
+    var watchesResize: Bool { get }
+    /// Runs until the recording is to end, and says how it ended.
+    func monitor(_ recording: LiveRecording) -> RecordingEnd
 }
 
 /// The target checked before anything is created: the command's executable found, the -p processes' threads

@@ -13,6 +13,12 @@ public enum StopSignals {
         _ = CTprofLinux_block_stop_signals()
     }
 
+    /// Blocks SIGWINCH for the whole process, for a live view that reads it from the recorder's signalfd
+    /// (`RecordingMonitor.watchesResize`); call it first thing, as `block()`.
+    public static func blockResize() {
+        _ = CTprofLinux_block_resize_signal()
+    }
+
     /// The next stop signal waiting on the signalfd `fd`, without blocking; nil when none is (SIGCHLD, also read
     /// from it, only wakes the wait for the command and is passed over).
     static func pending(on fd: Int32) -> Int32? {
@@ -43,8 +49,8 @@ struct FinishingStopped: Error {
     var signal: Int32
 }
 
-/// How a recording ended: the run's status and reason, and tprof-record's exit status.
-struct RecordingEnd {
+/// How a recording ended: the run's status and reason, and the tool's exit status.
+public struct RecordingEnd {
     var status: RunStatus
     var reason: String?
     var exitCode: Int32
@@ -52,50 +58,35 @@ struct RecordingEnd {
 
 extension Recorder {
     /// Waits for the command to exit, the duration to pass, the -p processes to end, a signal, or a writer failure.
-    func waitForEnd(signals: Int32, command: HeldCommand?, writer: SampleWriter, list: BufferList,
-                    start: UInt64) -> RecordingEnd {
+    func waitForEnd(_ recording: LiveRecording) -> RecordingEnd {
         // -d counts from here, once the events are enabled: the snapshot of every process that -a takes before
         // can last a good part of a second on a loaded machine.
         let enabled = monotonicNanoseconds()
         let deadline = options.duration.map { enabled + UInt64($0 * 1e9) }
         let statusLine = self.statusLine
+        let start = recording.startMonotonic
         var nextStatus = start
         while true {
             let now = monotonicNanoseconds()
             if let statusLine, now >= nextStatus {
-                statusLine.showProgress(list: list, elapsed: now - start)
+                statusLine.showProgress(recording.counters, elapsed: now - start)
                 nextStatus = now + StatusLine.interval
             }
             var timeout = statusLine == nil ? 250_000_000 : nextStatus - min(now, nextStatus)
             if let deadline {
-                if now >= deadline {
-                    return stopCommand(command, with: SIGTERM, end: RecordingEnd(
-                        status: .complete, reason: "duration elapsed", exitCode: 0))
-                }
+                if now >= deadline { return recording.stop(reason: "duration elapsed") }
                 timeout = min(timeout, deadline - now)
             }
-            var pollSet = [pollfd(fd: signals, events: Int16(POLLIN), revents: 0)]
+            var pollSet = [pollfd(fd: recording.signalDescriptor, events: Int16(POLLIN), revents: 0)]
             _ = retryingEINTR { poll(&pollSet, 1, Int32(max(1, (timeout + 999_999) / 1_000_000))) }
-            if let signal = StopSignals.pending(on: signals) {
-                return stopCommand(command, with: signal, end: RecordingEnd(
-                    status: .interrupted, reason: "stopped by signal \(signal) (\(StopSignals.name(signal)))",
-                    exitCode: 0))
-            }
-            if let command, command.waitForExit(blocking: false) {
-                return RecordingEnd(status: .complete, reason: nil, exitCode: command.exit?.status ?? 0)
-            }
-            if case .pids(let pids) = options.target, pids.allSatisfy(ProcSnapshot.hasExited) {
-                return RecordingEnd(status: .complete, reason: "the profiled processes exited", exitCode: 0)
-            }
-            if let failure = writer.failure {
-                return stopCommand(command, with: SIGTERM, end: RecordingEnd(
-                    status: .failed, reason: "writing the database failed: \(failure)", exitCode: 1))
-            }
+            if let signal = recording.nextSignal() { return recording.stop(signal: signal) }
+            if let end = recording.ended() { return end }
         }
     }
 
-    private func stopCommand(_ command: HeldCommand?, with signal: Int32, end: RecordingEnd) -> RecordingEnd {
-        end.stopping(command, with: signal, tool: "tprof-record", stderr: stderr)
+    /// Ends the command with `signal` through `RecordingEnd.stopping`, as this tool.
+    func stopCommand(_ command: HeldCommand?, with signal: Int32, end: RecordingEnd) -> RecordingEnd {
+        end.stopping(command, with: signal, tool: options.toolName, stderr: stderr)
     }
 }
 

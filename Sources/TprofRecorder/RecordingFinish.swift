@@ -23,19 +23,19 @@ extension Recorder {
                 status: end.status, reason: end.reason, endTimeNs: Int64(Date().timeIntervalSince1970 * 1e9),
                 durationNs: Int64(stopped - session.startMonotonic), exitStatus: session.command?.exit?.status,
                 exitSignal: session.command?.exit?.signal, eventTotals: session.backend.eventTotals),
-                samplesPerEvent: session.writer.samplesPerEvent, resolveSymbols: unwindAndResolveSymbols)
+                samplesPerEvent: session.writer.samplesPerEvent, resolveSymbols: options.resolvesSymbols ? unwindAndResolveSymbols : { _ in })
         } catch {
             finishError = error
             try? session.database.markFailed(reason: "cannot finish the database: \(error)")
         }
-        if end.status == .failed, let reason = end.reason { stderr.line("tprof-record: \(reason)") }
+        if end.status == .failed, let reason = end.reason { stderr.line("\(options.toolName): \(reason)") }
         if let finishError {
-            stderr.line("tprof-record: cannot finish \(options.output): \(finishError)")
+            stderr.line("\(options.toolName): cannot finish \(options.output): \(finishError)")
             if end.exitCode == 0 { end.exitCode = 1 }
         }
         if let loss = session.output.loss {
             let samples = session.writer.samplesPerEvent.reduce(0, +)
-            stderr.line("tprof-record: \(loss.message(output: options.output, samples: samples))")
+            stderr.line("\(options.toolName): \(loss.message(output: options.output, samples: samples))")
             return end.exitCode == 0 ? 1 : end.exitCode
         }
         if !options.quiet {

@@ -29,7 +29,9 @@ extension Recorder {
                 output.discard()
             }
         }
-        if case .command(let arguments) = options.target { command = try HeldCommand(arguments: arguments) }
+        if case .command(let arguments) = options.target {
+            command = try HeldCommand(arguments: arguments, detached: options.detachesCommand)
+        }
         let backend = try openEvents(plan, target: perfTarget(target, command: command))
         let list = BufferList(cpus: plan.cpus, configuration: .init(
             bufferCapacity: plan.buffers.bufferSamples, limit: plan.buffers.bufferLimit,
@@ -96,16 +98,16 @@ extension Recorder {
             throw ToolFailure("cannot open perf events: \(error)")
         }
         if backend.fellBackToUserOnly {
-            stderr.line("tprof-record: kernel samples are not permitted (kernel.perf_event_paranoid is "
+            stderr.line("\(options.toolName): kernel samples are not permitted (kernel.perf_event_paranoid is "
                 + "\(kernelSetting("kernel/perf_event_paranoid").map(String.init) ?? "unknown") and no CAP_PERFMON); "
                 + "recording user space only (events :u)")
         }
         if backend.ringPagesMapped < plan.ringPages {
-            stderr.line("tprof-record: the locked-memory limit (kernel.perf_event_mlock_kb, ulimit -l) allows "
+            stderr.line("\(options.toolName): the locked-memory limit (kernel.perf_event_mlock_kb, ulimit -l) allows "
                 + "\(backend.ringPagesMapped) ring pages per CPU, not \(plan.ringPages); using "
                 + "\(backend.ringPagesMapped)")
         }
-        if let note = plan.eventNote, !options.quiet { stderr.line("tprof-record: \(note)") }
+        if let note = plan.eventNote, !options.quiet { stderr.line("\(options.toolName): \(note)") }
         return backend
     }
 

@@ -68,8 +68,7 @@ final class StatusLine {
     }
 
     /// The live line while recording: elapsed time, samples read and lost so far.
-    func showProgress(list: BufferList, elapsed: UInt64) {
-        let total = list.statistics().reduce(CaptureCounters()) { $0 + $1.counters }
+    func showProgress(_ total: CaptureCounters, elapsed: UInt64) {
         let lost = total.dropped + total.kernelDropped
         show("\(String(format: "%.1f", Double(elapsed) / 1e9)) s, \(total.read) samples, \(lost) lost")
     }

@@ -15,7 +15,7 @@ extension ResultTable {
 
     /// `/usr/lib/x86_64-linux-gnu/libc.so.6` is `libc.so.6`; names that are not paths (`[kernel.kallsyms]`,
     /// `[vdso]`, `//anon`) stay as they are.
-    static func fileName(ofLibrary path: String) -> String {
+    public static func fileName(ofLibrary path: String) -> String {
         guard path.hasPrefix("/"), !path.hasPrefix("//"), let slash = path.lastIndex(of: "/"),
               path.index(after: slash) < path.endIndex else { return path }
         return String(path[path.index(after: slash)...])

@@ -34,6 +34,12 @@ final class ImageFiles {
         verifiedImages.removeAll(keepingCapacity: false)
     }
 
+    /// Closes the file image of `path` (and any debug file read for it), for a caller that keeps a bounded set.
+    func releaseImage(_ path: String) {
+        images[path] = nil
+        verifiedImages = verifiedImages.filter { !$0.key.hasPrefix(path + "\u{0}") }
+    }
+
     private func image(_ path: String) -> ElfImage? {
         if let cached = images[path] { return cached }
         let image = ElfImage(path: path)

@@ -78,6 +78,7 @@ public final class Symbolizer {
     }
     private let useRunningKernel: Bool
     private let recordedBuildIDs: [String: String]
+    private let readsSourceLines: Bool
     private let files = ImageFiles()
     private var perfMaps: [Int32: PerfMap?] = [:]
     /// Per image and link-time address, until the images are released.
@@ -97,9 +98,11 @@ public final class Symbolizer {
     /// - Parameters:
     ///   - useRunningKernel: false when the recorded kernel is not the running one: its symbols are not read.
     ///   - recordedBuildIDs: build ids an earlier resolution recorded per path, for mappings that carry none.
-    public init(useRunningKernel: Bool, recordedBuildIDs: [String: String] = [:]) {
+    ///   - readsSourceLines: false when only names are wanted (a live view): a large binary's DWARF is not read.
+    public init(useRunningKernel: Bool, recordedBuildIDs: [String: String] = [:], readsSourceLines: Bool = true) {
         self.useRunningKernel = useRunningKernel
         self.recordedBuildIDs = recordedBuildIDs
+        self.readsSourceLines = readsSourceLines
     }
 
     /// Files not read because their build id is not the one recorded for them, in the order met.
@@ -126,6 +129,13 @@ public final class Symbolizer {
         resolved.removeAll(keepingCapacity: false)
         symbols.removeAll(keepingCapacity: false)
         _ = CTprofLinux_release_free_heap()
+    }
+
+    /// Closes the ELF image of `path` and forgets what was resolved in it; the others stay open.
+    public func releaseImage(_ path: String) {
+        files.releaseImage(path)
+        resolved = resolved.filter { $0.key.path != path }
+        symbols = symbols.filter { $0.key.path != path }
     }
 
     /// A kernel address, by kallsyms.
@@ -205,7 +215,7 @@ public final class Symbolizer {
         } else {
             result.name = fallback()
         }
-        if let location = image.sourceLocation(at: address) {
+        if readsSourceLines, let location = image.sourceLocation(at: address) {
             result.file = location.file
             result.line = location.line
             if !location.inlined.isEmpty { result.inlined = location.inlined.joined(separator: " <- ") }

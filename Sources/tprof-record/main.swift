@@ -33,31 +33,7 @@ struct Record: ParsableCommand {
     @Flag(help: "Replace an existing output file (a regular file, or a symlink itself) once the command runs.")
     var force = false
 
-    @Option(name: [.short, .customLong("event")], parsing: .singleValue,
-            help: ArgumentHelp("Event to sample, repeatable or comma-separated; NAME:u user only, NAME:k kernel only. "
-                + "Default: cycles where the CPU has it, else cpu-clock.", valueName: "event"),
-            completion: .list(EventSpec.catalog.flatMap { [$0.name] + $0.aliases }))
-    var events: [String] = []
-
-    // Numbers are read whatever they start with, so '-F -5' is a bad value rather than a missing one.
-    @Option(name: [.customShort("F"), .customLong("freq")], parsing: .unconditional,
-            help: ArgumentHelp("Samples per second per CPU (default 999).", valueName: "hz"))
-    var frequency: Int64?
-
-    @Option(name: [.customShort("c"), .customLong("count")], parsing: .unconditional,
-            help: ArgumentHelp("Sample every N events instead of at a frequency.", valueName: "period"))
-    var period: Int64?
-
-    @Option(name: [.short, .customLong("pid")], parsing: .unconditional,
-            help: ArgumentHelp("Attach to these processes (all their threads).", valueName: "pid,..."))
-    var pids: String?
-
-    @Flag(name: [.customShort("a"), .customLong("all-cpus")], help: "Record the whole system.")
-    var systemWide = false
-
-    @Option(name: [.customShort("C"), .customLong("cpu")], parsing: .unconditional,
-            help: ArgumentHelp("Only these CPUs, as 0-3,6.", valueName: "cpulist"))
-    var cpuList: String?
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(name: [.short, .customLong("duration")], parsing: .unconditional,
             help: ArgumentHelp("Stop after this many seconds (a command still running gets SIGTERM).",
@@ -116,13 +92,11 @@ struct Record: ParsableCommand {
             throw ValidationError("bad value \(String(format: "%g", negative.value)) for \(negative.option): "
                 + "it must be positive")
         }
-        if eventNames.contains(where: \.isEmpty) {
-            throw ValidationError("empty event name in -e: give names such as cycles or cpu-clock:u, comma-separated")
-        }
-        let targets = (command.isEmpty ? 0 : 1) + (pids == nil ? 0 : 1) + (systemWide ? 1 : 0)
+        try sampling.validateEventNames()
+        let targets = sampling.targetCount(command: command)
         if targets == 0 { throw ValidationError("nothing to profile: give a command after --, -p PID or -a") }
         if targets > 1 { throw ValidationError("give only one of: a command, -p PID, -a") }
-        if frequency != nil && period != nil { throw ValidationError("give either -F or -c, not both") }
+        try sampling.validateRate()
         if ringPages < 1 || ringPages > 1 << 20 || ringPages & (ringPages - 1) != 0 {
             throw ValidationError("bad value \(ringPages) for -m: it must be a power of two from 1 to 1048576")
         }
@@ -147,17 +121,12 @@ struct Record: ParsableCommand {
     /// The numeric options that were given, by name, for the checks they share.
     private var numbers: [(option: String, value: Double)] {
         let given: [(String, Double?)] = [
-            ("-F", frequency.map(Double.init)), ("-c", period.map(Double.init)), ("-d", duration),
+            ("-d", duration),
             ("-m", ringPagesOption.map(Double.init)), ("--flush-interval", Double(flushInterval)),
             ("--buffer-samples", bufferSamples.map(Double.init)), ("--buffer-limit", bufferLimit.map(Double.init)),
             ("--max-stack", maxStack.map(Double.init)),
         ]
-        return given.compactMap { option, value in value.map { (option, $0) } }
-    }
-
-    /// The events of every -e, split at commas; an empty name stays, to be refused.
-    private var eventNames: [String] {
-        events.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        return sampling.numbers + given.compactMap { option, value in value.map { (option, $0) } }
     }
 
     /// The SIZE of `--call-graph dwarf[,SIZE]`, rounded up to 8 bytes; nil for other modes or a bad size.
@@ -175,21 +144,11 @@ struct Record: ParsableCommand {
             EventList.lines().forEach { print($0) }
             return
         }
-        let target: RecordOptions.Target
-        if let pids {
-            target = .pids(try Self.processIDs(pids))
-        } else if systemWide {
-            target = .systemWide
-        } else {
-            target = .command(CommandArguments(command.map(ArgumentBytes.bytes(of:))))
-        }
-        var cpus: [Int]?
-        if let cpuList {
-            do { cpus = try CPUList.parse(cpuList) } catch { throw ValidationError("\(error)") }
-        }
+        let target = try sampling.target(command: command)
+        let cpus = try sampling.cpus()
         var options = RecordOptions(
-            output: output ?? "tprof.db", force: force, events: eventNames, frequency: frequency.map(UInt64.init),
-            period: period.map(UInt64.init), target: target,
+            output: output ?? "tprof.db", force: force, events: sampling.eventNames,
+            frequency: sampling.frequency.map(UInt64.init), period: sampling.period.map(UInt64.init), target: target,
             cpus: cpus, duration: duration, flushIntervalMs: flushInterval, bufferSamples: bufferSamples,
             bufferLimit: bufferLimit, ringPages: ringPages, quiet: quiet,
             maxStack: callGraphShort || callGraph != nil || maxStack != nil ? (maxStack ?? 127) : nil,

@@ -33,9 +33,12 @@ final class CompletionTests: XCTestCase {
         XCTAssertTrue(reportBash.contains("tprof-report") && reportBash.contains("--diff"))
 
         // An unknown shell is one clear line.
-        for tool in [Tool.record, Tool.report] {
+        for tool in [Tool.record, Tool.report, Tool.top] {
             assertOneLineError(try tool.run(["--generate-completion-script", "tcsh"]), contains: "'tcsh'")
         }
+        let topFish = try run(.top, ["--generate-completion-script", "fish"]).stdout
+        XCTAssertTrue(topFish.contains("complete -c 'tprof-top'") && topFish.contains("-l 'interval'"),
+                      String(topFish.prefix(300)))
     }
 
     func testEventNamesAreOfferedAfterDashE() throws {
@@ -64,7 +67,8 @@ final class CompletionTests: XCTestCase {
     }
 
     func testDumpHelpIsJSON() throws {
-        for tool in [Tool.record, Tool.report] {
+        let distinctive: [Tool: String] = [.record: "call-graph", .report: "pprof", .top: "b"]
+        for tool in [Tool.record, Tool.report, Tool.top] {
             let text = try run(tool, ["--experimental-dump-help"]).stdout
             let object = try JSONSerialization.jsonObject(with: Data(text.utf8))
             let root = try XCTUnwrap(object as? [String: Any])
@@ -75,14 +79,14 @@ final class CompletionTests: XCTestCase {
             let names = arguments.compactMap { argument -> String? in
                 (argument["names"] as? [[String: Any]])?.first?["name"] as? String
             }
-            XCTAssertTrue(names.contains(tool == .record ? "call-graph" : "pprof"), "\(names)")
+            XCTAssertTrue(names.contains(distinctive[tool] ?? ""), "\(names)")
         }
     }
 
     /// The man pages are generated from this description: a `help` subcommand would put `tprof-record subcommand`
     /// in their synopsis, and an empty line in a discussion is an mdoc warning.
     func testManualDescriptionIsTheRealCommandLine() throws {
-        for tool in [Tool.record, Tool.report] {
+        for tool in [Tool.record, Tool.report, Tool.top] {
             let text = try run(tool, ["--experimental-dump-help"]).stdout
             let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
             let command = try XCTUnwrap(root["command"] as? [String: Any])

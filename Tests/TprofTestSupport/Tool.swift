@@ -5,6 +5,7 @@ public enum Tool: String, CaseIterable {
     case record = "tprof-record"
     case report = "tprof-report"
     case count = "tprof-count"
+    case top = "tprof-top"
 
     /// The directory holding the built executables: the nearest directory at or above the test bundle (on Linux
     /// the bundle lies in the build's debug folder) that contains `tprof-record`.

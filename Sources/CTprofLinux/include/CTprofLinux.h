@@ -32,11 +32,12 @@ typedef struct {
     pid_t pid;
     int go_fd;     /* write one byte to let the child exec; close to make it exit */
     int error_fd;  /* reads the child's exec errno, or EOF once exec succeeded */
+    int detached;  /* set by the caller: the child's stdin, stdout and stderr become /dev/null */
 } CTprofLinux_held_child;
 
 /// Forks `argv[0]` (searched in PATH); the child dies with the parent (PR_SET_PDEATHSIG SIGKILL),
 /// restores the default signal mask and the default dispositions of the stop signals and SIGPIPE, and waits on
-/// `go_fd` before it execs.
+/// `go_fd` before it execs. With `child->detached` set, its stdin, stdout and stderr are /dev/null.
 /// Returns 0, or -1 with errno set.
 int CTprofLinux_spawn_held(char *const argv[], CTprofLinux_held_child *child);
 
@@ -44,8 +45,12 @@ int CTprofLinux_spawn_held(char *const argv[], CTprofLinux_held_child *child);
 /// thread (and threads it creates later) and ignores SIGPIPE; returns 0, or -1 with errno.
 int CTprofLinux_block_stop_signals(void);
 /// Blocks the stop signals and SIGCHLD as CTprofLinux_block_stop_signals does and returns a signalfd reading
-/// them, or -1 with errno.
-int CTprofLinux_block_signals_to_fd(void);
+/// them (and SIGWINCH when `with_resize`), or -1 with errno.
+int CTprofLinux_block_signals_to_fd(int with_resize);
+/// Blocks SIGWINCH in the calling thread (and threads it creates later), for a signalfd to read; returns 0, or -1.
+int CTprofLinux_block_resize_signal(void);
+/// The height in rows of the terminal on `fd` (TIOCGWINSZ), 0 when it does not say, -1 with errno.
+int CTprofLinux_terminal_rows(int fd);
 
 /// Reads one pending signal from a signalfd: the signal number, 0 if none, -1 with errno.
 int CTprofLinux_read_signalfd(int fd);
