@@ -27,7 +27,7 @@ public final class CountSession {
         let executable = try options.command.map { try HeldCommand.resolve($0) }
         let threads = try countedThreads()
         let threadNames = Dictionary(threads.map { ($0.tid, $0.comm) }, uniquingKeysWith: { first, _ in first })
-        let signals = CTprofLinux_block_signals_to_fd()
+        let signals = CTprofLinux_block_signals_to_fd(0)
         guard signals >= 0 else { throw ToolFailure("cannot block signals: \(SystemError("signalfd"))") }
         defer { close(signals) }
 
