@@ -5,12 +5,29 @@ import XCTest
 /// The programs the counting tests compile, once per test run, and the readers of tprof-count's and perf stat's
 /// output.
 enum CountWorkbench {
+    /// Included by each program: with a last argument `gated` it waits for SIGUSR1 before its work, so that two
+    /// counters can attach to it (-p) first and count the same execution.
+    static let gateSource = #"""
+        #include <signal.h>
+        #include <string.h>
+        static void wait_for_gate(int argc, char **argv) {
+            if (argc < 3 || strcmp(argv[argc - 1], "gated") != 0) return;
+            sigset_t set;
+            int signal;
+            sigemptyset(&set);
+            sigaddset(&set, SIGUSR1);
+            sigprocmask(SIG_BLOCK, &set, 0);
+            sigwait(&set, &signal);
+        }
+        """#
+
     /// `faults PAGES`: touches PAGES fresh 4 KiB pages of an anonymous mapping without huge pages, one page fault
     /// each.
     static let faultsSource = #"""
         #include <stdlib.h>
         #include <sys/mman.h>
         int main(int argc, char **argv) {
+            wait_for_gate(argc, argv);
             long pages = atol(argv[1]);
             char *p = mmap(0, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (p == MAP_FAILED) return 2;
@@ -25,6 +42,7 @@ enum CountWorkbench {
         #include <stdlib.h>
         #include <time.h>
         int main(int argc, char **argv) {
+            wait_for_gate(argc, argv);
             long n = atol(argv[1]);
             struct timespec t = {0, 200000};
             for (long i = 0; i < n; i++) nanosleep(&t, 0);
@@ -38,6 +56,7 @@ enum CountWorkbench {
         #include <time.h>
         static volatile unsigned long sink;
         int main(int argc, char **argv) {
+            wait_for_gate(argc, argv);
             double seconds = atof(argv[1]);
             struct timespec ts;
             do {
@@ -85,7 +104,7 @@ enum CountWorkbench {
         var paths: [String: String] = [:]
         for (name, source) in [("faults", faultsSource), ("sleeps", sleepsSource), ("burn", burnSource),
                                ("threads", threadsSource)] {
-            paths[name] = try compileC(source: source, name: name, flags: name == "threads" ? ["-pthread"] : [],
+            paths[name] = try compileC(source: gateSource + "\n" + source, name: name, flags: name == "threads" ? ["-pthread"] : [],
                                        in: directory)
         }
         return (directory, paths)
@@ -122,6 +141,42 @@ enum CountWorkbench {
             if fields.count > 2, fields[2] == event { return Double(fields[0]) }
         }
         return nil
+    }
+
+    /// The counts of `event` by tprof-count and by perf stat, both attached (-p) to one execution of `program`
+    /// before it starts its work: they count the same thing and nothing else (nested, one would count the other).
+    static func countedTogether(_ event: String, _ program: String, _ arguments: [String],
+                                file: StaticString = #filePath, line: UInt = #line) throws
+        -> (tprof: Double, perf: Double) {
+        let target = try ChildProcess(executable: program, arguments: arguments + ["gated"])
+        let pid = String(target.pid)
+        let tprof = try Tool.count.start(["-p", pid, "-e", event, "--format", "csv"])
+        let perf = try ChildProcess(executable: "/usr/bin/perf", arguments: ["stat", "-x,", "-e", event, "-p", pid])
+        let attached = Processes.waitUntil(timeout: 20) {
+            [tprof.pid, perf.pid].allSatisfy(Self.hasPerfEvents)
+        }
+        // Both enable their counters right after opening them; the margin covers a loaded machine.
+        if attached { Thread.sleep(forTimeInterval: 0.5) }
+        target.send(attached ? SIGUSR1 : SIGKILL)
+        let tprofResult = try tprof.waitForExit(timeout: 60)
+        let perfResult = try perf.waitForExit(timeout: 60)
+        guard attached else { throw TestSupportError("the counters did not attach\n\(tprofResult.summary)") }
+        let counted = csvByEvent(tprofResult, file: file, line: line)
+        guard let value = counted[event]?["value"].flatMap(Double.init),
+              let reference = perfCSVValue(perfResult.stderr, event: event) else {
+            throw TestSupportError("no \(event) count\n\(tprofResult.summary)\n\(perfResult.summary)")
+        }
+        return (value, reference)
+    }
+
+    /// Whether process `pid` holds a perf event file descriptor.
+    private static func hasPerfEvents(_ pid: Int32) -> Bool {
+        let directory = "/proc/\(pid)/fd"
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return fds.contains {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/\($0)"))?.contains("perf_event")
+                == true
+        }
     }
 
     /// perf stat's count of `event` for `command`, as `perf stat -x,` prints it.
