@@ -59,10 +59,22 @@ enum PerfEventAttributes {
         return attr
     }
 
-    /// A counting event (no sample period, no ring), read as its count with the times it was enabled and running.
-    static func counting(_ event: EventSpec, target: PerfTarget) -> perf_event_attr {
+    /// A counting event (no sample period), read as its count with the times it was enabled and running;
+    /// `reportsThreads` has the kernel write each inherited thread's own count to the event's ring as the thread
+    /// ends, and `names` the names threads take and their ends (`ThreadReports`).
+    static func counting(_ event: EventSpec, target: PerfTarget, reportsThreads: Bool = false,
+                         names: Bool = false) -> perf_event_attr {
         var attr = Self.event(event)
         following(target, &attr)
+        if reportsThreads {
+            attr.inherit_stat = 1
+            // A thread's report names its counter by id: the ring it lands in does not say.
+            attr.read_format |= UInt64(PERF_FORMAT_ID.rawValue)
+        }
+        if names {
+            attr.comm = 1
+            attr.comm_exec = 1
+        }
         return attr
     }
 

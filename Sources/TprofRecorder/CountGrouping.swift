@@ -19,6 +19,8 @@ struct CountGrouping {
     let keys: [Key]
     /// The readings at the end of the last interval.
     private var previous: [EventTotals]
+    /// A command's threads' totals at the end of the last interval, by event (--per-thread -- command).
+    private var threadTotals: [Int: [Key: EventTotals]] = [:]
     /// Nanoseconds since the start at which the current interval began.
     private(set) var intervalStart: UInt64 = 0
     /// Every row made so far, for the database.
@@ -47,9 +49,14 @@ struct CountGrouping {
     /// when intervals are counted.
     mutating func rows(_ readings: [EventTotals], start: UInt64, end: UInt64) -> [CountRow] {
         var sums: [Int: [Key: EventTotals]] = [:]
-        for (counter, reading) in zip(counters.counters, zip(readings, previous)) {
-            let key = Key(cpu: perCPU ? counter.cpu : nil, tid: perThread ? counter.tid : nil)
-            sums[counter.event, default: [:]][key, default: EventTotals()].add(reading.0.since(reading.1))
+        var keys = self.keys
+        if counters.reportsThreads {
+            (sums, keys) = commandThreadSums(readings)
+        } else {
+            for (counter, reading) in zip(counters.counters, zip(readings, previous)) {
+                let key = Key(cpu: perCPU ? counter.cpu : nil, tid: perThread ? counter.tid : nil)
+                sums[counter.event, default: [:]][key, default: EventTotals()].add(reading.0.since(reading.1))
+            }
         }
         var rows: [CountRow] = []
         // Threads that never ran in the interval are left out, as perf stat --per-thread leaves them out.
@@ -68,6 +75,48 @@ struct CountGrouping {
         intervalStart = end - start
         stored += rows
         return rows
+    }
+
+    /// A command's threads (--per-thread -- command), from what the kernel reported as each ended: an ended
+    /// thread's count, and for the thread that holds the counters themselves (`ThreadReports.ownCounterThread`,
+    /// with the threads still running, which are reported only when they end) the counters' sum less the reports.
+    /// An interval's share is what each total gained since the last reading.
+    private mutating func commandThreadSums(_ readings: [EventTotals]) -> ([Int: [Key: EventTotals]], [Key]) {
+        let reports = counters.threadReports
+        let own = Key(tid: reports.ownCounterThread(command: counters.counters.first?.tid ?? 0))
+        // Each counter counts one task on one CPU: enabled while the task lives, running while it runs there. The
+        // running time is not a multiplexed share of the enabled time, so these counts are not scaled.
+        func unscaled(_ totals: EventTotals) -> EventTotals {
+            EventTotals(count: totals.count, timeEnabled: totals.timeRunning, timeRunning: totals.timeRunning)
+        }
+        var totals: [Int: [Key: EventTotals]] = [:]
+        for (counter, reading) in zip(counters.counters, readings) {
+            totals[counter.event, default: [:]][own, default: EventTotals()].add(unscaled(reading))
+        }
+        for event in counters.events.indices {
+            guard let sum = totals[event]?[own] else { continue }
+            let ended = unscaled(reports.endedThreadsTotal(of: event))
+            let running = sum.timeRunning - min(sum.timeRunning, ended.timeRunning)
+            totals[event]?[own] = EventTotals(count: sum.count - min(sum.count, ended.count), timeEnabled: running,
+                                              timeRunning: running)
+        }
+        for (key, value) in reports.totals where key.tid != own.tid {
+            totals[key.event, default: [:]][Key(tid: key.tid), default: EventTotals()].add(unscaled(value))
+        }
+        var sums: [Int: [Key: EventTotals]] = [:]
+        for (event, byKey) in totals {
+            for (key, total) in byKey {
+                // When a thread ends its count moves from the holder's row to its own: the holder's share of an
+                // interval is then what is left, never below zero.
+                let earlier = threadTotals[event]?[key] ?? EventTotals()
+                sums[event, default: [:]][key] = EventTotals(
+                    count: total.count - min(total.count, earlier.count),
+                    timeEnabled: total.timeEnabled - min(total.timeEnabled, earlier.timeEnabled),
+                    timeRunning: total.timeRunning - min(total.timeRunning, earlier.timeRunning))
+            }
+        }
+        threadTotals = totals
+        return (sums, Set(totals.values.flatMap { $0.keys.compactMap(\.tid) }).sorted().map { Key(tid: $0) })
     }
 
     /// Each event's totals over the whole count, for the `events` table.

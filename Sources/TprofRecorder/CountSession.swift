@@ -26,7 +26,7 @@ public final class CountSession {
     public func run(interval: ([CountRow], [Int32: String]) -> Void) throws -> CountResult {
         let executable = try options.command.map { try HeldCommand.resolve($0) }
         let threads = try countedThreads()
-        let threadNames = Dictionary(threads.map { ($0.tid, $0.comm) }, uniquingKeysWith: { first, _ in first })
+        var threadNames = Dictionary(threads.map { ($0.tid, $0.comm) }, uniquingKeysWith: { first, _ in first })
         let signals = CTprofLinux_block_signals_to_fd(0)
         guard signals >= 0 else { throw ToolFailure("cannot block signals: \(SystemError("signalfd"))") }
         defer { close(signals) }
@@ -64,10 +64,13 @@ public final class CountSession {
         var grouping = CountGrouping(counters: counters, perCPU: options.perCPU, perThread: options.perThread,
                                      cpus: counters.cpus, threads: threads.map(\.tid))
         let end = waitForEnd(signals: signals, command: command, counters: counters, start: start,
-                             grouping: &grouping, interval: { interval($0, threadNames) })
+                             grouping: &grouping, interval: { interval($0, commandThreadNames(counters, threadNames)) })
         counters.disable()
         let stopped = monotonicNanoseconds()
+        counters.drainThreadReports()
         let readings = counters.read()
+        threadNames = commandThreadNames(counters, threadNames)
+        reportLosses(counters.threadReports)
         var rows: [CountRow] = []
         // With -I, the part of an interval after the last tick, as perf stat prints it; without, the totals.
         if options.interval == nil || stopped - start > grouping.intervalStart {
@@ -85,7 +88,8 @@ public final class CountSession {
             do {
                 try database.insertCounts(grouping.stored, eventIDs: Dictionary(
                     counters.events.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first }),
-                    threads: threads.map { ($0.tid, $0.pid, $0.comm) })
+                    threads: threads.map { ($0.tid, $0.pid, $0.comm) } + reportedThreads(counters, command: command,
+                                                                                       names: threadNames))
                 try database.finish(RunOutcome(
                     status: end.status, reason: end.reason, endTimeNs: Int64(Date().timeIntervalSince1970 * 1e9),
                     durationNs: Int64(stopped - start), exitStatus: command?.exit?.status,
@@ -129,14 +133,18 @@ public final class CountSession {
         let target: PerfTarget
         var cpus: [Int] = []
         switch options.scope {
-        case .command: target = .command(pid: command?.pid ?? -1)
+        case .command:
+            target = .command(pid: command?.pid ?? -1)
+            // The kernel maps no ring for an inherited counter on every CPU: one per CPU then, each with its ring.
+            if options.perThread { cpus = host.onlineCPUs }
         case .pids: target = .threads(threads)
         case .systemWide where options.perThread: target = .threads(threads)
         case .systemWide:
             target = .systemWide
             cpus = options.cpus ?? host.onlineCPUs
         }
-        let counters = PerfCounters(events: options.events, target: target, cpus: cpus)
+        let counters = PerfCounters(events: options.events, target: target, cpus: cpus,
+                                    reportsThreads: options.perThread && options.scope == .command)
         do {
             try counters.open()
         } catch {
@@ -158,6 +166,8 @@ public final class CountSession {
         var nextTick = options.interval.map { start + $0 }
         while true {
             let now = monotonicNanoseconds()
+            // A command's ended threads, taken from the rings before they fill.
+            counters.drainThreadReports()
             if let tick = nextTick, let length = options.interval, now >= tick {
                 interval(grouping.rows(counters.read(), start: start, end: now))
                 nextTick = tick + length * max(1, (now - tick) / length + 1)
@@ -177,6 +187,49 @@ public final class CountSession {
             if case .pids(let pids) = options.scope, pids.allSatisfy(ProcSnapshot.hasExited) {
                 return RecordingEnd(status: .complete, reason: "the counted processes exited", exitCode: 0)
             }
+        }
+    }
+}
+
+extension CountSession {
+    /// `names` with the names of a command's threads (--per-thread -- command): the name a thread took (exec or
+    /// rename), else its process's, else the command's file name (a new thread has its creator's name, and the
+    /// kernel reports a name only when it changes).
+    func commandThreadNames(_ counters: PerfCounters, _ names: [Int32: String]) -> [Int32: String] {
+        guard counters.reportsThreads else { return names }
+        let reports = counters.threadReports
+        let command = counters.counters.first?.tid ?? 0
+        let fallback = options.command.map { String($0.name.split(separator: "/").last ?? "") } ?? "?"
+        var named = names
+        for tid in Set(reports.processes.keys).union([command, reports.ownCounterThread(command: command)]) {
+            named[tid] = reports.names[tid] ?? reports.processes[tid].flatMap { reports.names[$0] }
+                ?? reports.names[command] ?? fallback
+        }
+        return named
+    }
+
+    /// A command's counted threads, for the database's `threads` table.
+    func reportedThreads(_ counters: PerfCounters, command: HeldCommand?, names: [Int32: String])
+        -> [(tid: Int32, pid: Int32, comm: String)] {
+        guard counters.reportsThreads, let pid = command?.pid else { return [] }
+        let reports = counters.threadReports
+        var processes = reports.processes
+        // The thread that held the counters themselves has no report; its process is the command's.
+        let own = reports.ownCounterThread(command: pid)
+        if processes[own] == nil { processes[own] = pid }
+        return processes.sorted { $0.key < $1.key }.map { tid, process in (tid, process, names[tid] ?? "?") }
+    }
+
+    /// Says on stderr when thread reports were lost or unreadable: those threads' counts stay with the thread that
+    /// holds the counters.
+    func reportLosses(_ reports: ThreadReports) {
+        if reports.lost > 0 {
+            stderr.line("tprof-count: the kernel lost \(reports.lost) thread reports (ring full): those threads' "
+                + "counts are in another thread's row")
+        }
+        if reports.malformed > 0 {
+            stderr.line("tprof-count: \(reports.malformed) thread reports could not be read: those threads' "
+                + "counts are in another thread's row")
         }
     }
 }

@@ -46,7 +46,7 @@ public enum CountSheet {
         case .notCounted: return "<not counted>"
         case .counted:
             let count = value(of: row) ?? 0
-            return unit(of: row).isEmpty ? String(Int64(count.rounded())) : String(format: "%.2f", count)
+            return unit(of: row).isEmpty ? String(format: "%.0f", count) : String(format: "%.2f", count)
         }
     }
 
@@ -115,7 +115,10 @@ public enum CountSheet {
                 intervals ? .real(Double(row.intervalEnd) / 1e9) : .null, SQLiteValue(row.cpu),
                 SQLiteValue(row.tid.map(Int.init)), SQLiteValue(row.tid.flatMap { threadNames[$0] }),
                 .text(row.event),
-                value.map { clockEvents.contains(row.baseName) ? .real($0) : .integer(Int64($0.rounded())) } ?? .null,
+                value.map { value in
+                    clockEvents.contains(row.baseName) ? .real(value)
+                        : Int64(exactly: value.rounded()).map { .integer($0) } ?? .real(value)
+                } ?? .null,
                 .text(unit(of: row)), .text(row.status.rawValue), .integer(Int64(bitPattern: row.timeEnabled)),
                 .integer(Int64(bitPattern: row.timeRunning)), row.value == nil ? .null : .real(row.percentRunning),
                 metric.map { .real($0.value) } ?? .null, SQLiteValue(metric?.unit),

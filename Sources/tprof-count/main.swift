@@ -57,7 +57,8 @@ struct Count: ParsableCommand {
           help: "One count per CPU, as NetBSD's tprof count table: a column per event, a row per CPU; with -a or -C.")
     var perCPU = false
 
-    @Flag(help: "One count per thread; with -p (each thread of the processes) or -a (every thread).")
+    @Flag(help: ArgumentHelp("One count per thread: each thread of -p's processes, of the system (-a), or of the "
+                             + "command and its children (each counted apart from when it ends)."))
     var perThread = false
 
     @Option(help: ArgumentHelp("Output format: table (perf stat's layout), csv or json (one row per event, "
@@ -87,12 +88,9 @@ struct Count: ParsableCommand {
             throw ValidationError("bad value \(intervalMs) for -I: it must be 10 to 3600000 ms")
         }
         if perCPU && perThread { throw ValidationError("give either --per-cpu or --per-thread, not both") }
-        // As perf stat: per-CPU counts are system-wide ones, and a command's threads come and go.
+        // As perf stat: per-CPU counts are system-wide ones.
         if perCPU && !isSystemWide {
             throw ValidationError("--per-cpu goes with -a or -C (per-CPU counts are system-wide, as perf stat -A)")
-        }
-        if perThread && pids == nil && !isSystemWide {
-            throw ValidationError("--per-thread goes with -p or -a (as perf stat --per-thread)")
         }
         if perThread && cpuList != nil {
             throw ValidationError("--per-thread counts every CPU: give -a rather than -C")

@@ -40,7 +40,6 @@ final class CommandLineTests: XCTestCase {
             (["-e", "", "--", "true"], "empty event name"),
             (["-I", "5", "--", "true"], "bad value 5 for -I"),
             (["--per-cpu", "--", "true"], "--per-cpu goes with -a or -C"),
-            (["--per-thread", "--", "true"], "--per-thread goes with -p or -a"),
             (["-a", "--per-cpu", "--per-thread"], "either --per-cpu or --per-thread"),
             (["-p", "1", "-a"], "give only one of"),
             (["-p", "1", "--", "true"], "give only one of"),

@@ -98,13 +98,45 @@ enum CountWorkbench {
         }
         """#
 
-    /// The four programs, compiled once per test run.
+    /// `toucher`: three threads at once, named toucher0..2, thread i touching (i + 1) * 2000 fresh pages of its own
+    /// (one page fault each) and spinning a while; the main thread waits for them, then spins too. Threads that
+    /// switch in and out on the same CPUs are what the kernel swaps counters between.
+    static let toucherSource = #"""
+        #include <pthread.h>
+        #include <stdio.h>
+        #include <sys/mman.h>
+        #include <sys/prctl.h>
+        static volatile unsigned long sink;
+        static void spin(long n) { for (long i = 0; i < n; i++) sink += i; }
+        static void *touch(void *arg) {
+            long i = (long)arg, pages = (i + 1) * 2000;
+            char name[16];
+            snprintf(name, sizeof name, "toucher%ld", i);
+            prctl(PR_SET_NAME, name);
+            char *p = mmap(0, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (p == MAP_FAILED) return 0;
+            madvise(p, pages * 4096, MADV_NOHUGEPAGE);
+            for (long page = 0; page < pages; page++) p[page * 4096] = 1;
+            spin(20000000L * (i + 1));
+            return 0;
+        }
+        int main(void) {
+            pthread_t threads[3];
+            for (long i = 0; i < 3; i++) pthread_create(&threads[i], 0, touch, (void *)i);
+            for (int i = 0; i < 3; i++) pthread_join(threads[i], 0);
+            spin(10000000L);
+            return 0;
+        }
+        """#
+
+    /// The programs, compiled once per test run.
     private static let programs = SharedFixture(make: { () throws -> (TemporaryDirectory, [String: String]) in
         let directory = try TemporaryDirectory(prefix: "tprof-count-test")
         var paths: [String: String] = [:]
         for (name, source) in [("faults", faultsSource), ("sleeps", sleepsSource), ("burn", burnSource),
-                               ("threads", threadsSource)] {
-            paths[name] = try compileC(source: gateSource + "\n" + source, name: name, flags: name == "threads" ? ["-pthread"] : [],
+                               ("threads", threadsSource), ("toucher", toucherSource)] {
+            paths[name] = try compileC(source: gateSource + "\n" + source, name: name,
+                                       flags: ["threads", "toucher"].contains(name) ? ["-pthread"] : [],
                                        in: directory)
         }
         return (directory, paths)
@@ -115,6 +147,7 @@ enum CountWorkbench {
     static func sleeps() throws -> String { try program("sleeps") }
     static func burn() throws -> String { try program("burn") }
     static func threads() throws -> String { try program("threads") }
+    static func toucher() throws -> String { try program("toucher") }
 
     /// A fresh directory, removed with the test.
     static func freshDirectory(for test: XCTestCase) throws -> TemporaryDirectory {
