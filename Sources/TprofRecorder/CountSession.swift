@@ -100,6 +100,11 @@ public final class CountSession {
                 stderr.line("tprof-count: cannot finish \(output.path): \(error)")
                 if exitCode == 0 { exitCode = 1 }
             }
+            if let loss = output.loss {
+                stderr.line("tprof-count: " + loss.message(output: output.path, contents: "the counts written to it",
+                                                          while: "counting"))
+                if exitCode == 0 { exitCode = 1 }
+            }
         }
         return CountResult(rows: rows, elapsed: stopped - start, commandTimes: times, threadNames: threadNames,
                            exitCode: exitCode)

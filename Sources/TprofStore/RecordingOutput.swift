@@ -23,14 +23,18 @@ public enum OutputLoss: Equatable, Sendable {
 
     /// The line that replaces the summary.
     public func message(output: BytePath, samples: UInt64) -> String {
+        message(output: output, contents: "the \(samples) samples recorded", while: "recording")
+    }
+
+    /// The line that says what became of `contents` (what the file held), lost `while` the tool wrote it.
+    public func message(output: BytePath, contents: String, while activity: String) -> String {
         switch self {
         case .removed:
-            return "\(output) was removed during recording; the \(samples) samples recorded are lost"
+            return "\(output) was removed during \(activity); \(contents) are lost"
         case .replaced:
-            return "\(output) was replaced by another file during recording; the \(samples) samples recorded are lost"
+            return "\(output) was replaced by another file during \(activity); \(contents) are lost"
         case .moved:
-            return "\(output) was moved away during recording; the \(samples) samples recorded are in that file, "
-                + "under another name"
+            return "\(output) was moved away during \(activity); \(contents) are in that file, under another name"
         }
     }
 }

@@ -75,4 +75,22 @@ final class DatabaseTests: XCTestCase {
         XCTAssertEqual(forced.status, 0, forced.summary)
         XCTAssertEqual(try Database(path: output).scalarInt("SELECT count(*) FROM counts"), 1)
     }
+
+    /// The output removed while counting: said in one line, exit status 1; the counts are printed all the same.
+    func testAnOutputRemovedWhileCountingIsSaid() throws {
+        let directory = try CountWorkbench.freshDirectory(for: self)
+        let output = directory.file("counts.db")
+        let counter = try Tool.count.start(["-e", "task-clock", "--format", "csv", "-o", output, "--", "sleep", "2"])
+        guard Processes.waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: output) }) else {
+            counter.send(SIGKILL)
+            throw TestSupportError("the output never appeared")
+        }
+        try FileManager.default.removeItem(atPath: output)
+        let result = try counter.waitForExit(timeout: 20)
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 1, result.summary)
+        XCTAssertTrue(result.stderr.contains("\(output) was removed during counting; the counts written to it are lost"),
+                      result.summary)
+        XCTAssertNotNil(CountWorkbench.csvByEvent(result)["task-clock"], result.summary)
+    }
 }
