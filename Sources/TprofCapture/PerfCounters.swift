@@ -145,6 +145,12 @@ public final class PerfCounters {
         do { return try ThreadReportRing(fd: fd) } catch { throw .system(error) }
     }
 
+    /// The command's first thread, for a command's counters.
+    public var commandPID: Int32? {
+        if case .command(let pid) = target { return pid }
+        return nil
+    }
+
     /// Takes in what the command's threads that ended since the last call reported.
     public func drainThreadReports() {
         for ring in rings { ring.drain(into: &threadReports) }

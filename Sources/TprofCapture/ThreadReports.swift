@@ -81,7 +81,8 @@ public struct ThreadReports {
     /// report, or the command's first thread while it has not ended.
     public func ownCounterThread(command: Int32) -> Int32 {
         let unreported = exited.subtracting(processes.keys)
-        return unreported.count == 1 ? unreported.first! : command
+        if unreported.count == 1, let holder = unreported.first { return holder }
+        return command
     }
 
     /// The sum of the ended threads' counts of `event`.

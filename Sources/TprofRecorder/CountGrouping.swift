@@ -83,7 +83,7 @@ struct CountGrouping {
     /// An interval's share is what each total gained since the last reading.
     private mutating func commandThreadSums(_ readings: [EventTotals]) -> ([Int: [Key: EventTotals]], [Key]) {
         let reports = counters.threadReports
-        let own = Key(tid: reports.ownCounterThread(command: counters.counters.first?.tid ?? 0))
+        let own = Key(tid: reports.ownCounterThread(command: counters.commandPID ?? 0))
         // Each counter counts one task on one CPU: enabled while the task lives, running while it runs there. The
         // running time is not a multiplexed share of the enabled time, so these counts are not scaled.
         func unscaled(_ totals: EventTotals) -> EventTotals {

@@ -203,7 +203,7 @@ extension CountSession {
     func commandThreadNames(_ counters: PerfCounters, _ names: [Int32: String]) -> [Int32: String] {
         guard counters.reportsThreads else { return names }
         let reports = counters.threadReports
-        let command = counters.counters.first?.tid ?? 0
+        let command = counters.commandPID ?? 0
         let fallback = options.command.map { String($0.name.split(separator: "/").last ?? "") } ?? "?"
         var named = names
         for tid in Set(reports.processes.keys).union([command, reports.ownCounterThread(command: command)]) {
