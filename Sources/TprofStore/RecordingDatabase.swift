@@ -30,7 +30,7 @@ public enum OutputError: Error, CustomStringConvertible, Equatable {
         case .notWritable(let path, let errno):
             return "cannot create \(path): \(String(cString: strerror(errno)))"
         case .notRegularFile(let path, let kind):
-            return "\(path) is a \(kind.rawValue): tprof-record replaces only a regular file (or a symlink itself)"
+            return "\(path) is a \(kind.rawValue): --force replaces only a regular file (or a symlink itself)"
         case .beingWritten(let path):
             return "\(path) is being written by another tprof-record"
         case .leftover(let path):

@@ -93,4 +93,14 @@ final class DatabaseTests: XCTestCase {
                       result.summary)
         XCTAssertNotNil(CountWorkbench.csvByEvent(result)["task-clock"], result.summary)
     }
+
+    /// A device is never an output, even with --force: one line, and the device is left as it was.
+    func testADeviceIsNeverAnOutput() throws {
+        let result = try Tool.count.run(["-o", "/dev/null", "--force", "--", "true"])
+        XCTAssertEqual(result.status, 1, result.summary)
+        assertOneLineError(result, contains: "/dev/null is a character device", "--force replaces only a regular file")
+        var info = stat()
+        XCTAssertEqual(stat("/dev/null", &info), 0)
+        XCTAssertEqual(info.st_mode & S_IFMT, S_IFCHR)
+    }
 }
