@@ -48,6 +48,7 @@ public enum Resymbolization {
             let textStart = try recordedKernelTextStart(db)
             let sameKernel = release == running && (textStart == nil || textStart == runningKernelTextStart())
             let symbols = try SymbolResolution(database: db, useRunningKernel: sameKernel).run()
+            try CodeCapture(database: db, useRunningKernel: sameKernel).run()
             return Outcome(unwinding: unwinding, symbols: symbols)
         } catch {
             throw Failure(description: "cannot resymbolize \(path): \(error)")

@@ -49,6 +49,23 @@ extension Recorder {
             // The samples are all in the file; only the names are missing, and --resymbolize adds them later.
             stderr.line("\(options.toolName): symbol resolution skipped (\(StopSignals.name(stopped.signal))); run "
                 + "'tprof-report --resymbolize \(options.output)' to resolve the symbols")
+            return
+        }
+        try keepCode(database, line: line, stopIfAsked: stopIfAsked)
+    }
+
+    /// Stores the sampled functions' code and source text for `tprof-report --annotate`.
+    private func keepCode(_ database: SQLiteDatabase, line: StatusLine?, stopIfAsked: @escaping () throws -> Void) throws {
+        let bar = ProgressBar(task: "keeping code", unit: "functions", line: line)
+        do {
+            try CodeCapture(database: database, useRunningKernel: true).run { done, total in
+                bar.update(done: done, total: total)
+                try stopIfAsked()
+            }
+        } catch let stopped as FinishingStopped {
+            line?.clear()
+            stderr.line("\(options.toolName): keeping code for annotation skipped (\(StopSignals.name(stopped.signal))); "
+                + "run 'tprof-report --resymbolize \(options.output)' to keep it")
         }
     }
 }

@@ -26,9 +26,9 @@ public enum SymbolSource: String {
 final class ElfImage {
     let path: String
     private let fd: Int32
-    private let elf: OpaquePointer
+    let elf: OpaquePointer
     /// A separate debug file with the full symbol table and DWARF, when one was found.
-    private var debugImage: ElfImage?
+    private(set) var debugImage: ElfImage?
     private var dwarf: OpaquePointer?
     /// Set once DWARF was looked for: a file without it is not searched again for every address (dwarf_begin_elf
     /// scans every section header of the file each time).
@@ -227,14 +227,19 @@ final class ElfImage {
         return address < next ? candidate : nil
     }
 
-    /// Source file, line and inline chain (innermost first) from DWARF, when the image or its debug file has it.
-    func sourceLocation(at address: UInt64) -> (file: String, line: Int, inlined: [String])? {
-        if let debugImage, let location = debugImage.sourceLocation(at: address) { return location }
+    /// The image's own DWARF (not its debug file's), opened on first use; nil when it has none.
+    func openedDwarf() -> OpaquePointer? {
         if !dwarfOpened {
             dwarf = dwarf_begin_elf(elf, DWARF_C_READ, nil)
             dwarfOpened = true
         }
-        guard let dwarf else { return nil }
+        return dwarf
+    }
+
+    /// Source file, line and inline chain (innermost first) from DWARF, when the image or its debug file has it.
+    func sourceLocation(at address: UInt64) -> (file: String, line: Int, inlined: [String])? {
+        if let debugImage, let location = debugImage.sourceLocation(at: address) { return location }
+        guard let dwarf = openedDwarf() else { return nil }
         var unit = Dwarf_Die()
         guard dwarf_addrdie(dwarf, Dwarf_Addr(address), &unit) != nil,
               let line = dwarf_getsrc_die(&unit, Dwarf_Addr(address)) else { return nil }

@@ -82,6 +82,15 @@ final class KernelSymbols {
         return Entry(address: slot.address, name: String(decoding: text[slot.name], as: UTF8.self),
                      module: slot.module.map { String(decoding: text[$0], as: UTF8.self) })
     }
+
+    /// Bytes from the symbol starting at `address` to the next symbol, which is where a kernel function ends; nil
+    /// when no symbol starts there, or it is the last.
+    func extent(ofSymbolAt address: UInt64) -> UInt64? {
+        guard var index = slots.lastIndex(atOrBelow: address, key: \.address), slots[index].address == address
+        else { return nil }
+        while index < slots.count && slots[index].address == address { index += 1 }
+        return index < slots.count ? slots[index].address - address : nil
+    }
 }
 
 /// A JIT's `/tmp/perf-PID.map`: lines of `START SIZE name` in hex.
