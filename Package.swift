@@ -72,7 +72,9 @@ let package = Package(
         ),
         // Reports: what a report holds, read through the SQL views of the schema (grouped tables, stacks, the
         // timeline, the run header and statistics), and the output files it writes. Nothing here formats.
-        .target(name: "TprofReport", dependencies: ["TprofDatabase", "TprofCLI", "CTprofLinux"]),
+        .target(name: "TprofReport", dependencies: ["TprofDatabase", "TprofCLI", "CTprofLinux", "CCapstone"]),
+        // Debian's capstone, the disassembler of `tprof-report --annotate`.
+        .systemLibrary(name: "CCapstone", pkgConfig: "capstone", providers: [.apt(["libcapstone-dev"])]),
         // Output formats, one file each: table, CSV, JSON, folded stacks, the call tree as text, the SVG flame
         // graph and timeline, pprof (profile.proto, gzipped) and speedscope.
         .target(
@@ -92,6 +94,7 @@ let package = Package(
                 "TprofCapture",
                 "TprofStore",
                 "TprofCLI",
+                "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

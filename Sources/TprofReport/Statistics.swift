@@ -50,6 +50,6 @@ public enum Statistics {
                 for row in unwinding.rows { out += "\t\(row[0].text) \(row[1].text)\n" }
             }
         }
-        return out
+        return out + (try AnnotationStatistics.text(database: database))
     }
 }

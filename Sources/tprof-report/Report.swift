@@ -21,6 +21,7 @@ struct Report: ParsableCommand {
               tprof-report run.db --by-pid
               tprof-report run.db --by-symbol --children --user --since 1 --until 3
               tprof-report run.db --tree --depth 6
+              tprof-report run.db --annotate '^hot_loop$'
               tprof-report run.db --flamegraph fg.svg
               tprof-report run.db --pprof run.pb.gz
               tprof-report new.db --diff base.db --by-symbol
@@ -44,6 +45,7 @@ struct Report: ParsableCommand {
                                valueName: "base.db"))
     var diff: BytePath?
     @OptionGroup var timeline: TimelineReport
+    @OptionGroup var annotate: AnnotateReport
     @OptionGroup var pprof: PprofReport
     @OptionGroup var speedscope: SpeedscopeReport
     @OptionGroup var header: HeaderReport
@@ -55,8 +57,8 @@ struct Report: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     private var selection: ReportSelection {
-        ReportSelection(selectable: [inclusive, neighbours, tree, folded, flameGraph, timeline, pprof, speedscope,
-                                     header, resymbolize, stat, countsReport, sql])
+        ReportSelection(selectable: [inclusive, neighbours, tree, folded, flameGraph, timeline, annotate, pprof,
+                                     speedscope, header, resymbolize, stat, countsReport, sql])
     }
 
     private var session: ReportSession {
