@@ -160,6 +160,9 @@ let package = Package(
             name: "TprofCountTests", dependencies: ["TprofStore", "TprofReport", "TprofExport", "TprofTestSupport"]
         ),
         .testTarget(
+            name: "TprofAnnotateTests", dependencies: ["TprofSymbols", "TprofStore", "TprofTestSupport"]
+        ),
+        .testTarget(
             name: "TprofFaultTests",
             dependencies: ["TprofStore", "TprofRecorder", "TprofSynthetic", "TprofCapture", "TprofTestSupport"]
         ),
