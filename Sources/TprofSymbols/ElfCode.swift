@@ -40,14 +40,26 @@ extension ElfImage {
         var count = 0
         guard dwarf_addrdie(dwarf, Dwarf_Addr(start), &unit) != nil, dwarf_getsrclines(&unit, &lines, &count) == 0,
               let lines else { return [] }
-        var byAddress: [UInt64: LineRow] = [:]
-        for index in 0..<count {
-            guard let line = dwarf_onesrcline(lines, index) else { continue }
+        func address(at index: Int) -> UInt64? {
             var address: Dwarf_Addr = 0
+            guard let line = dwarf_onesrcline(lines, index), dwarf_lineaddr(line, &address) == 0 else { return nil }
+            return address
+        }
+        // libdw sorts a unit's lines by address: the function's rows are found by bisection, not by reading a large
+        // unit's whole table for each function.
+        var low = 0
+        var high = count
+        while low < high {
+            let middle = (low + high) / 2
+            if (address(at: middle) ?? 0) < start { low = middle + 1 } else { high = middle }
+        }
+        var byAddress: [UInt64: LineRow] = [:]
+        for index in low..<count {
+            guard let line = dwarf_onesrcline(lines, index), let address = address(at: index) else { continue }
+            if address >= end { break }
             var endsSequence = false
             var number: Int32 = 0
-            guard dwarf_lineaddr(line, &address) == 0, address >= start, address < end,
-                  dwarf_lineendsequence(line, &endsSequence) == 0, !endsSequence,
+            guard address >= start, dwarf_lineendsequence(line, &endsSequence) == 0, !endsSequence,
                   dwarf_lineno(line, &number) == 0, number > 0, let file = dwarf_linesrc(line, nil, nil)
             else { continue }
             byAddress[address] = LineRow(address: address, file: String(cString: file), line: Int(number))

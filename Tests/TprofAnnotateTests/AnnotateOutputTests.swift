@@ -19,6 +19,18 @@ final class AnnotateOutputTests: XCTestCase {
         XCTAssertFalse(result.stdout.contains("\u{1b}["), "no colour when stdout is not a terminal")
     }
 
+    /// On a terminal (a pseudo-terminal from script(1)) the hottest instructions are coloured through terminfo.
+    func testHottestInstructionsAreColouredOnATerminal() throws {
+        let database = try HotLoop.withPerf.value().database
+        let command = "'\(try Tool.report.path())' '\(database)' --annotate '^hot_loop$'"
+        let result = try ChildProcess.run("/usr/bin/env", ["TERM=xterm", "script", "-qec", command, "/dev/null"],
+                                          timeout: 60)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let coloured = result.stdout.split(whereSeparator: \.isNewline).filter { $0.contains("\u{1b}[31m") }
+        XCTAssertEqual(coloured.count, 3, result.stdout)
+        XCTAssertTrue(coloured.allSatisfy { $0.contains("*") }, "the marked rows are the coloured ones")
+    }
+
     func testSourceViewCountsEachLine() throws {
         let database = try HotLoop.withPerf.value().database
         let rows = try annotateRows(database, "^hot_loop$", ["--source"])
