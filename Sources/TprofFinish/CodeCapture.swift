@@ -58,7 +58,7 @@ public struct CodeCapture {
             let size = function.size ?? (Self.isKernel(function) ? source.kernelFunctionSize(at: function.address) : nil)
             if planned >= Self.totalCap {
                 left.functionsLeftOut += 1
-                left.codeBytesLeftOut += Int64(size ?? 0)
+                left.codeBytesLeftOut &+= Int64(clamping: size ?? 0)
                 continue
             }
             planned += Int(min(size ?? 0, UInt64(Self.functionCap)))
@@ -78,7 +78,7 @@ public struct CodeCapture {
                 if bytes.count > Self.totalCap - total { bytes = Array(bytes.prefix(max(0, Self.totalCap - total))) }
                 if UInt64(bytes.count) < code.size {
                     left.functionsCut += 1
-                    left.codeBytesLeftOut += Int64(code.size - UInt64(bytes.count))
+                    left.codeBytesLeftOut &+= Int64(clamping: code.size - UInt64(bytes.count))
                     note = "cut at \(bytes.count) of \(code.size) bytes (at most \(Self.functionCap) per function, "
                         + "\(Self.totalCap) in all)"
                 }
@@ -94,7 +94,8 @@ public struct CodeCapture {
                 try tables.insertLine(code: id, offset: row.address - function.address, file: row.file, line: row.line)
                 wanted[row.file, default: []].insert(row.line)
             }
-            for (file, line) in function.sampledLines {
+            // A line number of a damaged file (--resymbolize) out of DWARF's range is not looked around.
+            for (file, line) in function.sampledLines where line > 0 && line <= Int(Int32.max) {
                 for around in max(1, line - Self.contextLines)...(line + Self.contextLines) {
                     wanted[file, default: []].insert(around)
                 }

@@ -51,6 +51,9 @@ public struct Annotation {
     /// The function's end, when its size is known.
     public var end: UInt64?
 
+    /// Source lines shown around the function's own: the recorder keeps as many around each sampled line.
+    static let contextLines = 3
+
     /// The hottest function matching `pattern` (a POSIX extended regular expression over the symbol's name) among
     /// the samples `filter` selects, annotated; nil when none matches.
     public static func load(database: ReportDatabase, pattern: String, filter: SampleFilter) throws -> Annotation? {
@@ -129,7 +132,9 @@ public struct Annotation {
             let first = counted.keys.min() ?? 0
             let last = counted.keys.max() ?? 0
             // Lines around the function's lines are shown when kept (a loop's header and its braces).
-            let shown = Set(counted.keys).union(text.keys.filter { $0 >= first - 3 && $0 <= last + 3 })
+            let shown = Set(counted.keys).union(text.keys.filter {
+                $0 >= first &- Self.contextLines && $0 <= last &+ Self.contextLines
+            })
             for line in shown.sorted() {
                 let count = counted[line] ?? 0
                 result.append(SourceRow(file: file, line: line, samples: count,
@@ -174,7 +179,7 @@ public struct Annotation {
         }
         for sample in samplesAt[next...] {
             let kept = location(sample.offset)
-            rows.append(Row(address: start &+ UInt64(sample.offset), offset: sample.offset, samples: sample.samples,
+            rows.append(Row(address: start &+ UInt64(bitPattern: Int64(sample.offset)), offset: sample.offset, samples: sample.samples,
                             percent: percent(sample.samples, of: total), text: nil, branchTarget: nil,
                             file: kept.file ?? sample.file, line: kept.line ?? sample.line))
         }

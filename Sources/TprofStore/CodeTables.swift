@@ -103,10 +103,10 @@ public final class CodeTables {
             """)
         var sums = left
         if try earlier.step() {
-            sums.functionsCut += Int(earlier.int64(0))
-            sums.functionsLeftOut += Int(earlier.int64(1))
-            sums.codeBytesLeftOut += earlier.int64(2)
-            sums.sourceLinesLeftOut += Int(earlier.int64(3))
+            sums.functionsCut &+= Int(earlier.int64(0))
+            sums.functionsLeftOut &+= Int(earlier.int64(1))
+            sums.codeBytesLeftOut &+= earlier.int64(2)
+            sums.sourceLinesLeftOut &+= Int(earlier.int64(3))
         }
         _ = try earlier.step()
         try db.execute("DELETE FROM annotation_limits")

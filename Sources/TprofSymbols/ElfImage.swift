@@ -76,19 +76,23 @@ final class ElfImage {
         if fd >= 0 { close(fd) }
     }
 
-    private func load() {
+    /// The PT_LOAD segments of `elf` (an executable, a library, or /proc/kcore's core file).
+    static func loadSegments(of elf: OpaquePointer) -> [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] {
+        var segments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
         var count = 0
-        if elf_getphdrnum(elf, &count) == 0 {
-            // The count is the file's claim; libelf refuses an index past the headers it could read, and so does
-            // every later index.
-            for index in 0..<min(count, Int(Int32.max)) {
-                var header = GElf_Phdr()
-                guard gelf_getphdr(elf, Int32(index), &header) != nil else { break }
-                if header.p_type == UInt32(PT_LOAD) {
-                    loadSegments.append((header.p_offset, header.p_vaddr, header.p_filesz))
-                }
-            }
+        guard elf_getphdrnum(elf, &count) == 0 else { return [] }
+        // The count is the file's claim; libelf refuses an index past the headers it could read, and so does every
+        // later index.
+        for index in 0..<min(count, Int(Int32.max)) {
+            var header = GElf_Phdr()
+            guard gelf_getphdr(elf, Int32(index), &header) != nil else { break }
+            if header.p_type == UInt32(PT_LOAD) { segments.append((header.p_offset, header.p_vaddr, header.p_filesz)) }
         }
+        return segments
+    }
+
+    private func load() {
+        loadSegments = Self.loadSegments(of: elf)
         var stringIndex = 0
         elf_getshdrstrndx(elf, &stringIndex)
         var dynamic: [ElfSymbol] = []

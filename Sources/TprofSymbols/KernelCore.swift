@@ -6,7 +6,7 @@ import TprofCapture
 /// addresses (the kernel's text, its modules) to offsets in the file. Reading it needs root (CAP_SYS_RAWIO).
 final class KernelCore {
     private let fd: Int32
-    private var segments: [(address: UInt64, offset: UInt64, size: UInt64)] = []
+    private var segments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
     /// Why nothing can be read, when nothing can.
     private(set) var failure: String?
 
@@ -18,21 +18,12 @@ final class KernelCore {
         }
         // Read, not mapped: the file's size is the whole kernel address space.
         guard ElfImage.initialized, let elf = elf_begin(fd, ELF_C_READ, nil) else {
-            failure = "\(path): not an ELF core file"
+            failure = "the kernel's code cannot be read from \(path): not an ELF core file"
             return
         }
         defer { elf_end(elf) }
-        var count = 0
-        if elf_getphdrnum(elf, &count) == 0 {
-            for index in 0..<min(count, Int(Int32.max)) {
-                var header = GElf_Phdr()
-                guard gelf_getphdr(elf, Int32(index), &header) != nil else { break }
-                if header.p_type == UInt32(PT_LOAD) {
-                    segments.append((header.p_vaddr, header.p_offset, header.p_filesz))
-                }
-            }
-        }
-        if segments.isEmpty { failure = "\(path): no kernel memory segments" }
+        segments = ElfImage.loadSegments(of: elf)
+        if segments.isEmpty { failure = "the kernel's code cannot be read from \(path): it maps no memory" }
     }
 
     deinit {
@@ -43,10 +34,10 @@ final class KernelCore {
     /// read fails.
     func code(at address: UInt64, count: Int) -> [UInt8]? {
         guard failure == nil,
-              let segment = segments.first(where: { address >= $0.address && address - $0.address < $0.size })
+              let segment = segments.first(where: { address >= $0.vaddr && address - $0.vaddr < $0.fileSize })
         else { return nil }
-        let length = Int(min(UInt64(count), segment.size - (address - segment.address)))
-        let (offset, overflow) = segment.offset.addingReportingOverflow(address - segment.address)
+        let length = Int(min(UInt64(count), segment.fileSize - (address - segment.vaddr)))
+        let (offset, overflow) = segment.offset.addingReportingOverflow(address - segment.vaddr)
         guard !overflow, offset <= UInt64(Int64.max) else { return nil }
         var bytes = [UInt8](repeating: 0, count: length)
         let read = bytes.withUnsafeMutableBytes { buffer in
