@@ -126,6 +126,7 @@ public struct CodeCapture {
 
     private func read(_ function: CodeTables.SampledFunction, size: UInt64, from source: CodeSource) -> FunctionCode {
         if Self.isKernel(function) { return source.kernelCode(address: function.address, size: size, cap: Self.functionCap) }
+        if function.kind == "vdso" { return source.vdsoCode(address: function.address, size: size, cap: Self.functionCap) }
         guard function.kind == "executable" || function.kind == "library" else {
             return FunctionCode(size: size, unavailable: "no file holds the code of a \(function.kind) function")
         }

@@ -101,7 +101,7 @@ public struct Annotation {
                                        [.integer(id)]).rows
                 .map { (Int($0[0].integer ?? 0), $0[1].text, Int($0[2].integer ?? 0)) }
         } else {
-            annotation.codeUnavailable = database.schemaVersion < AnnotationStore.firstVersion
+            annotation.codeUnavailable = database.schemaVersion < AnnotationSchema.firstVersion
                 ? "the recording was made before tprof kept code (schema \(database.schemaVersion)): run "
                     + "'tprof-report --resymbolize' to keep it from the files as they are now"
                 : "the code was not kept (the recording's bounds; see --stat)"
@@ -215,7 +215,7 @@ public struct Annotation {
 }
 
 /// The schema step that keeps code for annotation.
-public enum AnnotationStore {
+public enum AnnotationSchema {
     /// The first schema version with the `code` tables.
     public static var firstVersion: Int {
         EmbeddedSchema.migrations.first { $0.file.hasSuffix("-annotate.sql") }?.version ?? Int.max

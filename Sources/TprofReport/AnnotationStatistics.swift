@@ -1,8 +1,8 @@
 /// The `--stat` block on what the recording keeps for `--annotate`: code, source text, and what the bounds left out.
 enum AnnotationStatistics {
     static func text(database: ReportDatabase) throws -> String {
-        guard database.schemaVersion >= AnnotationStore.firstVersion else {
-            return "annotate: no code kept (recorded before schema \(AnnotationStore.firstVersion))\n"
+        guard database.schemaVersion >= AnnotationSchema.firstVersion else {
+            return "annotate: no code kept (recorded before schema \(AnnotationSchema.firstVersion))\n"
         }
         let code = try database.query("""
             SELECT count(*), count(bytes), coalesce(sum(length(bytes)), 0) FROM code

@@ -24,7 +24,7 @@ public struct FunctionCode {
 /// text out. Files are kept open until `releaseImages()`.
 public final class CodeSource {
     private let useRunningKernel: Bool
-    private let files = ImageFiles()
+    private let files = ImageFiles(readsSymbols: false)
     private lazy var kernelSymbols = KernelSymbols()
     private lazy var core = KernelCore()
     private var sources: [String: [Substring]?] = [:]
@@ -59,20 +59,34 @@ public final class CodeSource {
     /// The code of the kernel function starting at `address` and `size` bytes long (0: unknown), from
     /// `/proc/kcore`.
     public func kernelCode(address: UInt64, size: UInt64, cap: Int) -> FunctionCode {
-        guard useRunningKernel else {
-            return FunctionCode(size: size, unavailable: "the recorded kernel is not the running one")
-        }
+        if let failure = kernelCodeFailure { return FunctionCode(size: size, unavailable: failure) }
         guard size > 0 else { return FunctionCode(size: size, unavailable: "the kernel function's size is unknown") }
-        if let failure = core.failure { return FunctionCode(size: size, unavailable: failure) }
         guard let bytes = core.code(at: address, count: Int(min(size, UInt64(cap)))) else {
             return FunctionCode(size: size, unavailable: "/proc/kcore has no memory at 0x\(String(address, radix: 16))")
         }
         return FunctionCode(bytes: bytes, size: size)
     }
 
-    /// A kernel function's size: up to the next kallsyms symbol; nil when unknown or the kernel is not this one.
+    /// The code of a vdso function: this process's vdso, which is the recorded one when the kernel is.
+    public func vdsoCode(address: UInt64, size: UInt64, cap: Int) -> FunctionCode {
+        guard useRunningKernel else {
+            return FunctionCode(size: size, unavailable: "the recorded kernel (and its vdso) is not the running one")
+        }
+        guard let bytes = files.vdso()?.code(at: address, count: Int(min(size, UInt64(cap)))) else {
+            return FunctionCode(size: size, unavailable: "the vdso holds no code at 0x\(String(address, radix: 16))")
+        }
+        return FunctionCode(bytes: bytes, size: size)
+    }
+
+    /// Why the kernel's code cannot be read, nil when it can.
+    public var kernelCodeFailure: String? {
+        useRunningKernel ? core.failure : "the recorded kernel is not the running one"
+    }
+
+    /// A kernel function's size: up to the next kallsyms symbol; nil when unknown or its code cannot be read (the
+    /// symbols are not read for nothing).
     public func kernelFunctionSize(at address: UInt64) -> UInt64? {
-        useRunningKernel ? kernelSymbols.extent(ofSymbolAt: address) : nil
+        kernelCodeFailure == nil ? kernelSymbols.extent(ofSymbolAt: address) : nil
     }
 
     /// Line `line` (from 1) of the source file at `path`, without its line end; nil when the file or the line is

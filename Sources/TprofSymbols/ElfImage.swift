@@ -45,8 +45,12 @@ final class ElfImage {
 
     static let initialized: Bool = elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE)
 
+    /// False for an image opened for its code and lines only: a large binary's symbols take longer to sort than its
+    /// code takes to read.
+    private let readsSymbols: Bool
+
     /// Opens a file on disk; nil when it is missing, not a regular file, or not ELF.
-    init?(path: String, searchDebugFiles: Bool = true) {
+    init?(path: String, searchDebugFiles: Bool = true, readsSymbols: Bool = true) {
         guard ElfImage.initialized, let fd = openRegularFile(path) else { return nil }
         guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(elf) == ELF_K_ELF else {
             close(fd)
@@ -55,6 +59,7 @@ final class ElfImage {
         self.path = path
         self.fd = fd
         self.elf = elf
+        self.readsSymbols = readsSymbols
         load()
         if searchDebugFiles { attachDebugFile() }
     }
@@ -67,6 +72,7 @@ final class ElfImage {
         self.path = name
         self.fd = -1
         self.elf = elf
+        readsSymbols = true
         load()
     }
 
@@ -103,9 +109,9 @@ final class ElfImage {
             var header = GElf_Shdr()
             guard gelf_getshdr(current, &header) != nil else { continue }
             switch header.sh_type {
-            case UInt32(SHT_SYMTAB):
+            case UInt32(SHT_SYMTAB) where readsSymbols:
                 full = readSymbols(section: current, header: header)
-            case UInt32(SHT_DYNSYM):
+            case UInt32(SHT_DYNSYM) where readsSymbols:
                 dynamic = readSymbols(section: current, header: header)
             case UInt32(SHT_NOTE):
                 if buildID == nil { buildID = readBuildID(section: current) }
@@ -125,6 +131,7 @@ final class ElfImage {
             symbols = dynamic
             symbolSource = .dynsym
         }
+        guard readsSymbols else { return }
         pltSymbols = PltSymbols.read(elf: elf)
         symbols = (symbols + (pltSymbols?.symbols ?? [])).sortedOnePerAddress()
     }
@@ -200,7 +207,8 @@ final class ElfImage {
                            "/usr/lib/debug" + directory + "/" + debugLink]
         }
         for candidate in candidates where candidate != path {
-            if let image = ElfImage(path: candidate, searchDebugFiles: false), !image.symbols.isEmpty {
+            if let image = ElfImage(path: candidate, searchDebugFiles: false, readsSymbols: readsSymbols),
+               !image.symbols.isEmpty || !readsSymbols {
                 debugImage = image
                 if symbolSource != .symtab && image.symbolSource == .symtab {
                     // The debug file's PLT sections are empty (NOBITS): the stubs' names come from this file.

@@ -9,6 +9,12 @@ final class ImageFiles {
     private var vdsoImage: ElfImage?
     /// Files whose build id is not the one recorded, in the order met.
     private(set) var skipped: [SkippedFile] = []
+    private let readsSymbols: Bool
+
+    /// - Parameter readsSymbols: false when only code and lines are read from the files.
+    init(readsSymbols: Bool = true) {
+        self.readsSymbols = readsSymbols
+    }
 
     /// The file at `path` when it is the one that ran (its build id is `expected`, when one is known); else a debug
     /// file with that build id, or nil, noting the skipped file once.
@@ -42,7 +48,7 @@ final class ImageFiles {
 
     private func image(_ path: String) -> ElfImage? {
         if let cached = images[path] { return cached }
-        let image = ElfImage(path: path)
+        let image = ElfImage(path: path, readsSymbols: readsSymbols)
         images[path] = image
         return image
     }

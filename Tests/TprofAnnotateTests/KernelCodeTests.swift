@@ -42,6 +42,26 @@ final class KernelCodeTests: XCTestCase {
         }
     }
 
+    /// The vdso's code is the running kernel's vdso, which every process maps (the recorder's too).
+    func testVdsoFunctionsAnnotateFromTheRunningKernelsVdso() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-annotate-vdso")
+        let program = try compileC(source: """
+            #include <time.h>
+            int main(void) {
+                struct timespec ts;
+                for (int i = 0; i < 10000000; i++) clock_gettime(CLOCK_MONOTONIC, &ts);
+                return 0;
+            }
+            """, name: "clock", in: directory)
+        let database = directory.file("run.db")
+        let recorded = try Tool.record.run(["-q", "-o", database, "--", program])
+        XCTAssertEqual(recorded.status, 0, recorded.summary)
+        let rows = try annotateRows(database, "^__vdso_clock_gettime$")
+        XCTAssertFalse(rows.isEmpty)
+        XCTAssertFalse(rows.contains { $0["instruction"]?.isEmpty ?? true }, "\(rows)")
+        XCTAssertEqual(samples(rows).reduce(0, +), try bySymbolSamples(database, "__vdso_clock_gettime"))
+    }
+
     /// /proc/kcore is an ELF core file whose PT_LOAD segments map addresses to file offsets, as an executable's
     /// do: read through them, an executable's function is the code its section holds.
     func testCoreSegmentsGiveTheCodeAtAnAddress() throws {
