@@ -160,9 +160,15 @@ public struct Annotation {
     private static func rows(instructions: [Instruction], samplesAt: [(offset: Int, file: String?, line: Int?,
                                                                      samples: Int64)],
                              lines: [(offset: Int, file: String, line: Int)], total: Int64, start: UInt64) -> [Row] {
+        // The line table row at or below an offset, by bisection: a 64 KB function has thousands of each.
         func location(_ offset: Int) -> (file: String?, line: Int?) {
-            guard let index = lines.lastIndex(where: { $0.offset <= offset }) else { return (nil, nil) }
-            return (lines[index].file, lines[index].line)
+            var low = 0
+            var high = lines.count
+            while low < high {
+                let middle = (low + high) / 2
+                if lines[middle].offset <= offset { low = middle + 1 } else { high = middle }
+            }
+            return low > 0 ? (lines[low - 1].file, lines[low - 1].line) : (nil, nil)
         }
         var rows: [Row] = []
         var next = samplesAt.startIndex

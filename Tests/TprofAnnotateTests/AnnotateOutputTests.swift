@@ -77,5 +77,8 @@ final class AnnotateOutputTests: XCTestCase {
                            contains: "--source goes with --annotate")
         assertOneLineError(try Tool.report.run([database, "--annotate", ""]), contains: "empty value for --annotate")
         assertOneLineError(try Tool.report.run([database, "--annotate", "hot", "--tree"]), contains: "give only one of")
+        let limited = try Tool.report.run([database, "--annotate", "hot", "--limit", "3"])
+        assertOneLineError(limited, contains: "--annotate takes no --limit")
+        XCTAssertEqual(limited.status, 64)
     }
 }

@@ -11,7 +11,7 @@ final class CorruptDatabaseTests: XCTestCase {
     static let modes: [[String]] = [
         ["--by-pid"], ["--by-symbol"], ["--by-tid", "--by-cpu"], ["--stat"], ["--header"], ["--folded"], ["--tree"],
         ["--flamegraph", "OUT.svg"], ["--pprof", "OUT.pb.gz"], ["--speedscope", "OUT.json"], ["--timeline"],
-        ["--sql", "SELECT count(*) FROM samples"], ["--format", "json", "--by-comm"],
+        ["--sql", "SELECT count(*) FROM samples"], ["--format", "json", "--by-comm"], ["--annotate", "."],
     ]
 
     /// How a copy was damaged.

@@ -26,6 +26,10 @@ struct AnnotateReport: ParsableArguments, ReportKind {
 
     func run(_ session: ReportSession) throws {
         let pattern = annotate ?? ""
+        // A listing is every instruction of the function: there are no rows to leave out.
+        if let option = session.filters.given.first(where: { $0 == "--limit" || $0 == "--percent-limit" }) {
+            throw ToolFailure("--annotate takes no \(option): it lists every instruction of the function", exitStatus: 64)
+        }
         let run = try session.open(.symbols)
         guard let annotation = try Annotation.load(database: run.database, pattern: pattern,
                                                    filter: try session.filters.sampleFilter()) else {
