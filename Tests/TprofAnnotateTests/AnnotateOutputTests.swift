@@ -69,6 +69,19 @@ final class AnnotateOutputTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("bounds: 65536 bytes per function, 16777216 in all"), result.stdout)
     }
 
+    /// A file of an older schema (before code was kept) is read as it is: the reason, and the sampled addresses.
+    func testARecordingFromBeforeCodeWasKeptSaysSoAndListsItsAddresses() throws {
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/schema-6-call-graph.db").path
+        let result = try Tool.report.run([fixture, "--annotate", "^hot_a$"])
+        XCTAssertEqual(result.status, 0, result.summary)
+        XCTAssertTrue(result.stdout.contains("code not shown: the recording was made before tprof kept code (schema 6)"),
+                      result.stdout)
+        let rows = try annotateRows(fixture, "^hot_a$")
+        XCTAssertTrue(rows.allSatisfy { $0["instruction"] == "" }, "\(rows)")
+        XCTAssertEqual(samples(rows).reduce(0, +), try bySymbolSamples(fixture, "hot_a"))
+    }
+
     func testBadRequestsGiveOneLine() throws {
         let database = try HotLoop.withPerf.value().database
         assertOneLineError(try Tool.report.run([database, "--annotate", "no_such_function"]),
