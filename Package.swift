@@ -160,7 +160,7 @@ let package = Package(
             name: "TprofCountTests", dependencies: ["TprofStore", "TprofReport", "TprofExport", "TprofTestSupport"]
         ),
         .testTarget(
-            name: "TprofAnnotateTests", dependencies: ["TprofSymbols", "TprofStore", "TprofTestSupport"]
+            name: "TprofAnnotateTests", dependencies: ["TprofSymbols", "TprofFinish", "TprofStore", "TprofTestSupport"]
         ),
         .testTarget(
             name: "TprofFaultTests",

@@ -5,9 +5,9 @@ import TprofSymbols
 /// deleted: the machine code of every sampled function (from the file that ran, checked by build id, or from
 /// `/proc/kcore` for the kernel), its DWARF line table, and the text of its source lines, within fixed bounds.
 public struct CodeCapture {
-    /// Bytes of code kept per function: a longer one is cut there (perf's hottest functions are far smaller).
+    /// Bytes of code kept per function by default: a longer one is cut there (hot functions are far smaller).
     public static let functionCap = 64 << 10
-    /// Bytes of code and source text kept in all; the hottest functions come first.
+    /// Bytes of code and source text kept in all by default; the hottest functions come first.
     public static let totalCap = 16 << 20
     /// Source lines kept before and after each line samples fell on.
     public static let contextLines = 3
@@ -21,11 +21,18 @@ public struct CodeCapture {
 
     private let db: SQLiteDatabase
     private let useRunningKernel: Bool
+    private let functionCap: Int
+    private let totalCap: Int
 
-    /// - Parameter useRunningKernel: false when the recorded kernel is not the running one: no kernel code is read.
-    public init(database: SQLiteDatabase, useRunningKernel: Bool) {
+    /// - Parameters:
+    ///   - useRunningKernel: false when the recorded kernel is not the running one: no kernel code is read.
+    ///   - functionCap, totalCap: the bounds (smaller in tests).
+    public init(database: SQLiteDatabase, useRunningKernel: Bool, functionCap: Int = CodeCapture.functionCap,
+                totalCap: Int = CodeCapture.totalCap) {
         db = database
         self.useRunningKernel = useRunningKernel
+        self.functionCap = functionCap
+        self.totalCap = totalCap
     }
 
     /// Stores the code and source text of every sampled function not stored yet, in one transaction.
@@ -56,12 +63,12 @@ public struct CodeCapture {
         for function in try tables.sampledFunctions()
         where try !tables.hasCode(path: function.path, buildID: function.buildID, address: function.address) {
             let size = function.size ?? (Self.isKernel(function) ? source.kernelFunctionSize(at: function.address) : nil)
-            if planned >= Self.totalCap {
+            if planned >= totalCap {
                 left.functionsLeftOut += 1
                 left.codeBytesLeftOut &+= Int64(clamping: size ?? 0)
                 continue
             }
-            planned += Int(min(size ?? 0, UInt64(Self.functionCap)))
+            planned += Int(min(size ?? 0, UInt64(functionCap)))
             admitted.append((function, size ?? 0))
         }
         admitted.sort { ($0.function.path, $0.function.address) < ($1.function.path, $1.function.address) }
@@ -75,12 +82,12 @@ public struct CodeCapture {
             var code = read(function, size: size, from: source)
             var note = code.unavailable
             if var bytes = code.bytes {
-                if bytes.count > Self.totalCap - total { bytes = Array(bytes.prefix(max(0, Self.totalCap - total))) }
+                if bytes.count > totalCap - total { bytes = Array(bytes.prefix(max(0, totalCap - total))) }
                 if UInt64(bytes.count) < code.size {
                     left.functionsCut += 1
                     left.codeBytesLeftOut &+= Int64(clamping: code.size - UInt64(bytes.count))
-                    note = "cut at \(bytes.count) of \(code.size) bytes (at most \(Self.functionCap) per function, "
-                        + "\(Self.totalCap) in all)"
+                    note = "cut at \(bytes.count) of \(code.size) bytes (at most \(functionCap) per function, "
+                        + "\(totalCap) in all)"
                 }
                 code.bytes = bytes
                 total += bytes.count
@@ -103,7 +110,7 @@ public struct CodeCapture {
             for (file, lines) in wanted.sorted(by: { $0.key < $1.key }) {
                 for line in lines.sorted() {
                     guard let text = source.sourceLine(file, line) else { continue }
-                    guard total + text.utf8.count <= Self.totalCap else {
+                    guard total + text.utf8.count <= totalCap else {
                         left.sourceLinesLeftOut += 1
                         continue
                     }
@@ -115,7 +122,7 @@ public struct CodeCapture {
             }
         }
         source.releaseImages()
-        try tables.writeLimits(functionCap: Self.functionCap, totalCap: Self.totalCap, left)
+        try tables.writeLimits(functionCap: functionCap, totalCap: totalCap, left)
         try progress?(admitted.count, admitted.count)
         return outcome
     }
@@ -125,12 +132,12 @@ public struct CodeCapture {
     }
 
     private func read(_ function: CodeTables.SampledFunction, size: UInt64, from source: CodeSource) -> FunctionCode {
-        if Self.isKernel(function) { return source.kernelCode(address: function.address, size: size, cap: Self.functionCap) }
-        if function.kind == "vdso" { return source.vdsoCode(address: function.address, size: size, cap: Self.functionCap) }
+        if Self.isKernel(function) { return source.kernelCode(address: function.address, size: size, cap: functionCap) }
+        if function.kind == "vdso" { return source.vdsoCode(address: function.address, size: size, cap: functionCap) }
         guard function.kind == "executable" || function.kind == "library" else {
             return FunctionCode(size: size, unavailable: "no file holds the code of a \(function.kind) function")
         }
         return source.userCode(path: function.path, buildID: function.buildID, address: function.address, size: size,
-                               cap: Self.functionCap)
+                               cap: functionCap)
     }
 }
