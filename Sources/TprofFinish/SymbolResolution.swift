@@ -11,12 +11,21 @@ import TprofSymbols
 public final class SymbolResolution {
     private let db: SQLiteDatabase
     private let useRunningKernel: Bool
+    private let processRoots: ProcessRootFiles?
+    private let debuginfod: DebuginfodClient?
 
-    /// - Parameter useRunningKernel: false when the recorded kernel is not the running one: its symbols are not
-    ///   read, and kernel names already in the file are kept.
-    public init(database: SQLiteDatabase, useRunningKernel: Bool) {
+    /// - Parameters:
+    ///   - useRunningKernel: false when the recorded kernel is not the running one: its symbols are not read, and
+    ///     kernel names already in the file are kept.
+    ///   - processRoots: the files the recorder kept of processes under other roots; nil reads the processes the
+    ///     file records under other roots, whose files are then only those the host's paths still reach.
+    ///   - debuginfod: where missing debug files are fetched from; nil fetches none.
+    public init(database: SQLiteDatabase, useRunningKernel: Bool, processRoots: ProcessRootFiles? = nil,
+                debuginfod: DebuginfodClient? = nil) {
         db = database
         self.useRunningKernel = useRunningKernel
+        self.processRoots = processRoots
+        self.debuginfod = debuginfod
     }
 
     private struct MappingKey: Hashable {
@@ -49,8 +58,12 @@ public final class SymbolResolution {
         try db.execute("BEGIN")
         do {
             let tables = try SymbolTables(database: db)
+            let roots = try processRoots ?? ProcessRootFiles(recorded: ProcessRootsTable.read(db).map {
+                ForeignRootProcess(pid: $0.pid, mountNamespace: $0.mountNamespace, root: $0.root)
+            })
             let symbolizer = Symbolizer(useRunningKernel: useRunningKernel,
-                                        recordedBuildIDs: try tables.recordedBuildIDs())
+                                        recordedBuildIDs: try tables.recordedBuildIDs(), processRoots: roots,
+                                        debuginfod: debuginfod)
             try tables.clear()
             let spaces = try Self.addressSpaces(db)
             let total = try tables.gatherSampledAddresses()
@@ -184,7 +197,10 @@ public final class SymbolResolution {
         try SideBandRecords.forEachMapping(in: db) { m in
             mappings[m.pid, default: []].append(MappingRecord(
                 time: m.time, start: m.start, end: m.start &+ m.length, pageOffset: m.pageOffset,
-                filename: m.filename, buildID: m.buildID))
+                filename: m.filename, buildID: m.buildID,
+                identity: m.inode.flatMap { inode in
+                    m.major.flatMap { major in m.minor.map { MappedFileIdentity(major: major, minor: $0, inode: inode) } }
+                }))
         }
         return AddressSpaces(mappings: mappings, execs: try SideBandRecords.execTimes(in: db),
                              forks: try SideBandRecords.parents(in: db))
@@ -206,7 +222,8 @@ struct AddressWriter {
         } else {
             let dsoID = try frame.dso.map {
                 try tables.dsoID(DsoRow(path: $0.path, buildID: $0.buildID, kind: $0.kind.rawValue,
-                                        symbolSource: $0.source.rawValue))
+                                        symbolSource: $0.source.rawValue, fileSource: $0.fileSource?.rawValue,
+                                        debugSource: $0.debugSource?.rawValue))
             }
             var symbolID: Int64?
             if let dsoID, let symbol = frame.symbol {

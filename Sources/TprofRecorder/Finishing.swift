@@ -1,5 +1,6 @@
 import TprofFinish
 import TprofStore
+import TprofSymbols
 
 /// The recorder's finishing stage: unwinding copied user stacks, then naming every sampled address, with a progress
 /// bar on a terminal. The first stop signal skips what is left of both; the samples are all in the file by then,
@@ -39,8 +40,16 @@ extension Recorder {
             if !options.keepStacks { try database.execute("DETACH DATABASE \(Self.scratchSchema)") }
         }
         let bar = ProgressBar(task: "resolving symbols", unit: "addresses", line: line)
+        try ProcessRootsTable.write(processRoots.foreignProcesses.map {
+            .init(pid: $0.pid, mountNamespace: $0.mountNamespace, root: $0.root)
+        }, to: database)
+        if processRoots.filesNotKept > 0 {
+            stderr.line("\(options.toolName): \(processRoots.filesNotKept) files of processes in other mount namespaces "
+                + "were not kept open (at most \(ProcessRootFiles.defaultLimit)); their addresses may stay unresolved")
+        }
         do {
-            symbolOutcome = try SymbolResolution(database: database, useRunningKernel: true).run { done, total in
+            symbolOutcome = try SymbolResolution(database: database, useRunningKernel: true,
+                                                 processRoots: processRoots).run { done, total in
                 bar.update(done: done, total: total)
                 try stopIfAsked()
             }

@@ -19,7 +19,7 @@ struct ElfSymbol {
 
 /// Where an ELF image's symbols came from, stored with the dso.
 public enum SymbolSource: String {
-    case symtab, dynsym, debugFile = "debug-file", kallsyms, perfMap = "perf-map", none
+    case symtab, dynsym, debugFile = "debug-file", debuginfod, kallsyms, perfMap = "perf-map", jitdump, none
 }
 
 /// An ELF file (or the vdso image in memory) opened for symbols and source lines.
@@ -42,11 +42,17 @@ final class ElfImage {
     private(set) var symbolSource: SymbolSource = .none
     /// The file name `.gnu_debuglink` names, when it names a plain file name properly.
     private(set) var debugLink: String?
+    /// Whether the file has DWARF (a `.debug_info` section with contents).
+    private var hasDebugInfo = false
+    /// Where the separate debug file came from, when one was attached.
+    private(set) var debugSource: DebugSource?
 
     static let initialized: Bool = elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE)
 
     /// Opens a file on disk; nil when it is missing, not a regular file, or not ELF.
-    init?(path: String, searchDebugFiles: Bool = true) {
+    /// - Parameter debuginfod: asked for a debug file by build id when none is installed and the file lacks a
+    ///   symbol table or DWARF.
+    init?(path: String, searchDebugFiles: Bool = true, debuginfod: DebuginfodClient? = nil) {
         guard ElfImage.initialized, let fd = openRegularFile(path) else { return nil }
         guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(elf) == ELF_K_ELF else {
             close(fd)
@@ -56,7 +62,7 @@ final class ElfImage {
         self.fd = fd
         self.elf = elf
         load()
-        if searchDebugFiles { attachDebugFile() }
+        if searchDebugFiles { attachDebugFile(debuginfod: debuginfod) }
     }
 
     /// Opens an ELF image held in memory (the vdso); the memory must outlive the image.
@@ -106,9 +112,9 @@ final class ElfImage {
             case UInt32(SHT_NOTE):
                 if buildID == nil { buildID = readBuildID(section: current) }
             case UInt32(SHT_PROGBITS):
-                if let name = elf_strptr(elf, stringIndex, Int(header.sh_name)),
-                   strcmp(name, ".gnu_debuglink") == 0 {
-                    debugLink = readDebugLink(section: current)
+                if let name = elf_strptr(elf, stringIndex, Int(header.sh_name)) {
+                    if strcmp(name, ".gnu_debuglink") == 0 { debugLink = readDebugLink(section: current) }
+                    if strcmp(name, ".debug_info") == 0 && header.sh_size > 0 { hasDebugInfo = true }
                 }
             default:
                 break
@@ -184,8 +190,27 @@ final class ElfImage {
         return String(decoding: name, as: UTF8.self)
     }
 
-    /// Looks for the separate debug file Debian installs: by build id, then by .gnu_debuglink.
-    private func attachDebugFile() {
+    /// Looks for the separate debug file Debian installs: by build id, then by .gnu_debuglink; then, for a file
+    /// without a symbol table or DWARF, asks debuginfod.
+    private func attachDebugFile(debuginfod: DebuginfodClient?) {
+        attachInstalledDebugFile()
+        guard debugImage == nil, symbolSource != .symtab || !hasDebugInfo, let debuginfod,
+              let buildID, let fetched = debuginfod.debugFile(buildID: buildID, for: path),
+              let image = ElfImage(path: fetched, searchDebugFiles: false), image.buildID == buildID else { return }
+        attach(image, from: .debuginfod)
+    }
+
+    private func attach(_ image: ElfImage, from source: DebugSource) {
+        debugImage = image
+        debugSource = source
+        if symbolSource != .symtab && image.symbolSource == .symtab {
+            // The debug file's PLT sections are empty (NOBITS): the stubs' names come from this file.
+            symbols = (image.symbols + (pltSymbols?.symbols ?? [])).sortedOnePerAddress()
+            symbolSource = source == .debuginfod ? .debuginfod : .debugFile
+        }
+    }
+
+    private func attachInstalledDebugFile() {
         var candidates: [String] = []
         if let buildID, buildID.count > 2 {
             candidates.append("/usr/lib/debug/.build-id/\(buildID.prefix(2))/\(buildID.dropFirst(2)).debug")
@@ -197,12 +222,7 @@ final class ElfImage {
         }
         for candidate in candidates where candidate != path {
             if let image = ElfImage(path: candidate, searchDebugFiles: false), !image.symbols.isEmpty {
-                debugImage = image
-                if symbolSource != .symtab && image.symbolSource == .symtab {
-                    // The debug file's PLT sections are empty (NOBITS): the stubs' names come from this file.
-                    symbols = (image.symbols + (pltSymbols?.symbols ?? [])).sortedOnePerAddress()
-                    symbolSource = .debugFile
-                }
+                attach(image, from: .debugFile)
                 return
             }
         }

@@ -9,6 +9,11 @@ final class ImageFiles {
     private var vdsoImage: ElfImage?
     /// Files whose build id is not the one recorded, in the order met.
     private(set) var skipped: [SkippedFile] = []
+    private let debuginfod: DebuginfodClient?
+
+    init(debuginfod: DebuginfodClient? = nil) {
+        self.debuginfod = debuginfod
+    }
 
     /// The file at `path` when it is the one that ran (its build id is `expected`, when one is known); else a debug
     /// file with that build id, or nil, noting the skipped file once.
@@ -42,7 +47,7 @@ final class ImageFiles {
 
     private func image(_ path: String) -> ElfImage? {
         if let cached = images[path] { return cached }
-        let image = ElfImage(path: path)
+        let image = ElfImage(path: path, debuginfod: debuginfod)
         images[path] = image
         return image
     }
