@@ -47,9 +47,14 @@ extension Recorder {
             stderr.line("\(options.toolName): \(processRoots.filesNotKept) files of processes in other mount namespaces "
                 + "were not kept open (at most \(ProcessRootFiles.defaultLimit)); their addresses may stay unresolved")
         }
+        let debuginfod = options.usesDebuginfod ? DebuginfodClient() : nil
+        debuginfod?.willFetch = { [options, stderr] path, buildID in
+            let text = "debuginfod: fetching the debug file of \(path) (build id \(buildID))"
+            if let line { line.show(text) } else if !options.quiet { stderr.line("\(options.toolName): \(text)") }
+        }
         do {
             symbolOutcome = try SymbolResolution(database: database, useRunningKernel: true,
-                                                 processRoots: processRoots).run { done, total in
+                                                 processRoots: processRoots, debuginfod: debuginfod).run { done, total in
                 bar.update(done: done, total: total)
                 try stopIfAsked()
             }

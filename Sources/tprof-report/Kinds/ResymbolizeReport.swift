@@ -10,6 +10,8 @@ struct ResymbolizeReport: ParsableArguments, ReportKind {
     @Flag(help: "Resolve the symbols again with the files available now (writes to the database).")
     var resymbolize = false
 
+    @OptionGroup var debuginfod: DebuginfodOption
+
     var name: String { "--resymbolize" }
     var isSelected: Bool { resymbolize }
     var takes: SharedInputs { SharedInputs(filters: false, formats: [.table]) }
@@ -20,7 +22,10 @@ struct ResymbolizeReport: ParsableArguments, ReportKind {
         _ = try session.openDatabase()
         let result: Resymbolization.Outcome
         do {
-            result = try Resymbolization.run(path: session.path)
+            result = try Resymbolization.run(path: session.path, usesDebuginfod: !debuginfod.disabled) { path, buildID in
+                FileHandle.standardError.write(Data(
+                    "tprof-report: debuginfod: fetching the debug file of \(path) (build id \(buildID))\n".utf8))
+            }
         } catch let failure as Resymbolization.Failure {
             throw ToolFailure(failure.description)
         }
