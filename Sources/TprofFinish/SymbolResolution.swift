@@ -66,6 +66,7 @@ public final class SymbolResolution {
                                         debuginfod: debuginfod)
             try tables.clear()
             let spaces = try Self.addressSpaces(db)
+            symbolizer.jitDumpPaths = try Self.jitDumps(db)
             let total = try tables.gatherSampledAddresses()
             try progress?(0, total)
 
@@ -190,6 +191,15 @@ public final class SymbolResolution {
         }
         outcome.seconds = Double(monotonicNanoseconds() - began) / 1e9
         return outcome
+    }
+
+    /// Each process's jitdump, by the mapping that marks it: the last one it mapped.
+    static func jitDumps(_ db: SQLiteDatabase) throws -> [Int32: String] {
+        var dumps: [Int32: String] = [:]
+        try SideBandRecords.forEachMapping(in: db) { m in
+            if Symbolizer.isJitDump(m.filename) { dumps[m.pid] = m.filename }
+        }
+        return dumps
     }
 
     static func addressSpaces(_ db: SQLiteDatabase) throws -> AddressSpaces {

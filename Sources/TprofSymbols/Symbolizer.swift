@@ -105,6 +105,10 @@ public final class Symbolizer {
     private let files: ImageFiles
     private let processRoots: ProcessRootFiles?
     private var perfMaps: [Int32: PerfMap?] = [:]
+    private var jitDumps: [Int32: JitDump?] = [:]
+    /// Each process's jitdump (`jit-PID.dump`), as its mapping records name it; its JIT code is named from it
+    /// before `/tmp/perf-PID.map`.
+    public var jitDumpPaths: [Int32: String] = [:]
     /// Per image and link-time address, until the images are released.
     private var resolved: [ResolvedKey: ResolvedFrame] = [:]
     /// Per image and symbol address: many sampled addresses share a symbol, and demangling costs more than the
@@ -155,6 +159,7 @@ public final class Symbolizer {
     public func releaseImages() {
         files.releaseImages()
         kernelSymbols = nil
+        jitDumps.removeAll(keepingCapacity: false)
         resolved.removeAll(keepingCapacity: false)
         symbols.removeAll(keepingCapacity: false)
         _ = CTprofLinux_release_free_heap()
@@ -275,7 +280,28 @@ public final class Symbolizer {
         return result
     }
 
+    /// Whether `path` is a jitdump by its name, `jit-PID.dump`: a JIT marks its dump by mapping it.
+    public static func isJitDump(_ path: String) -> Bool {
+        guard let name = path.split(separator: "/").last, name.hasPrefix("jit-"), name.hasSuffix(".dump") else {
+            return false
+        }
+        return Int32(name.dropFirst(4).dropLast(5)) != nil
+    }
+
     private func resolveJIT(pid: Int32, pc: UInt64) -> ResolvedFrame? {
+        if let path = jitDumpPaths[pid] {
+            if jitDumps[pid] == nil { jitDumps[pid] = JitDump(path: path) }
+            if let dump = jitDumps[pid] ?? nil, let code = dump.lookup(pc) {
+                let name = Demangler.demangle(code.name)
+                let location = readsSourceLines ? dump.sourceLocation(of: pc, in: code) : nil
+                return ResolvedFrame(dso: Dso(path: path, buildID: nil, kind: .jit, source: .jitdump,
+                                              fileSource: .path),
+                                     dsoOffset: pc,
+                                     symbol: Symbol(rawName: code.name, name: name, address: code.start, size: code.size),
+                                     symbolOffset: pc - code.start, name: name, file: location?.file,
+                                     line: location?.line)
+            }
+        }
         if perfMaps[pid] == nil { perfMaps[pid] = PerfMap(pid: pid) }
         guard let map = perfMaps[pid] ?? nil, let entry = map.lookup(pc) else { return nil }
         let name = Demangler.demangle(entry.name)
