@@ -58,9 +58,7 @@ public final class SymbolResolution {
         try db.execute("BEGIN")
         do {
             let tables = try SymbolTables(database: db)
-            let roots = try processRoots ?? ProcessRootFiles(recorded: ProcessRootsTable.read(db).map {
-                ForeignRootProcess(pid: $0.pid, mountNamespace: $0.mountNamespace, root: $0.root)
-            })
+            let roots = try processRoots ?? ProcessRootFiles(recorded: ProcessRootsTable.read(db))
             let symbolizer = Symbolizer(useRunningKernel: useRunningKernel,
                                         recordedBuildIDs: try tables.recordedBuildIDs(), processRoots: roots,
                                         debuginfod: debuginfod)
@@ -208,9 +206,7 @@ public final class SymbolResolution {
             mappings[m.pid, default: []].append(MappingRecord(
                 time: m.time, start: m.start, end: m.start &+ m.length, pageOffset: m.pageOffset,
                 filename: m.filename, buildID: m.buildID,
-                identity: m.inode.flatMap { inode in
-                    m.major.flatMap { major in m.minor.map { MappedFileIdentity(major: major, minor: $0, inode: inode) } }
-                }))
+                identity: MappedFileIdentity(major: m.major, minor: m.minor, inode: m.inode)))
         }
         return AddressSpaces(mappings: mappings, execs: try SideBandRecords.execTimes(in: db),
                              forks: try SideBandRecords.parents(in: db))

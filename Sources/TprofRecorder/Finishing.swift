@@ -40,9 +40,7 @@ extension Recorder {
             if !options.keepStacks { try database.execute("DETACH DATABASE \(Self.scratchSchema)") }
         }
         let bar = ProgressBar(task: "resolving symbols", unit: "addresses", line: line)
-        try ProcessRootsTable.write(processRoots.foreignProcesses.map {
-            .init(pid: $0.pid, mountNamespace: $0.mountNamespace, root: $0.root)
-        }, to: database)
+        try ProcessRootsTable.write(processRoots.foreignProcesses, to: database)
         if processRoots.filesNotKept > 0 {
             stderr.line("\(options.toolName): \(processRoots.filesNotKept) files of processes in other mount namespaces "
                 + "were not kept open (at most \(ProcessRootFiles.defaultLimit)); their addresses may stay unresolved")
@@ -53,8 +51,9 @@ extension Recorder {
             if let line { line.show(text) } else if !options.quiet { stderr.line("\(options.toolName): \(text)") }
         }
         do {
-            symbolOutcome = try SymbolResolution(database: database, useRunningKernel: true,
-                                                 processRoots: processRoots, debuginfod: debuginfod).run { done, total in
+            let resolution = SymbolResolution(database: database, useRunningKernel: true, processRoots: processRoots,
+                                              debuginfod: debuginfod)
+            symbolOutcome = try resolution.run { done, total in
                 bar.update(done: done, total: total)
                 try stopIfAsked()
             }

@@ -25,8 +25,9 @@ public final class SymbolTables {
 
     public init(database: SQLiteDatabase) throws {
         db = database
-        insertDso = try db.prepare(
-            "INSERT INTO dsos (path, build_id, kind, symbol_source, file_source, debug_source) VALUES (?, ?, ?, ?, ?, ?)")
+        insertDso = try db.prepare("""
+            INSERT INTO dsos (path, build_id, kind, symbol_source, file_source, debug_source) VALUES (?, ?, ?, ?, ?, ?)
+            """)
         insertSymbol = try db.prepare(
             "INSERT INTO symbols (dso_id, name, raw_name, address, size) VALUES (?, ?, ?, ?, ?)")
         insertAddress = try db.prepare("""

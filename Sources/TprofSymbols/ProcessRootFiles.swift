@@ -14,28 +14,18 @@ public struct MappedFileIdentity: Hashable, Sendable {
         self.inode = inode
     }
 
+    /// The identity a record gives, when it gives all three numbers.
+    public init?(major: UInt32?, minor: UInt32?, inode: UInt64?) {
+        guard let major, let minor, let inode else { return nil }
+        self.init(major: major, minor: minor, inode: inode)
+    }
+
     /// The identity of a file from its `stat`, its device split as glibc's major() and minor() split it.
     public init(_ info: stat) {
         let device = UInt64(info.st_dev)
         major = UInt32(truncatingIfNeeded: ((device >> 8) & 0xfff) | ((device >> 32) & ~0xfff))
         minor = UInt32(truncatingIfNeeded: (device & 0xff) | ((device >> 12) & ~0xff))
         inode = UInt64(info.st_ino)
-    }
-}
-
-/// A process whose files are not where the recorder's own paths lead: it ran in another mount namespace (a
-/// container, `unshare -m`) or under another root directory (chroot).
-public struct ForeignRootProcess: Equatable, Sendable {
-    public var pid: Int32
-    /// The inode of its mount namespace (`/proc/PID/ns/mnt`); nil when it could not be read.
-    public var mountNamespace: UInt64?
-    /// Its root directory as the recorder sees it (`/proc/PID/root`): `/` in another namespace, the chroot's path.
-    public var root: String
-
-    public init(pid: Int32, mountNamespace: UInt64?, root: String) {
-        self.pid = pid
-        self.mountNamespace = mountNamespace
-        self.root = root
     }
 }
 
@@ -109,11 +99,7 @@ public final class ProcessRootFiles: @unchecked Sendable {
               let root = Self.link("/proc/\(mapping.pid)/root") else { return }
         let namespace = Self.link("/proc/\(mapping.pid)/ns/mnt")
         guard root != "/" || (namespace != nil && namespace != ownNamespace) else { return }
-        let identity = mapping.inode.flatMap { inode in
-            mapping.major.flatMap { major in
-                mapping.minor.map { MappedFileIdentity(major: major, minor: $0, inode: inode) }
-            }
-        }
+        let identity = MappedFileIdentity(major: mapping.major, minor: mapping.minor, inode: mapping.inode)
         let pathKey = Self.pathKey(pid: mapping.pid, path: mapping.filename)
         lock.lock()
         if foreign[mapping.pid] == nil {

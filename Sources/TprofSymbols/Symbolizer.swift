@@ -297,7 +297,8 @@ public final class Symbolizer {
                 return ResolvedFrame(dso: Dso(path: path, buildID: nil, kind: .jit, source: .jitdump,
                                               fileSource: .path),
                                      dsoOffset: pc,
-                                     symbol: Symbol(rawName: code.name, name: name, address: code.start, size: code.size),
+                                     symbol: Symbol(rawName: code.name, name: name, address: code.start,
+                                                    size: code.size),
                                      symbolOffset: pc - code.start, name: name, file: location?.file,
                                      line: location?.line)
             }

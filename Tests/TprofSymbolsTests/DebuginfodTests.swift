@@ -89,8 +89,8 @@ final class DebuginfodTests: XCTestCase {
     private func record(_ server: Server, _ name: String, variables: [String], extra: [String] = [],
                         file: StaticString = #filePath, line: UInt = #line) throws -> Database {
         let database = server.directory.file(name)
-        let result = try server.run(.record, ["-e", "cpu-clock", "-o", database] + extra + ["--", server.program, "0.3"],
-                                    variables: variables)
+        let arguments = ["-e", "cpu-clock", "-o", database] + extra + ["--", server.program, "0.3"]
+        let result = try server.run(.record, arguments, variables: variables)
         assertNoCrash(result, file: file, line: line)
         XCTAssertEqual(result.status, 0, result.summary, file: file, line: line)
         return try Database(path: database)

@@ -45,7 +45,8 @@ final class JitSymbolTests: XCTestCase {
             let theirs = same.perf.share { Self.isFunction(function, $0.symbol) }
             print("\(function): tprof \(mine)%, perf \(theirs)%")
             XCTAssertGreaterThan(theirs, 10, "perf names \(function)\n\(same.perf.listing)")
-            XCTAssertEqual(mine, theirs, accuracy: 2, "\(function)\ntprof:\n\(tprof.listing)\nperf:\n\(same.perf.listing)")
+            XCTAssertEqual(mine, theirs, accuracy: 2,
+                           "\(function)\ntprof:\n\(tprof.listing)\nperf:\n\(same.perf.listing)")
         }
     }
 

@@ -22,7 +22,8 @@ struct ResymbolizeReport: ParsableArguments, ReportKind {
         _ = try session.openDatabase()
         let result: Resymbolization.Outcome
         do {
-            result = try Resymbolization.run(path: session.path, usesDebuginfod: !debuginfod.disabled) { path, buildID in
+            result = try Resymbolization.run(path: session.path,
+                                             usesDebuginfod: !debuginfod.disabled) { path, buildID in
                 FileHandle.standardError.write(Data(
                     "tprof-report: debuginfod: fetching the debug file of \(path) (build id \(buildID))\n".utf8))
             }
