@@ -36,7 +36,8 @@ final class JitSymbolTests: XCTestCase {
         let bench = try SymbolWorkbench()
         let script = try writeScript(bench)
 
-        let same = try bench.recordWithPerf(["/usr/bin/node", "--perf-basic-prof", script, "700"])
+        // Node writes a V8 log where it runs.
+        let same = try bench.recordWithPerf(["/usr/bin/node", "--perf-basic-prof", script, "700"], inWorkbench: true)
         defer { removeMap(of: same.pid) }
 
         let tprof = try same.tprofProfile()
