@@ -63,8 +63,8 @@ public final class SymbolResolution {
                                         recordedBuildIDs: try tables.recordedBuildIDs(), processRoots: roots,
                                         debuginfod: debuginfod)
             try tables.clear()
-            let spaces = try Self.addressSpaces(db)
-            symbolizer.jitDumpPaths = try Self.jitDumps(db)
+            let (spaces, jitDumps) = try Self.addressSpaces(db)
+            symbolizer.jitDumps = jitDumps
             let total = try tables.gatherSampledAddresses()
             try progress?(0, total)
 
@@ -191,25 +191,21 @@ public final class SymbolResolution {
         return outcome
     }
 
-    /// Each process's jitdump, by the mapping that marks it: the last one it mapped.
-    static func jitDumps(_ db: SQLiteDatabase) throws -> [Int32: String] {
-        var dumps: [Int32: String] = [:]
-        try SideBandRecords.forEachMapping(in: db) { m in
-            if Symbolizer.isJitDump(m.filename) { dumps[m.pid] = m.filename }
-        }
-        return dumps
-    }
-
-    static func addressSpaces(_ db: SQLiteDatabase) throws -> AddressSpaces {
+    /// Each process's mappings over time, and its jitdump: the mapping that marks it, the last one it made.
+    static func addressSpaces(_ db: SQLiteDatabase) throws -> (AddressSpaces, jitDumps: [Int32: MappingRecord]) {
         var mappings: [Int32: [MappingRecord]] = [:]
+        var jitDumps: [Int32: MappingRecord] = [:]
         try SideBandRecords.forEachMapping(in: db) { m in
-            mappings[m.pid, default: []].append(MappingRecord(
+            let record = MappingRecord(
                 time: m.time, start: m.start, end: m.start &+ m.length, pageOffset: m.pageOffset,
                 filename: m.filename, buildID: m.buildID,
-                identity: MappedFileIdentity(major: m.major, minor: m.minor, inode: m.inode)))
+                identity: MappedFileIdentity(major: m.major, minor: m.minor, inode: m.inode))
+            mappings[m.pid, default: []].append(record)
+            if Symbolizer.isJitDump(m.filename) { jitDumps[m.pid] = record }
         }
-        return AddressSpaces(mappings: mappings, execs: try SideBandRecords.execTimes(in: db),
-                             forks: try SideBandRecords.parents(in: db))
+        let spaces = AddressSpaces(mappings: mappings, execs: try SideBandRecords.execTimes(in: db),
+                                   forks: try SideBandRecords.parents(in: db))
+        return (spaces, jitDumps)
     }
 }
 

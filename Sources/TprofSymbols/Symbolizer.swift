@@ -105,10 +105,10 @@ public final class Symbolizer {
     private let files: ImageFiles
     private let processRoots: ProcessRootFiles?
     private var perfMaps: [Int32: PerfMap?] = [:]
-    private var jitDumps: [Int32: JitDump?] = [:]
-    /// Each process's jitdump (`jit-PID.dump`), as its mapping records name it; its JIT code is named from it
-    /// before `/tmp/perf-PID.map`.
-    public var jitDumpPaths: [Int32: String] = [:]
+    private var readDumps: [Int32: (dump: JitDump, source: FileSource)?] = [:]
+    /// Each process's jitdump (`jit-PID.dump`), by the mapping that marks it; its JIT code is named from it before
+    /// `/tmp/perf-PID.map`.
+    public var jitDumps: [Int32: MappingRecord] = [:]
     /// Per image and link-time address, until the images are released.
     private var resolved: [ResolvedKey: ResolvedFrame] = [:]
     /// Per image and symbol address: many sampled addresses share a symbol, and demangling costs more than the
@@ -159,7 +159,7 @@ public final class Symbolizer {
     public func releaseImages() {
         files.releaseImages()
         kernelSymbols = nil
-        jitDumps.removeAll(keepingCapacity: false)
+        readDumps.removeAll(keepingCapacity: false)
         resolved.removeAll(keepingCapacity: false)
         symbols.removeAll(keepingCapacity: false)
         _ = CTprofLinux_release_free_heap()
@@ -289,13 +289,18 @@ public final class Symbolizer {
     }
 
     private func resolveJIT(pid: Int32, pc: UInt64) -> ResolvedFrame? {
-        if let path = jitDumpPaths[pid] {
-            if jitDumps[pid] == nil { jitDumps[pid] = JitDump(path: path) }
-            if let dump = jitDumps[pid] ?? nil, let code = dump.lookup(pc) {
+        if let mapping = jitDumps[pid] {
+            let path = mapping.filename
+            if readDumps[pid] == nil {
+                // A JIT in a container writes its dump where only its own mount namespace sees it.
+                let kept = processRoots?.file(pid: pid, mapping: mapping)
+                readDumps[pid] = JitDump(path: kept ?? path).map { ($0, kept == nil ? .path : .processRoot) }
+            }
+            if let (dump, source) = readDumps[pid] ?? nil, let code = dump.lookup(pc) {
                 let name = Demangler.demangle(code.name)
                 let location = readsSourceLines ? dump.sourceLocation(of: pc, in: code) : nil
                 return ResolvedFrame(dso: Dso(path: path, buildID: nil, kind: .jit, source: .jitdump,
-                                              fileSource: .path),
+                                              fileSource: source),
                                      dsoOffset: pc,
                                      symbol: Symbol(rawName: code.name, name: name, address: code.start,
                                                     size: code.size),

@@ -90,6 +90,32 @@ final class JitSymbolTests: XCTestCase {
             SELECT coalesce(sum(samples), 0) FROM symbol_groups WHERE dso = '\(dump)' AND srcline LIKE '%hot.js:%'
             """), Int64(Double(total) * 0.6), "source lines from the jitdump's line tables")
     }
+
+    func testJitdumpOnlyAMountNamespaceSeesIsRead() throws {
+        let bench = try SymbolWorkbench()
+        let script = try writeScript(bench)
+        let mountPoint = bench.path("private")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let database = bench.path("namespace.db")
+
+        let result = try Tool.record.run(SymbolWorkbench.recordOptions + [
+            "-q", "-o", database, "--", "/usr/bin/unshare", "-m", "/bin/sh", "-c",
+            "mount -t tmpfs none \"$1\" && cd \"$1\" && exec /usr/bin/node --perf-prof \"$2\" 400", "sh",
+            mountPoint, script,
+        ], timeout: 60)
+
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let db = try Database(path: database)
+        let pid = try db.scalarInt("SELECT pid FROM processes WHERE comm = 'node' ORDER BY pid LIMIT 1")
+        let dump = mountPoint + "/jit-\(pid).dump"
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dump), "the dump was in the namespace's tmpfs")
+        XCTAssertEqual(try db.scalarText(
+            "SELECT symbol_source || ' ' || file_source FROM dsos WHERE path = '\(dump)'"), "jitdump process-root")
+        XCTAssertGreaterThan(try db.scalarInt("""
+            SELECT coalesce(sum(samples), 0) FROM symbol_groups WHERE dso = '\(dump)' AND symbol LIKE 'JS:_hotA %'
+            """), 100, "hotA named from the dump")
+    }
 }
 
 /// A `/tmp/perf-PID.map` read by the test itself: `START SIZE name` in hex, the last entry holding an address wins.
