@@ -36,6 +36,9 @@ final class ElfImage {
     private(set) var buildID: String?
     /// PT_LOAD segments: file offset, virtual address, file size.
     private(set) var loadSegments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
+    /// The page of the first executable PT_LOAD segment's address, when that segment holds no bytes of the file:
+    /// a separate debug file, whose headers say where the code was but not where it lay in its file.
+    private var emptyCodeSegmentPage: UInt64?
     private(set) var symbols: [ElfSymbol] = []
     /// The `func@plt` symbols of the file's PLT stubs, kept with the names they own; they are part of `symbols`.
     private var pltSymbols: PltSymbols?
@@ -92,6 +95,10 @@ final class ElfImage {
                 guard gelf_getphdr(elf, Int32(index), &header) != nil else { break }
                 if header.p_type == UInt32(PT_LOAD) {
                     loadSegments.append((header.p_offset, header.p_vaddr, header.p_filesz))
+                    if header.p_flags & UInt32(PF_X) != 0 && header.p_filesz == 0 && header.p_memsz > 0
+                        && emptyCodeSegmentPage == nil {
+                        emptyCodeSegmentPage = header.p_vaddr & ~UInt64(Self.pageSize - 1)
+                    }
                 }
             }
         }
@@ -200,6 +207,12 @@ final class ElfImage {
         attach(image, from: .debuginfod)
     }
 
+    /// Says that this image is a debug file fetched from debuginfod, read in place of a file that is gone.
+    func markFetchedFromDebuginfod() {
+        if symbolSource == .symtab { symbolSource = .debuginfod }
+        debugSource = .debuginfod
+    }
+
     private func attach(_ image: ElfImage, from source: DebugSource) {
         debugImage = image
         debugSource = source
@@ -226,6 +239,17 @@ final class ElfImage {
                 return
             }
         }
+    }
+
+    static let pageSize = max(4096, sysconf(Int32(_SC_PAGESIZE)))
+
+    /// The link-time address of a file offset in the executable mapping that maps the file from `mappingOffset`:
+    /// through the PT_LOAD segment that holds it, or, for a debug file read in place of its file, from where its
+    /// code segment begins (the loader maps that segment's first page at the mapping's start).
+    func fileAddress(forOffset offset: UInt64, inMappingFrom mappingOffset: UInt64) -> UInt64? {
+        if let address = fileAddress(forOffset: offset) { return address }
+        guard let page = emptyCodeSegmentPage, offset >= mappingOffset else { return nil }
+        return page &+ (offset - mappingOffset)
     }
 
     /// The link-time address of a file offset, through the PT_LOAD segment that holds it.

@@ -15,19 +15,20 @@ final class ImageFiles {
         self.debuginfod = debuginfod
     }
 
-    /// The file at `path` when it is the one that ran (its build id is `expected`, when one is known); else a debug
-    /// file with that build id, or nil, noting the skipped file once.
+    /// The file at `path` when it is the one that ran (its build id is `expected`, when one is known); else, when
+    /// it is missing or another file, a debug file with that build id (installed, or from debuginfod), or nil,
+    /// noting the skipped file once.
     func verified(_ path: String, buildID expected: String?) -> ElfImage? {
         let key = path + "\u{0}" + (expected ?? "")
         if let checked = verifiedImages[key] { return checked }
         var image = self.image(path)
-        if let expected, let found = image, found.buildID != expected {
-            let debugFile = self.image("/usr/lib/debug/.build-id/\(expected.prefix(2))/\(expected.dropFirst(2)).debug")
-            image = debugFile?.buildID == expected ? debugFile : nil
-            if image == nil && !skipped.contains(where: { $0.path == path && $0.recordedBuildID == expected }) {
-                skipped.append(SkippedFile(path: path, recordedBuildID: expected,
-                                                          foundBuildID: found.buildID))
+        if let expected, image?.buildID != expected {
+            let standIn = debugFile(buildID: expected, of: path)
+            if standIn == nil, let found = image,
+               !skipped.contains(where: { $0.path == path && $0.recordedBuildID == expected }) {
+                skipped.append(SkippedFile(path: path, recordedBuildID: expected, foundBuildID: found.buildID))
             }
+            image = standIn
         }
         verifiedImages[key] = image
         return image
@@ -43,6 +44,18 @@ final class ImageFiles {
     func releaseImage(_ path: String) {
         images[path] = nil
         verifiedImages = verifiedImages.filter { !$0.key.hasPrefix(path + "\u{0}") }
+    }
+
+    /// A debug file keeps the program headers of its file, so it names the file's addresses in its place.
+    private func debugFile(buildID: String, of path: String) -> ElfImage? {
+        let installed = image("/usr/lib/debug/.build-id/\(buildID.prefix(2))/\(buildID.dropFirst(2)).debug")
+        if installed?.buildID == buildID { return installed }
+        guard let debuginfod, let fetched = debuginfod.debugFile(buildID: buildID, for: path) else { return nil }
+        if let cached = images[fetched] { return cached }
+        let image = ElfImage(path: fetched, searchDebugFiles: false).flatMap { $0.buildID == buildID ? $0 : nil }
+        image?.markFetchedFromDebuginfod()
+        images[fetched] = image
+        return image
     }
 
     private func image(_ path: String) -> ElfImage? {

@@ -207,25 +207,28 @@ public final class Symbolizer {
         let kind: DsoKind = path.contains(".so") ? .library : .executable
         let (image, fileSource) = file(pid: pid, mapping: mapping, path: path, buildID: expected)
         return resolve(in: image, dso: Dso(path: path, buildID: expected ?? image?.buildID, kind: kind,
-                                           source: image?.symbolSource ?? .none,
-                                           fileSource: image == nil ? nil : fileSource,
-                                           debugSource: image?.debugSource), offset: offset)
+                                           source: image?.symbolSource ?? .none, fileSource: fileSource,
+                                           debugSource: image?.debugSource), offset: offset,
+                       mappingOffset: mapping.pageOffset)
     }
 
     /// The file a mapping's symbols are read from: the one kept from its process's root, else the file at its path
-    /// when that is the file that ran (by build id; for a process under another root, by device and inode).
+    /// when that is the file that ran (by build id; for a process under another root, by device and inode), else
+    /// its debug file; and where the file was found (nil when a debug file stands in for it).
     private func file(pid: Int32, mapping: MappingRecord, path: String, buildID: String?)
-        -> (ElfImage?, FileSource) {
-        guard let processRoots else { return (files.verified(path, buildID: buildID), .path) }
-        if let kept = processRoots.file(pid: pid, mapping: mapping) {
-            return (files.verified(kept, buildID: buildID), .processRoot)
-        }
-        if buildID == nil && processRoots.isForeign(pid) {
+        -> (ElfImage?, FileSource?) {
+        var readPath = path
+        var source = FileSource.path
+        if let kept = processRoots?.file(pid: pid, mapping: mapping) {
+            readPath = kept
+            source = .processRoot
+        } else if buildID == nil, processRoots?.isForeign(pid) == true {
             var info = stat()
             guard let identity = mapping.identity, stat(path, &info) == 0,
-                  MappedFileIdentity(info) == identity else { return (nil, .path) }
+                  MappedFileIdentity(info) == identity else { return (nil, nil) }
         }
-        return (files.verified(path, buildID: buildID), .path)
+        let image = files.verified(readPath, buildID: buildID)
+        return (image, image?.path == readPath ? source : nil)
     }
 
     private static func path(of mapping: MappingRecord) -> String {
@@ -240,14 +243,14 @@ public final class Symbolizer {
             && !path.hasPrefix("/memfd:") && !path.hasPrefix("/dev/")
     }
 
-    private func resolve(in image: ElfImage?, dso: Dso, offset: UInt64) -> ResolvedFrame {
+    private func resolve(in image: ElfImage?, dso: Dso, offset: UInt64, mappingOffset: UInt64 = 0) -> ResolvedFrame {
         // Built only for an address without a symbol: most have one.
         func fallback() -> String {
             let basename = dso.path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init)
                 ?? dso.path
             return "\(basename)+0x\(String(offset, radix: 16))"
         }
-        guard let image, let address = image.fileAddress(forOffset: offset) else {
+        guard let image, let address = image.fileAddress(forOffset: offset, inMappingFrom: mappingOffset) else {
             return ResolvedFrame(dso: dso, dsoOffset: offset, name: fallback())
         }
         // By the file read, not the path recorded: two mount namespaces can hold two files at one path.

@@ -153,4 +153,22 @@ final class DebuginfodTests: XCTestCase {
         XCTAssertGreaterThan(after.symbols, 0.9)
         XCTAssertGreaterThan(after.lines, 0.9)
     }
+
+    func testResymbolizeNamesADeletedProgramByItsRecordedBuildID() throws {
+        let server = try Server(self)
+        let database = try record(server, "deleted.db", variables: ["DEBUGINFOD_URLS="])
+        let path = server.directory.file("deleted.db")
+        XCTAssertNotNil(try database.scalarText("SELECT build_id FROM dsos WHERE path = '\(server.program)'"))
+        XCTAssertEqual(unlink(server.program), 0)
+
+        let fetched = try server.run(.report, ["--resymbolize", path], variables: server.environment(cache: "cache"))
+
+        assertNoCrash(fetched)
+        XCTAssertEqual(fetched.status, 0, fetched.summary)
+        let after = try Database(path: path)
+        XCTAssertGreaterThan(try named(after, server.program).symbols, 0.9, "the debug file stands in for the program")
+        XCTAssertEqual(try after.scalarText("""
+            SELECT symbol_source || ' ' || coalesce(file_source, 'no file') FROM dsos WHERE path = '\(server.program)'
+            """), "debuginfod no file")
+    }
 }
