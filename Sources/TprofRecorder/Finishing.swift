@@ -40,6 +40,7 @@ extension Recorder {
             if !options.keepStacks { try database.execute("DETACH DATABASE \(Self.scratchSchema)") }
         }
         let bar = ProgressBar(task: "resolving symbols", unit: "addresses", line: line)
+        processRoots.settle()
         try ProcessRootsTable.write(processRoots.foreignProcesses, to: database)
         if processRoots.filesNotKept > 0 {
             stderr.line("\(options.toolName): \(processRoots.filesNotKept) files of processes in other mount namespaces "

@@ -41,6 +41,8 @@ public final class ProcessRootFiles: @unchecked Sendable {
     public static let defaultLimit = 256
 
     private let lock = NSLock()
+    /// Opens the files in the order their mappings are observed, away from the capture thread.
+    private let opener = DispatchQueue(label: "tprof.process-root-files")
     private let limit: Int
     private let ownNamespace: String?
     private var kept: [MappedFileIdentity: Int32] = [:]
@@ -92,11 +94,21 @@ public final class ProcessRootFiles: @unchecked Sendable {
         return foreign[pid] != nil
     }
 
-    /// Opens the file of an executable mapping now, when its process runs under another root and the host's path
-    /// does not reach the same file.
+    /// Has the file of an executable mapping opened, as soon as may be, when its process runs under another root and
+    /// the host's path does not reach the same file. Returns at once: the capture thread that tells it must never
+    /// wait on a file system (a container's may be slow, or a FUSE mount that hangs).
     public func observe(_ mapping: SidebandRecord.Mapping) {
-        guard limit > 0, mapping.protection & 4 != 0, Self.isFilePath(mapping.filename),
-              let root = Self.link("/proc/\(mapping.pid)/root") else { return }
+        guard limit > 0, mapping.protection & 4 != 0, Self.isFilePath(mapping.filename) else { return }
+        opener.async { self.open(mapping) }
+    }
+
+    /// Waits until every mapping observed so far has been looked at: before the files are read.
+    public func settle() {
+        opener.sync {}
+    }
+
+    private func open(_ mapping: SidebandRecord.Mapping) {
+        guard let root = Self.link("/proc/\(mapping.pid)/root") else { return }
         let namespace = Self.link("/proc/\(mapping.pid)/ns/mnt")
         guard root != "/" || (namespace != nil && namespace != ownNamespace) else { return }
         let identity = MappedFileIdentity(major: mapping.major, minor: mapping.minor, inode: mapping.inode)
