@@ -18,6 +18,8 @@ public enum Resymbolization {
         /// Set when the file held copied stacks that were never unwound, and they were.
         public var unwinding: StackUnwinding.Outcome?
         public var symbols: SymbolOutcome
+        /// Why debuginfod stopped being asked, when it failed.
+        public var debuginfodFailure: String?
     }
 
     /// Unwinds the copied stacks a skipped finishing left in the file, if any, then resolves `path` again; the caller
@@ -55,7 +57,7 @@ public enum Resymbolization {
             let textStart = try recordedKernelTextStart(db)
             let sameKernel = release == running && (textStart == nil || textStart == runningKernelTextStart())
             let symbols = try SymbolResolution(database: db, useRunningKernel: sameKernel, debuginfod: debuginfod).run()
-            return Outcome(unwinding: unwinding, symbols: symbols)
+            return Outcome(unwinding: unwinding, symbols: symbols, debuginfodFailure: debuginfod?.failure)
         } catch {
             throw Failure(description: "cannot resymbolize \(path): \(error)")
         }

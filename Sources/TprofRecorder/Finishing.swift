@@ -58,6 +58,10 @@ extension Recorder {
                 bar.update(done: done, total: total)
                 try stopIfAsked()
             }
+            if let failure = debuginfod?.failure {
+                line?.clear()
+                stderr.line("\(options.toolName): debuginfod: \(failure); no more debug files were asked for")
+            }
         } catch let stopped as FinishingStopped {
             line?.clear()
             // The samples are all in the file; only the names are missing, and --resymbolize adds them later.

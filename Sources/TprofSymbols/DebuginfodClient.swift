@@ -17,6 +17,9 @@ public final class DebuginfodClient {
     /// Debug files the servers (or the cache) gave, and build ids they did not have, in the order asked.
     public private(set) var found: [(buildID: String, file: String)] = []
     public private(set) var missing: [String] = []
+    /// Why the servers stopped being asked: the first error other than "not found" (a timeout, a refused
+    /// connection), after which every other file would wait as long for nothing.
+    public private(set) var failure: String?
 
     /// A client when `DEBUGINFOD_URLS` names a server; nil otherwise.
     public init?(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -33,6 +36,7 @@ public final class DebuginfodClient {
     /// not there yet; nil when no server has it.
     func debugFile(buildID: String, for path: String) -> String? {
         if let known = fetched[buildID] { return known }
+        guard failure == nil else { return nil }
         willFetch?(path, buildID)
         var result: UnsafeMutablePointer<CChar>?
         // A length of 0: the build id is given as hex text.
@@ -45,6 +49,8 @@ public final class DebuginfodClient {
         if fd >= 0 {
             close(fd)
             file = result.map { String(cString: $0) }
+        } else if fd != -ENOENT {
+            failure = String(cString: strerror(-fd))
         }
         free(result)
         fetched[buildID] = file

@@ -68,7 +68,7 @@ final class DebuginfodTests: XCTestCase {
         }
 
         /// A TCP port nothing listens on now, chosen by the kernel.
-        private static func freePort() throws -> Int {
+        static func freePort() throws -> Int {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw TestSupportError("socket: \(errno)") }
             defer { close(fd) }
@@ -152,6 +152,27 @@ final class DebuginfodTests: XCTestCase {
         let after = try named(Database(path: path), server.program)
         XCTAssertGreaterThan(after.symbols, 0.9)
         XCTAssertGreaterThan(after.lines, 0.9)
+    }
+
+    func testAServerThatCannotBeReachedIsAskedOnceAndSaidSo() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-debuginfod")
+        let program = try compileC(source: Workload.spinSource, name: "stripped", in: directory)
+        XCTAssertEqual(try ChildProcess.run("/usr/bin/strip", ["--strip-all", program]).status, 0)
+        let database = directory.file("refused.db")
+
+        let result = try ChildProcess.run("/usr/bin/env", [
+            "DEBUGINFOD_URLS=http://127.0.0.1:\(try Server.freePort())",
+            "DEBUGINFOD_CACHE_PATH=\(directory.file("cache"))", try Tool.record.path(), "-e", "cpu-clock", "-o",
+            database, "--", program, "0.2",
+        ])
+
+        assertNoCrash(result)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let said = result.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("tprof-record: debuginfod: ") }
+        XCTAssertEqual(said.filter { $0.contains("fetching") }.count, 1, "asked once\n\(result.summary)")
+        XCTAssertEqual(said.filter { $0.hasSuffix("; no more debug files were asked for") }.count, 1, result.summary)
+        XCTAssertGreaterThan(try Database(path: database).scalarInt(
+            "SELECT count(*) FROM symbol_groups WHERE dso = '\(program)' AND symbol LIKE 'stripped+0x%'"), 0)
     }
 
     func testResymbolizeNamesADeletedProgramByItsRecordedBuildID() throws {

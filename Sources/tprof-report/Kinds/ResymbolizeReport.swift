@@ -34,6 +34,10 @@ struct ResymbolizeReport: ParsableArguments, ReportKind {
             let complete = unwinding.outcomes["complete", default: 0]
             print("unwound \(unwinding.samples) stacks: \(complete) complete, \(unwinding.samples - complete) partial")
         }
+        if let failure = result.debuginfodFailure {
+            FileHandle.standardError.write(Data(
+                "tprof-report: debuginfod: \(failure); no more debug files were asked for\n".utf8))
+        }
         let outcome = result.symbols
         for skipped in outcome.skippedFiles {
             let found = skipped.foundBuildID.map { "build id \($0)" } ?? "no build id"
