@@ -207,10 +207,10 @@ final class ElfImage {
         attach(image, from: .debuginfod)
     }
 
-    /// Says that this image is a debug file fetched from debuginfod, read in place of a file that is gone.
-    func markFetchedFromDebuginfod() {
-        if symbolSource == .symtab { symbolSource = .debuginfod }
-        debugSource = .debuginfod
+    /// Says that this image is a debug file, installed or fetched, read in place of a file that is gone.
+    func markStandIn(from source: DebugSource) {
+        if symbolSource == .symtab { symbolSource = source == .debuginfod ? .debuginfod : .debugFile }
+        debugSource = source
     }
 
     private func attach(_ image: ElfImage, from source: DebugSource) {

@@ -49,11 +49,14 @@ final class ImageFiles {
     /// A debug file keeps the program headers of its file, so it names the file's addresses in its place.
     private func debugFile(buildID: String, of path: String) -> ElfImage? {
         let installed = image("/usr/lib/debug/.build-id/\(buildID.prefix(2))/\(buildID.dropFirst(2)).debug")
-        if installed?.buildID == buildID { return installed }
+        if let installed, installed.buildID == buildID {
+            installed.markStandIn(from: .debugFile)
+            return installed
+        }
         guard let debuginfod, let fetched = debuginfod.debugFile(buildID: buildID, for: path) else { return nil }
         if let cached = images[fetched] { return cached }
         let image = ElfImage(path: fetched, searchDebugFiles: false).flatMap { $0.buildID == buildID ? $0 : nil }
-        image?.markFetchedFromDebuginfod()
+        image?.markStandIn(from: .debuginfod)
         images[fetched] = image
         return image
     }
