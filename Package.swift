@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "TprofRecorder",
             dependencies: [
-                "TprofCapture", "TprofStore", "TprofFinish", "TprofCLI", "CTprofLinux",
+                "TprofCapture", "TprofStore", "TprofFinish", "TprofSymbols", "TprofCLI", "CTprofLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

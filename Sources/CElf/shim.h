@@ -3,3 +3,4 @@
 #include <elfutils/libdw.h>
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
+#include <elfutils/debuginfod.h>

@@ -9,9 +9,15 @@ public final class CPUSampleSink {
     private var current: SampleBuffer?
     private var pending = CaptureCounters()
     private var pendingSideband: [SidebandRecord] = []
+    private let mappingObserver: ((SidebandRecord.Mapping) -> Void)?
 
-    /// - Parameter flushInterval: nanoseconds after which a buffer is handed on even when not full.
-    public init(cpu: Int, list: BufferList, flushInterval: UInt64, now: UInt64) {
+    /// - Parameters:
+    ///   - flushInterval: nanoseconds after which a buffer is handed on even when not full.
+    ///   - mappingObserver: told of each mapping record as it is read, before it waits for the writer (the files of
+    ///     processes under another root must be opened while the processes live).
+    public init(cpu: Int, list: BufferList, flushInterval: UInt64, now: UInt64,
+                mappingObserver: ((SidebandRecord.Mapping) -> Void)? = nil) {
+        self.mappingObserver = mappingObserver
         self.cpu = cpu
         self.list = list
         self.flushInterval = flushInterval
@@ -55,6 +61,7 @@ public final class CPUSampleSink {
 
     /// Queues a side-band record; it reaches the writer with the next hand-off.
     public func add(_ record: SidebandRecord) {
+        if let mappingObserver, case .mmap(let mapping) = record { mappingObserver(mapping) }
         pendingSideband.append(record)
     }
 

@@ -42,9 +42,14 @@ public func openRegularFile(_ path: String) -> Int32? {
 /// The contents of a regular file of at most `limit` bytes, decoded as UTF-8 with repair; nil when it is not a
 /// regular file, cannot be read, or is larger.
 public func readRegularFile(_ path: String, limit: Int) -> String? {
+    readRegularFileBytes(path, limit: limit).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// The bytes of a regular file of at most `limit` bytes, as `readRegularFile` reads its text.
+public func readRegularFileBytes(_ path: String, limit: Int) -> [UInt8]? {
     guard let fd = openRegularFile(path) else { return nil }
     defer { close(fd) }
-    return readAll(fd, limit: limit).map { String(decoding: $0, as: UTF8.self) }
+    return readAll(fd, limit: limit)
 }
 
 /// An integer kernel setting under /proc/sys, such as `kernel/perf_event_paranoid`.

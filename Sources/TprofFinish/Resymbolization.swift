@@ -1,6 +1,7 @@
 import Glibc
 import TprofCapture
 import TprofStore
+import TprofSymbols
 
 /// `tprof-report --resymbolize`: resolves a finished database's addresses again with the files available now, for
 /// example after installing debug symbols, after the recorder was killed, or after its resolution was skipped. It
@@ -17,11 +18,19 @@ public enum Resymbolization {
         /// Set when the file held copied stacks that were never unwound, and they were.
         public var unwinding: StackUnwinding.Outcome?
         public var symbols: SymbolOutcome
+        /// Why debuginfod stopped being asked, when it failed.
+        public var debuginfodFailure: String?
     }
 
     /// Unwinds the copied stacks a skipped finishing left in the file, if any, then resolves `path` again; the caller
     /// has checked that it is a tprof database of a schema this tool knows.
-    public static func run(path: BytePath) throws -> Outcome {
+    /// - Parameters:
+    ///   - usesDebuginfod: fetches missing debug files from the servers of `DEBUGINFOD_URLS`, when it is set.
+    ///   - willFetch: told the path and build id of each file whose debug file is fetched.
+    public static func run(path: BytePath, usesDebuginfod: Bool = false,
+                           willFetch: ((_ path: String, _ buildID: String) -> Void)? = nil) throws -> Outcome {
+        let debuginfod = usesDebuginfod ? DebuginfodClient() : nil
+        debuginfod?.willFetch = willFetch
         // The claim is held while the file is rewritten, so a recorder cannot start on it meanwhile either.
         let claimFD = path.open(O_RDONLY | O_CLOEXEC)
         guard claimFD >= 0 else {
@@ -47,9 +56,9 @@ public enum Resymbolization {
             // A recorded text start (schema 10) must match too: the same release moves at every boot with KASLR.
             let textStart = try recordedKernelTextStart(db)
             let sameKernel = release == running && (textStart == nil || textStart == runningKernelTextStart())
-            let symbols = try SymbolResolution(database: db, useRunningKernel: sameKernel).run()
+            let symbols = try SymbolResolution(database: db, useRunningKernel: sameKernel, debuginfod: debuginfod).run()
             try CodeCapture(database: db, useRunningKernel: sameKernel).run()
-            return Outcome(unwinding: unwinding, symbols: symbols)
+            return Outcome(unwinding: unwinding, symbols: symbols, debuginfodFailure: debuginfod?.failure)
         } catch {
             throw Failure(description: "cannot resymbolize \(path): \(error)")
         }

@@ -20,7 +20,7 @@ public enum StackUnwinding {
         var outcome = Outcome()
         try db.execute("BEGIN")
         do {
-            let spaces = try SymbolResolution.addressSpaces(db)
+            let (spaces, _) = try SymbolResolution.addressSpaces(db)
             let tables = try UserStackTables(database: db, schema: schema)
             let total = try tables.count()
             try progress?(0, total)

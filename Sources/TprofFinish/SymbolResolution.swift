@@ -11,12 +11,21 @@ import TprofSymbols
 public final class SymbolResolution {
     private let db: SQLiteDatabase
     private let useRunningKernel: Bool
+    private let processRoots: ProcessRootFiles?
+    private let debuginfod: DebuginfodClient?
 
-    /// - Parameter useRunningKernel: false when the recorded kernel is not the running one: its symbols are not
-    ///   read, and kernel names already in the file are kept.
-    public init(database: SQLiteDatabase, useRunningKernel: Bool) {
+    /// - Parameters:
+    ///   - useRunningKernel: false when the recorded kernel is not the running one: its symbols are not read, and
+    ///     kernel names already in the file are kept.
+    ///   - processRoots: the files the recorder kept of processes under other roots; nil reads the processes the
+    ///     file records under other roots, whose files are then only those the host's paths still reach.
+    ///   - debuginfod: where missing debug files are fetched from; nil fetches none.
+    public init(database: SQLiteDatabase, useRunningKernel: Bool, processRoots: ProcessRootFiles? = nil,
+                debuginfod: DebuginfodClient? = nil) {
         db = database
         self.useRunningKernel = useRunningKernel
+        self.processRoots = processRoots
+        self.debuginfod = debuginfod
     }
 
     private struct MappingKey: Hashable {
@@ -49,10 +58,13 @@ public final class SymbolResolution {
         try db.execute("BEGIN")
         do {
             let tables = try SymbolTables(database: db)
+            let roots = try processRoots ?? ProcessRootFiles(recorded: ProcessRootsTable.read(db))
             let symbolizer = Symbolizer(useRunningKernel: useRunningKernel,
-                                        recordedBuildIDs: try tables.recordedBuildIDs())
+                                        recordedBuildIDs: try tables.recordedBuildIDs(), processRoots: roots,
+                                        debuginfod: debuginfod)
             try tables.clear()
-            let spaces = try Self.addressSpaces(db)
+            let (spaces, jitDumps) = try Self.addressSpaces(db)
+            symbolizer.jitDumps = jitDumps
             let total = try tables.gatherSampledAddresses()
             try progress?(0, total)
 
@@ -179,15 +191,21 @@ public final class SymbolResolution {
         return outcome
     }
 
-    static func addressSpaces(_ db: SQLiteDatabase) throws -> AddressSpaces {
+    /// Each process's mappings over time, and its jitdump: the mapping that marks it, the last one it made.
+    static func addressSpaces(_ db: SQLiteDatabase) throws -> (AddressSpaces, jitDumps: [Int32: MappingRecord]) {
         var mappings: [Int32: [MappingRecord]] = [:]
+        var jitDumps: [Int32: MappingRecord] = [:]
         try SideBandRecords.forEachMapping(in: db) { m in
-            mappings[m.pid, default: []].append(MappingRecord(
+            let record = MappingRecord(
                 time: m.time, start: m.start, end: m.start &+ m.length, pageOffset: m.pageOffset,
-                filename: m.filename, buildID: m.buildID))
+                filename: m.filename, buildID: m.buildID,
+                identity: MappedFileIdentity(major: m.major, minor: m.minor, inode: m.inode))
+            mappings[m.pid, default: []].append(record)
+            if Symbolizer.isJitDump(m.filename) { jitDumps[m.pid] = record }
         }
-        return AddressSpaces(mappings: mappings, execs: try SideBandRecords.execTimes(in: db),
-                             forks: try SideBandRecords.parents(in: db))
+        let spaces = AddressSpaces(mappings: mappings, execs: try SideBandRecords.execTimes(in: db),
+                                   forks: try SideBandRecords.parents(in: db))
+        return (spaces, jitDumps)
     }
 }
 
@@ -206,7 +224,8 @@ struct AddressWriter {
         } else {
             let dsoID = try frame.dso.map {
                 try tables.dsoID(DsoRow(path: $0.path, buildID: $0.buildID, kind: $0.kind.rawValue,
-                                        symbolSource: $0.source.rawValue))
+                                        symbolSource: $0.source.rawValue, fileSource: $0.fileSource?.rawValue,
+                                        debugSource: $0.debugSource?.rawValue))
             }
             var symbolID: Int64?
             if let dsoID, let symbol = frame.symbol {

@@ -1,5 +1,6 @@
 import TprofFinish
 import TprofStore
+import TprofSymbols
 
 /// The recorder's finishing stage: unwinding copied user stacks, then naming every sampled address, with a progress
 /// bar on a terminal. The first stop signal skips what is left of both; the samples are all in the file by then,
@@ -39,10 +40,27 @@ extension Recorder {
             if !options.keepStacks { try database.execute("DETACH DATABASE \(Self.scratchSchema)") }
         }
         let bar = ProgressBar(task: "resolving symbols", unit: "addresses", line: line)
+        processRoots.settle()
+        try ProcessRootsTable.write(processRoots.foreignProcesses, to: database)
+        if processRoots.filesNotKept > 0 {
+            stderr.line("\(options.toolName): \(processRoots.filesNotKept) files of processes in other mount namespaces "
+                + "were not kept open (at most \(ProcessRootFiles.defaultLimit)); their addresses may stay unresolved")
+        }
+        let debuginfod = options.usesDebuginfod ? DebuginfodClient() : nil
+        debuginfod?.willFetch = { [options, stderr] path, buildID in
+            let text = "debuginfod: fetching the debug file of \(path) (build id \(buildID))"
+            if let line { line.show(text) } else if !options.quiet { stderr.line("\(options.toolName): \(text)") }
+        }
         do {
-            symbolOutcome = try SymbolResolution(database: database, useRunningKernel: true).run { done, total in
+            let resolution = SymbolResolution(database: database, useRunningKernel: true, processRoots: processRoots,
+                                              debuginfod: debuginfod)
+            symbolOutcome = try resolution.run { done, total in
                 bar.update(done: done, total: total)
                 try stopIfAsked()
+            }
+            if let failure = debuginfod?.failure {
+                line?.clear()
+                stderr.line("\(options.toolName): debuginfod: \(failure); no more debug files were asked for")
             }
         } catch let stopped as FinishingStopped {
             line?.clear()

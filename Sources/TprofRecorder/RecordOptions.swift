@@ -48,6 +48,8 @@ public struct RecordOptions {
     public var detachesCommand = false
     /// Names the sampled addresses when the recording ends; off for a recording that is removed at exit.
     public var resolvesSymbols = true
+    /// Fetches missing debug files from the debuginfod servers of `DEBUGINFOD_URLS` (off: `--no-debuginfod`).
+    public var usesDebuginfod = true
 
     public static let defaultFrequency: UInt64 = 999
 

@@ -2,6 +2,7 @@ import CTprofLinux
 import Glibc
 import TprofCapture
 import TprofStore
+import TprofSymbols
 import TprofFinish
 import TprofCLI
 
@@ -20,6 +21,8 @@ public final class Recorder {
     /// of unwinding and symbol resolution.
     var signalFD: Int32 = -1
     var unwindOutcome: StackUnwinding.Outcome?
+    /// The files of processes in other mount namespaces or chroots, opened while they run, for the symbols.
+    let processRoots = ProcessRootFiles()
 
     public init(options: RecordOptions) {
         self.options = options

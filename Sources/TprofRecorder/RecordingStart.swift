@@ -1,6 +1,7 @@
 import Foundation
 import TprofCapture
 import TprofStore
+import TprofSymbols
 import TprofCLI
 
 /// A recording once it runs: what the capture and the finishing phases work with.
@@ -47,7 +48,11 @@ extension Recorder {
             throw ToolFailure("cannot write \(options.output): \(error)")
         }
         let now = monotonicNanoseconds()
-        let sinks = plan.cpus.map { CPUSampleSink(cpu: $0, list: list, flushInterval: plan.flushInterval, now: now) }
+        let roots = processRoots
+        let sinks = plan.cpus.map {
+            CPUSampleSink(cpu: $0, list: list, flushInterval: plan.flushInterval, now: now,
+                          mappingObserver: { roots.observe($0) })
+        }
         do {
             try backend.start(sinks: sinks)
         } catch {
@@ -151,12 +156,14 @@ extension Recorder {
                                       eventCount: events,
                                       userStacksSchema: options.userStackSize == nil ? nil
                                           : (options.keepStacks ? "main" : Self.scratchSchema))
+        var snapshot: [SidebandRecord] = []
         switch options.target {
-        case .pids(let pids): try writer.writeSideband(ProcSnapshot.records(for: pids, time: startMonotonic))
-        case .systemWide:
-            try writer.writeSideband(ProcSnapshot.records(for: ProcSnapshot.allProcesses(), time: startMonotonic))
+        case .pids(let pids): snapshot = ProcSnapshot.records(for: pids, time: startMonotonic)
+        case .systemWide: snapshot = ProcSnapshot.records(for: ProcSnapshot.allProcesses(), time: startMonotonic)
         case .command: break
         }
+        for case .mmap(let mapping) in snapshot { processRoots.observe(mapping) }
+        try writer.writeSideband(snapshot)
         return (database, writer)
     }
 }

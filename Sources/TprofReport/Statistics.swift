@@ -42,6 +42,7 @@ public enum Statistics {
             for row in try database.query("SELECT resolved, addresses, samples FROM symbol_stats").rows {
                 out += "\t\(row[0].text) \(row[1].text) addresses, \(row[2].text) samples\n"
             }
+            out += try SymbolSources.text(database: database)
         }
         if tables.contains("unwind_stats") {
             let unwinding = try database.query("SELECT reason, samples FROM unwind_stats ORDER BY samples DESC")

@@ -9,17 +9,24 @@ public enum SideBandRecords {
         public var pageOffset: UInt64
         public var filename: String
         public var buildID: String?
+        /// Device numbers and inode of the mapped file; nil where the record has none.
+        public var major: UInt32?
+        public var minor: UInt32?
+        public var inode: UInt64?
     }
 
     /// Calls `body` with each mapping record in time order.
     public static func forEachMapping(in db: SQLiteDatabase, _ body: (Mapping) throws -> Void) throws {
         let rows = try db.prepare(
-            "SELECT pid, time, start, length, pgoff, filename, build_id FROM mmap_records ORDER BY time")
+            "SELECT pid, time, start, length, pgoff, filename, build_id, maj, min, ino FROM mmap_records ORDER BY time")
         while try rows.step() {
             try body(Mapping(pid: Int32(truncatingIfNeeded: rows.int64(0)), time: rows.int64(1),
                              start: UInt64(bitPattern: rows.int64(2)), length: UInt64(bitPattern: rows.int64(3)),
                              pageOffset: UInt64(bitPattern: rows.int64(4)), filename: rows.text(5) ?? "",
-                             buildID: rows.text(6)))
+                             buildID: rows.text(6),
+                             major: rows.isNull(7) ? nil : UInt32(truncatingIfNeeded: rows.int64(7)),
+                             minor: rows.isNull(8) ? nil : UInt32(truncatingIfNeeded: rows.int64(8)),
+                             inode: rows.isNull(9) ? nil : UInt64(bitPattern: rows.int64(9))))
         }
     }
 

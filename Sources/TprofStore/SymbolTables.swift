@@ -25,7 +25,9 @@ public final class SymbolTables {
 
     public init(database: SQLiteDatabase) throws {
         db = database
-        insertDso = try db.prepare("INSERT INTO dsos (path, build_id, kind, symbol_source) VALUES (?, ?, ?, ?)")
+        insertDso = try db.prepare("""
+            INSERT INTO dsos (path, build_id, kind, symbol_source, file_source, debug_source) VALUES (?, ?, ?, ?, ?, ?)
+            """)
         insertSymbol = try db.prepare(
             "INSERT INTO symbols (dso_id, name, raw_name, address, size) VALUES (?, ?, ?, ?, ?)")
         insertAddress = try db.prepare("""
@@ -57,7 +59,8 @@ public final class SymbolTables {
             DROP TABLE IF EXISTS temp.earlier_names;
             CREATE TEMP TABLE earlier_names AS
             SELECT a.pid, a.pc, a.valid_from, d.path, d.build_id, d.kind, d.symbol_source, a.dso_offset, s.raw_name,
-                   s.name AS symbol_name, s.address, s.size, a.symbol_offset, a.name, a.file, a.line, a.inlined
+                   s.name AS symbol_name, s.address, s.size, a.symbol_offset, a.name, a.file, a.line, a.inlined,
+                   d.file_source, d.debug_source
             FROM addresses a JOIN symbols s ON s.id = a.symbol_id JOIN dsos d ON d.id = a.dso_id;
             CREATE UNIQUE INDEX temp.earlier_names_by_address ON earlier_names (pid, pc, valid_from);
             DELETE FROM symbol_counts; DELETE FROM addresses; DELETE FROM symbols; DELETE FROM dsos;
@@ -65,7 +68,7 @@ public final class SymbolTables {
         if try db.scalarInt("SELECT count(*) FROM temp.earlier_names") ?? 0 > 0 {
             earlierLookup = try db.prepare("""
                 SELECT path, build_id, kind, symbol_source, dso_offset, raw_name, symbol_name, address, size,
-                       symbol_offset, name, file, line, inlined
+                       symbol_offset, name, file, line, inlined, file_source, debug_source
                 FROM temp.earlier_names WHERE pid = ? AND pc = ? AND valid_from = ?
                 """)
         }
@@ -78,7 +81,8 @@ public final class SymbolTables {
         guard try lookup.step() else { return nil }
         func optional(_ column: Int32) -> Int64? { lookup.isNull(column) ? nil : lookup.int64(column) }
         let dso = try dsoID(DsoRow(path: lookup.text(0) ?? "", buildID: lookup.text(1),
-                                   kind: lookup.text(2) ?? "unknown", symbolSource: lookup.text(3) ?? "none"))
+                                   kind: lookup.text(2) ?? "unknown", symbolSource: lookup.text(3) ?? "none",
+                                   fileSource: lookup.text(14), debugSource: lookup.text(15)))
         let symbol = try symbolID(dso: dso, SymbolRow(rawName: lookup.text(5) ?? "", name: lookup.text(6) ?? "",
                                                       address: UInt64(bitPattern: lookup.int64(7)),
                                                       size: optional(8).map { UInt64(bitPattern: $0) }))
@@ -168,7 +172,8 @@ public final class SymbolTables {
     /// The id of a `dsos` row, inserted the first time it is asked for.
     public func dsoID(_ row: DsoRow) throws -> Int64 {
         if let id = dsoIDs[row] { return id }
-        try insertDso.run([.text(row.path), SQLiteValue(row.buildID), .text(row.kind), .text(row.symbolSource)])
+        try insertDso.run([.text(row.path), SQLiteValue(row.buildID), .text(row.kind), .text(row.symbolSource),
+                           SQLiteValue(row.fileSource), SQLiteValue(row.debugSource)])
         let id = db.lastInsertRowID
         dsoIDs[row] = id
         return id
@@ -242,8 +247,13 @@ public struct DsoRow: Hashable {
     public var buildID: String?
     public var kind: String
     public var symbolSource: String
+    public var fileSource: String?
+    public var debugSource: String?
 
-    public init(path: String, buildID: String?, kind: String, symbolSource: String) {
+    public init(path: String, buildID: String?, kind: String, symbolSource: String, fileSource: String? = nil,
+                debugSource: String? = nil) {
+        self.fileSource = fileSource
+        self.debugSource = debugSource
         self.path = path
         self.buildID = buildID
         self.kind = kind

@@ -6,8 +6,13 @@ public struct MappingRecord: Equatable {
     public var pageOffset: UInt64
     public var filename: String
     public var buildID: String?
+    /// The mapped file's device and inode, when recorded: they tell which file a path named in another mount
+    /// namespace was.
+    public var identity: MappedFileIdentity?
 
-    public init(time: Int64, start: UInt64, end: UInt64, pageOffset: UInt64, filename: String, buildID: String?) {
+    public init(time: Int64, start: UInt64, end: UInt64, pageOffset: UInt64, filename: String, buildID: String?,
+                identity: MappedFileIdentity? = nil) {
+        self.identity = identity
         self.time = time
         self.start = start
         self.end = end

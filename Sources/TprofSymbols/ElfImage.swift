@@ -19,7 +19,7 @@ struct ElfSymbol {
 
 /// Where an ELF image's symbols came from, stored with the dso.
 public enum SymbolSource: String {
-    case symtab, dynsym, debugFile = "debug-file", kallsyms, perfMap = "perf-map", none
+    case symtab, dynsym, debugFile = "debug-file", debuginfod, kallsyms, perfMap = "perf-map", jitdump, none
 }
 
 /// An ELF file (or the vdso image in memory) opened for symbols and source lines.
@@ -34,14 +34,22 @@ final class ElfImage {
     /// scans every section header of the file each time).
     private var dwarfOpened = false
     private(set) var buildID: String?
-    /// PT_LOAD segments: file offset, virtual address, file size.
-    private(set) var loadSegments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
+    /// A PT_LOAD segment: where it lies in the file and in memory, and whether it holds code.
+    typealias LoadSegment = (offset: UInt64, vaddr: UInt64, fileSize: UInt64, memorySize: UInt64, executable: Bool)
+    private(set) var loadSegments: [LoadSegment] = []
+    /// The page of the first executable PT_LOAD segment's address, when that segment holds no bytes of the file:
+    /// a separate debug file, whose headers say where the code was but not where it lay in its file.
+    private var emptyCodeSegmentPage: UInt64?
     private(set) var symbols: [ElfSymbol] = []
     /// The `func@plt` symbols of the file's PLT stubs, kept with the names they own; they are part of `symbols`.
     private var pltSymbols: PltSymbols?
     private(set) var symbolSource: SymbolSource = .none
     /// The file name `.gnu_debuglink` names, when it names a plain file name properly.
     private(set) var debugLink: String?
+    /// Whether the file has DWARF (a `.debug_info` section with contents).
+    private var hasDebugInfo = false
+    /// Where the separate debug file came from, when one was attached.
+    private(set) var debugSource: DebugSource?
 
     static let initialized: Bool = elf_version(UInt32(EV_CURRENT)) != UInt32(EV_NONE)
 
@@ -50,7 +58,12 @@ final class ElfImage {
     private let readsSymbols: Bool
 
     /// Opens a file on disk; nil when it is missing, not a regular file, or not ELF.
-    init?(path: String, searchDebugFiles: Bool = true, readsSymbols: Bool = true) {
+    /// - Parameters:
+    ///   - readsSymbols: false when only code and lines are read from the file.
+    ///   - debuginfod: asked for a debug file by build id when none is installed and the file lacks a symbol table
+    ///     or DWARF.
+    init?(path: String, searchDebugFiles: Bool = true, readsSymbols: Bool = true,
+          debuginfod: DebuginfodClient? = nil) {
         guard ElfImage.initialized, let fd = openRegularFile(path) else { return nil }
         guard let elf = elf_begin(fd, ELF_C_READ_MMAP, nil), elf_kind(elf) == ELF_K_ELF else {
             close(fd)
@@ -61,7 +74,7 @@ final class ElfImage {
         self.elf = elf
         self.readsSymbols = readsSymbols
         load()
-        if searchDebugFiles { attachDebugFile() }
+        if searchDebugFiles { attachDebugFile(debuginfod: debuginfod) }
     }
 
     /// Opens an ELF image held in memory (the vdso); the memory must outlive the image.
@@ -83,8 +96,8 @@ final class ElfImage {
     }
 
     /// The PT_LOAD segments of `elf` (an executable, a library, or /proc/kcore's core file).
-    static func loadSegments(of elf: OpaquePointer) -> [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] {
-        var segments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
+    static func loadSegments(of elf: OpaquePointer) -> [LoadSegment] {
+        var segments: [LoadSegment] = []
         var count = 0
         guard elf_getphdrnum(elf, &count) == 0 else { return [] }
         // The count is the file's claim; libelf refuses an index past the headers it could read, and so does every
@@ -92,13 +105,20 @@ final class ElfImage {
         for index in 0..<min(count, Int(Int32.max)) {
             var header = GElf_Phdr()
             guard gelf_getphdr(elf, Int32(index), &header) != nil else { break }
-            if header.p_type == UInt32(PT_LOAD) { segments.append((header.p_offset, header.p_vaddr, header.p_filesz)) }
+            if header.p_type == UInt32(PT_LOAD) {
+                segments.append((header.p_offset, header.p_vaddr, header.p_filesz, header.p_memsz,
+                                 header.p_flags & UInt32(PF_X) != 0))
+            }
         }
         return segments
     }
 
     private func load() {
         loadSegments = Self.loadSegments(of: elf)
+        // A --only-keep-debug file's code segment holds no bytes: addresses are placed from where it begins.
+        if let empty = loadSegments.first(where: { $0.executable && $0.fileSize == 0 && $0.memorySize > 0 }) {
+            emptyCodeSegmentPage = empty.vaddr & ~UInt64(Self.pageSize - 1)
+        }
         var stringIndex = 0
         elf_getshdrstrndx(elf, &stringIndex)
         var dynamic: [ElfSymbol] = []
@@ -116,9 +136,9 @@ final class ElfImage {
             case UInt32(SHT_NOTE):
                 if buildID == nil { buildID = readBuildID(section: current) }
             case UInt32(SHT_PROGBITS):
-                if let name = elf_strptr(elf, stringIndex, Int(header.sh_name)),
-                   strcmp(name, ".gnu_debuglink") == 0 {
-                    debugLink = readDebugLink(section: current)
+                if let name = elf_strptr(elf, stringIndex, Int(header.sh_name)) {
+                    if strcmp(name, ".gnu_debuglink") == 0 { debugLink = readDebugLink(section: current) }
+                    if strcmp(name, ".debug_info") == 0 && header.sh_size > 0 { hasDebugInfo = true }
                 }
             default:
                 break
@@ -195,8 +215,33 @@ final class ElfImage {
         return String(decoding: name, as: UTF8.self)
     }
 
-    /// Looks for the separate debug file Debian installs: by build id, then by .gnu_debuglink.
-    private func attachDebugFile() {
+    /// Looks for the separate debug file Debian installs: by build id, then by .gnu_debuglink; then, for a file
+    /// without a symbol table or DWARF, asks debuginfod.
+    private func attachDebugFile(debuginfod: DebuginfodClient?) {
+        attachInstalledDebugFile()
+        guard debugImage == nil, symbolSource != .symtab || !hasDebugInfo, let debuginfod,
+              let buildID, let fetched = debuginfod.debugFile(buildID: buildID, for: path),
+              let image = ElfImage(path: fetched, searchDebugFiles: false), image.buildID == buildID else { return }
+        attach(image, from: .debuginfod)
+    }
+
+    /// Says that this image is a debug file, installed or fetched, read in place of a file that is gone.
+    func markStandIn(from source: DebugSource) {
+        if symbolSource == .symtab { symbolSource = source == .debuginfod ? .debuginfod : .debugFile }
+        debugSource = source
+    }
+
+    private func attach(_ image: ElfImage, from source: DebugSource) {
+        debugImage = image
+        debugSource = source
+        if symbolSource != .symtab && image.symbolSource == .symtab {
+            // The debug file's PLT sections are empty (NOBITS): the stubs' names come from this file.
+            symbols = (image.symbols + (pltSymbols?.symbols ?? [])).sortedOnePerAddress()
+            symbolSource = source == .debuginfod ? .debuginfod : .debugFile
+        }
+    }
+
+    private func attachInstalledDebugFile() {
         var candidates: [String] = []
         if let buildID, buildID.count > 2 {
             candidates.append("/usr/lib/debug/.build-id/\(buildID.prefix(2))/\(buildID.dropFirst(2)).debug")
@@ -209,15 +254,21 @@ final class ElfImage {
         for candidate in candidates where candidate != path {
             if let image = ElfImage(path: candidate, searchDebugFiles: false, readsSymbols: readsSymbols),
                !image.symbols.isEmpty || !readsSymbols {
-                debugImage = image
-                if symbolSource != .symtab && image.symbolSource == .symtab {
-                    // The debug file's PLT sections are empty (NOBITS): the stubs' names come from this file.
-                    symbols = (image.symbols + (pltSymbols?.symbols ?? [])).sortedOnePerAddress()
-                    symbolSource = .debugFile
-                }
+                attach(image, from: .debugFile)
                 return
             }
         }
+    }
+
+    static let pageSize = max(4096, sysconf(Int32(_SC_PAGESIZE)))
+
+    /// The link-time address of a file offset in the executable mapping that maps the file from `mappingOffset`:
+    /// through the PT_LOAD segment that holds it, or, for a debug file read in place of its file, from where its
+    /// code segment begins (the loader maps that segment's first page at the mapping's start).
+    func fileAddress(forOffset offset: UInt64, inMappingFrom mappingOffset: UInt64) -> UInt64? {
+        if let address = fileAddress(forOffset: offset) { return address }
+        guard let page = emptyCodeSegmentPage, offset >= mappingOffset else { return nil }
+        return page &+ (offset - mappingOffset)
     }
 
     /// The link-time address of a file offset, through the PT_LOAD segment that holds it.

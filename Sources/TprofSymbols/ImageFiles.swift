@@ -10,25 +10,30 @@ final class ImageFiles {
     /// Files whose build id is not the one recorded, in the order met.
     private(set) var skipped: [SkippedFile] = []
     private let readsSymbols: Bool
+    private let debuginfod: DebuginfodClient?
 
-    /// - Parameter readsSymbols: false when only code and lines are read from the files.
-    init(readsSymbols: Bool = true) {
+    /// - Parameters:
+    ///   - readsSymbols: false when only code and lines are read from the files.
+    ///   - debuginfod: asked for debug files by build id.
+    init(readsSymbols: Bool = true, debuginfod: DebuginfodClient? = nil) {
         self.readsSymbols = readsSymbols
+        self.debuginfod = debuginfod
     }
 
-    /// The file at `path` when it is the one that ran (its build id is `expected`, when one is known); else a debug
-    /// file with that build id, or nil, noting the skipped file once.
+    /// The file at `path` when it is the one that ran (its build id is `expected`, when one is known); else, when
+    /// it is missing or another file, a debug file with that build id (installed, or from debuginfod), or nil,
+    /// noting the skipped file once.
     func verified(_ path: String, buildID expected: String?) -> ElfImage? {
         let key = path + "\u{0}" + (expected ?? "")
         if let checked = verifiedImages[key] { return checked }
         var image = self.image(path)
-        if let expected, let found = image, found.buildID != expected {
-            let debugFile = self.image("/usr/lib/debug/.build-id/\(expected.prefix(2))/\(expected.dropFirst(2)).debug")
-            image = debugFile?.buildID == expected ? debugFile : nil
-            if image == nil && !skipped.contains(where: { $0.path == path && $0.recordedBuildID == expected }) {
-                skipped.append(SkippedFile(path: path, recordedBuildID: expected,
-                                                          foundBuildID: found.buildID))
+        if let expected, image?.buildID != expected {
+            let standIn = debugFile(buildID: expected, of: path)
+            if standIn == nil, let found = image,
+               !skipped.contains(where: { $0.path == path && $0.recordedBuildID == expected }) {
+                skipped.append(SkippedFile(path: path, recordedBuildID: expected, foundBuildID: found.buildID))
             }
+            image = standIn
         }
         verifiedImages[key] = image
         return image
@@ -46,9 +51,24 @@ final class ImageFiles {
         verifiedImages = verifiedImages.filter { !$0.key.hasPrefix(path + "\u{0}") }
     }
 
+    /// A debug file keeps the program headers of its file, so it names the file's addresses in its place.
+    private func debugFile(buildID: String, of path: String) -> ElfImage? {
+        let installed = image("/usr/lib/debug/.build-id/\(buildID.prefix(2))/\(buildID.dropFirst(2)).debug")
+        if let installed, installed.buildID == buildID {
+            installed.markStandIn(from: .debugFile)
+            return installed
+        }
+        guard let debuginfod, let fetched = debuginfod.debugFile(buildID: buildID, for: path) else { return nil }
+        if let cached = images[fetched] { return cached }
+        let image = ElfImage(path: fetched, searchDebugFiles: false).flatMap { $0.buildID == buildID ? $0 : nil }
+        image?.markStandIn(from: .debuginfod)
+        images[fetched] = image
+        return image
+    }
+
     private func image(_ path: String) -> ElfImage? {
         if let cached = images[path] { return cached }
-        let image = ElfImage(path: path, readsSymbols: readsSymbols)
+        let image = ElfImage(path: path, readsSymbols: readsSymbols, debuginfod: debuginfod)
         images[path] = image
         return image
     }

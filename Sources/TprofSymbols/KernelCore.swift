@@ -6,7 +6,7 @@ import TprofCapture
 /// addresses (the kernel's text, its modules) to offsets in the file. Reading it needs root (CAP_SYS_RAWIO).
 final class KernelCore {
     private let fd: Int32
-    private var segments: [(offset: UInt64, vaddr: UInt64, fileSize: UInt64)] = []
+    private var segments: [ElfImage.LoadSegment] = []
     /// Why nothing can be read, when nothing can.
     private(set) var failure: String?
 

@@ -35,13 +35,36 @@ public struct Dso: Hashable {
     public var buildID: String?
     public var kind: DsoKind
     public var source: SymbolSource
+    /// Where the file that was read was found; nil when no file was read.
+    public var fileSource: FileSource?
+    /// Where a separate debug file (symbols, source lines) came from; nil when none was read.
+    public var debugSource: DebugSource?
 
-    public init(path: String, buildID: String?, kind: DsoKind, source: SymbolSource) {
+    public init(path: String, buildID: String?, kind: DsoKind, source: SymbolSource, fileSource: FileSource? = nil,
+                debugSource: DebugSource? = nil) {
         self.path = path
         self.buildID = buildID
         self.kind = kind
         self.source = source
+        self.fileSource = fileSource
+        self.debugSource = debugSource
     }
+}
+
+/// Where a mapped file was found; the raw values are the schema's `dsos.file_source`.
+public enum FileSource: String {
+    /// Its recorded path on this machine.
+    case path
+    /// Its process's root (`/proc/PID/root`), opened while the process ran in another mount namespace or chroot.
+    case processRoot = "process-root"
+}
+
+/// Where a separate debug file came from; the raw values are the schema's `dsos.debug_source`.
+public enum DebugSource: String {
+    /// Beside the file or under /usr/lib/debug.
+    case debugFile = "debug-file"
+    /// A debuginfod server (or its cache), by build id.
+    case debuginfod
 }
 
 /// What kind of file a `Dso` is; the raw values are the schema's `dsos.kind`.
@@ -79,8 +102,13 @@ public final class Symbolizer {
     private let useRunningKernel: Bool
     private let recordedBuildIDs: [String: String]
     private let readsSourceLines: Bool
-    private let files = ImageFiles()
+    private let files: ImageFiles
+    private let processRoots: ProcessRootFiles?
     private var perfMaps: [Int32: PerfMap?] = [:]
+    private var readDumps: [Int32: (dump: JitDump, source: FileSource)?] = [:]
+    /// Each process's jitdump (`jit-PID.dump`), by the mapping that marks it; its JIT code is named from it before
+    /// `/tmp/perf-PID.map`.
+    public var jitDumps: [Int32: MappingRecord] = [:]
     /// Per image and link-time address, until the images are released.
     private var resolved: [ResolvedKey: ResolvedFrame] = [:]
     /// Per image and symbol address: many sampled addresses share a symbol, and demangling costs more than the
@@ -99,8 +127,13 @@ public final class Symbolizer {
     ///   - useRunningKernel: false when the recorded kernel is not the running one: its symbols are not read.
     ///   - recordedBuildIDs: build ids an earlier resolution recorded per path, for mappings that carry none.
     ///   - readsSourceLines: false when only names are wanted (a live view): a large binary's DWARF is not read.
-    public init(useRunningKernel: Bool, recordedBuildIDs: [String: String] = [:], readsSourceLines: Bool = true) {
+    ///   - processRoots: the files of processes in other mount namespaces or chroots, kept while they ran.
+    ///   - debuginfod: the server debug files are fetched from when a file lacks symbols or lines.
+    public init(useRunningKernel: Bool, recordedBuildIDs: [String: String] = [:], readsSourceLines: Bool = true,
+                processRoots: ProcessRootFiles? = nil, debuginfod: DebuginfodClient? = nil) {
         self.useRunningKernel = useRunningKernel
+        self.processRoots = processRoots
+        files = ImageFiles(debuginfod: readsSourceLines ? debuginfod : nil)
         self.recordedBuildIDs = recordedBuildIDs
         self.readsSourceLines = readsSourceLines
     }
@@ -126,6 +159,7 @@ public final class Symbolizer {
     public func releaseImages() {
         files.releaseImages()
         kernelSymbols = nil
+        readDumps.removeAll(keepingCapacity: false)
         resolved.removeAll(keepingCapacity: false)
         symbols.removeAll(keepingCapacity: false)
         _ = CTprofLinux_release_free_heap()
@@ -170,10 +204,31 @@ public final class Symbolizer {
                                  dsoOffset: offset, name: "[unknown] 0x" + String(pc, radix: 16))
         }
         let expected = mapping.buildID ?? recordedBuildIDs[path]
-        let image = files.verified(path, buildID: expected)
         let kind: DsoKind = path.contains(".so") ? .library : .executable
+        let (image, fileSource) = file(pid: pid, mapping: mapping, path: path, buildID: expected)
         return resolve(in: image, dso: Dso(path: path, buildID: expected ?? image?.buildID, kind: kind,
-                                           source: image?.symbolSource ?? .none), offset: offset)
+                                           source: image?.symbolSource ?? .none, fileSource: fileSource,
+                                           debugSource: image?.debugSource), offset: offset,
+                       mappingOffset: mapping.pageOffset)
+    }
+
+    /// The file a mapping's symbols are read from: the one kept from its process's root, else the file at its path
+    /// when that is the file that ran (by build id; for a process under another root, by device and inode), else
+    /// its debug file; and where the file was found (nil when a debug file stands in for it).
+    private func file(pid: Int32, mapping: MappingRecord, path: String, buildID: String?)
+        -> (ElfImage?, FileSource?) {
+        var readPath = path
+        var source = FileSource.path
+        if let kept = processRoots?.file(pid: pid, mapping: mapping) {
+            readPath = kept
+            source = .processRoot
+        } else if buildID == nil, processRoots?.isForeign(pid) == true {
+            var info = stat()
+            guard let identity = mapping.identity, stat(path, &info) == 0,
+                  MappedFileIdentity(info) == identity else { return (nil, nil) }
+        }
+        let image = files.verified(readPath, buildID: buildID)
+        return (image, image?.path == readPath ? source : nil)
     }
 
     private static func path(of mapping: MappingRecord) -> String {
@@ -188,21 +243,22 @@ public final class Symbolizer {
             && !path.hasPrefix("/memfd:") && !path.hasPrefix("/dev/")
     }
 
-    private func resolve(in image: ElfImage?, dso: Dso, offset: UInt64) -> ResolvedFrame {
+    private func resolve(in image: ElfImage?, dso: Dso, offset: UInt64, mappingOffset: UInt64 = 0) -> ResolvedFrame {
         // Built only for an address without a symbol: most have one.
         func fallback() -> String {
             let basename = dso.path.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init)
                 ?? dso.path
             return "\(basename)+0x\(String(offset, radix: 16))"
         }
-        guard let image, let address = image.fileAddress(forOffset: offset) else {
+        guard let image, let address = image.fileAddress(forOffset: offset, inMappingFrom: mappingOffset) else {
             return ResolvedFrame(dso: dso, dsoOffset: offset, name: fallback())
         }
-        let key = ResolvedKey(path: dso.path, address: address)
+        // By the file read, not the path recorded: two mount namespaces can hold two files at one path.
+        let key = ResolvedKey(path: image.path, address: address)
         if let cached = resolved[key], cached.dso == dso { return cached }
         var result = ResolvedFrame(dso: dso, dsoOffset: address, name: "")
         if let found = image.symbol(at: address) {
-            let symbolKey = ResolvedKey(path: dso.path, address: found.address)
+            let symbolKey = ResolvedKey(path: image.path, address: found.address)
             let symbol = symbols[symbolKey].flatMap { $0.size == found.size ? $0 : nil } ?? {
                 let raw = found.name
                 return Symbol(rawName: raw, name: Demangler.demangle(raw), address: found.address, size: found.size)
@@ -227,7 +283,34 @@ public final class Symbolizer {
         return result
     }
 
+    /// Whether `path` is a jitdump by its name, `jit-PID.dump`: a JIT marks its dump by mapping it.
+    public static func isJitDump(_ path: String) -> Bool {
+        guard let name = path.split(separator: "/").last, name.hasPrefix("jit-"), name.hasSuffix(".dump") else {
+            return false
+        }
+        return Int32(name.dropFirst(4).dropLast(5)) != nil
+    }
+
     private func resolveJIT(pid: Int32, pc: UInt64) -> ResolvedFrame? {
+        if let mapping = jitDumps[pid] {
+            let path = mapping.filename
+            if readDumps[pid] == nil {
+                // A JIT in a container writes its dump where only its own mount namespace sees it.
+                let kept = processRoots?.file(pid: pid, mapping: mapping)
+                readDumps[pid] = JitDump(path: kept ?? path).map { ($0, kept == nil ? .path : .processRoot) }
+            }
+            if let (dump, source) = readDumps[pid] ?? nil, let code = dump.lookup(pc) {
+                let name = Demangler.demangle(code.name)
+                let location = readsSourceLines ? dump.sourceLocation(of: pc, in: code) : nil
+                return ResolvedFrame(dso: Dso(path: path, buildID: nil, kind: .jit, source: .jitdump,
+                                              fileSource: source),
+                                     dsoOffset: pc,
+                                     symbol: Symbol(rawName: code.name, name: name, address: code.start,
+                                                    size: code.size),
+                                     symbolOffset: pc - code.start, name: name, file: location?.file,
+                                     line: location?.line)
+            }
+        }
         if perfMaps[pid] == nil { perfMaps[pid] = PerfMap(pid: pid) }
         guard let map = perfMaps[pid] ?? nil, let entry = map.lookup(pc) else { return nil }
         let name = Demangler.demangle(entry.name)

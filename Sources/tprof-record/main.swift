@@ -79,6 +79,8 @@ struct Record: ParsableCommand {
     @Flag(name: [.short, .long], help: "No live status line, no finishing progress bar and no summary.")
     var quiet = false
 
+    @OptionGroup var debuginfod: DebuginfodOption
+
     @Flag(help: "List the events this machine can open, and exit.")
     var listEvents = false
 
@@ -156,6 +158,7 @@ struct Record: ParsableCommand {
         options.outputIsDefault = output == nil
         options.userStackSize = userStackSize
         options.keepStacks = keepStacks
+        options.usesDebuginfod = !debuginfod.disabled
         options.ringPagesGiven = ringPagesOption != nil
         let status = Recorder(options: options).run()
         if status != 0 { throw ExitCode(status) }

@@ -172,11 +172,11 @@ final class SymbolWorkbench {
     }
 
     /// Records `command` with the built tprof-record into `name.db` and checks that it finished cleanly.
-    func recordTprof(_ command: [String], name: String = "run", file: StaticString = #filePath,
-                     line: UInt = #line) throws -> TprofRecording {
+    func recordTprof(_ command: [String], name: String = "run", inWorkbench: Bool = false,
+                     file: StaticString = #filePath, line: UInt = #line) throws -> TprofRecording {
         let database = path(name + ".db")
         let result = try Tool.record.run(SymbolWorkbench.recordOptions + ["-q", "-o", database, "--"] + command,
-                                         timeout: 120)
+                                         currentDirectory: inWorkbench ? directory.path : nil, timeout: 120)
         assertNoCrash(result, file: file, line: line)
         guard result.status == 0 else {
             throw TestSupportError("tprof-record \(command.joined(separator: " ")) failed\n\(result.summary)")
@@ -192,8 +192,9 @@ final class SymbolWorkbench {
     /// for build ids in its MMAP2 records runs on the machine: the kernel sets PERF_RECORD_MISC_MMAP_BUILD_ID in the
     /// mmap event it shares between sessions and never clears it, so perf receives maj/min/inode under the build-id
     /// flag. That failure is retried a few times.
-    func recordWithPerf(_ command: [String], name: String = "same", file: StaticString = #filePath,
-                        line: UInt = #line) throws -> SameExecution {
+    /// - Parameter inWorkbench: runs the command in the workbench's directory (for one that writes files there).
+    func recordWithPerf(_ command: [String], name: String = "same", inWorkbench: Bool = false,
+                        file: StaticString = #filePath, line: UInt = #line) throws -> SameExecution {
         let data = path(name + ".data")
         let perf = try SymbolWorkbench.which("perf")
         var failure = ""
@@ -204,7 +205,8 @@ final class SymbolWorkbench {
             }
             unlink(path(name + ".db"))
             let recording = try recordTprof([perf, "record"] + SymbolWorkbench.recordOptions
-                + ["--no-buildid-cache", "-q", "-o", data, "--"] + command, name: name, file: file, line: line)
+                + ["--no-buildid-cache", "-q", "-o", data, "--"] + command, name: name, inWorkbench: inWorkbench,
+                file: file, line: line)
             if Self.isLeakedBuildIDCrash(recording.result) { failure = recording.result.summary; continue }
             let report = try ChildProcess.run(perf, ["report", "-i", data, "--sort", "sym", "--stdio", "-n"],
                                               timeout: 120)

@@ -10,6 +10,8 @@ struct ResymbolizeReport: ParsableArguments, ReportKind {
     @Flag(help: "Resolve the symbols again with the files available now (writes to the database).")
     var resymbolize = false
 
+    @OptionGroup var debuginfod: DebuginfodOption
+
     var name: String { "--resymbolize" }
     var isSelected: Bool { resymbolize }
     var takes: SharedInputs { SharedInputs(filters: false, formats: [.table]) }
@@ -20,13 +22,21 @@ struct ResymbolizeReport: ParsableArguments, ReportKind {
         _ = try session.openDatabase()
         let result: Resymbolization.Outcome
         do {
-            result = try Resymbolization.run(path: session.path)
+            result = try Resymbolization.run(path: session.path,
+                                             usesDebuginfod: !debuginfod.disabled) { path, buildID in
+                FileHandle.standardError.write(Data(
+                    "tprof-report: debuginfod: fetching the debug file of \(path) (build id \(buildID))\n".utf8))
+            }
         } catch let failure as Resymbolization.Failure {
             throw ToolFailure(failure.description)
         }
         if let unwinding = result.unwinding {
             let complete = unwinding.outcomes["complete", default: 0]
             print("unwound \(unwinding.samples) stacks: \(complete) complete, \(unwinding.samples - complete) partial")
+        }
+        if let failure = result.debuginfodFailure {
+            FileHandle.standardError.write(Data(
+                "tprof-report: debuginfod: \(failure); no more debug files were asked for\n".utf8))
         }
         let outcome = result.symbols
         for skipped in outcome.skippedFiles {
