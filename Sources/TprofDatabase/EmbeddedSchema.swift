@@ -609,6 +609,40 @@ CREATE TABLE counts (
     time_running INTEGER NOT NULL
 );
 """#),
+        (12, "012-off-cpu.sql", #"""
+-- tprof database, schema version 12: off-CPU time (`tprof-record --off-cpu`). While recording, the kernel's
+-- context switches and wake-ups are stored as they come (`switch_records`, `waking_records`); when recording ends
+-- they are paired into `off_cpu`, one row per interval a thread spent off its CPU, charged to the call chain it
+-- switched out with. That switch-out is also a sample of the event `off-cpu`, whose `period` is then the interval's
+-- length in nanoseconds, so every report can weigh by it. Times are nanoseconds since run.start_monotonic_ns.
+CREATE TABLE switch_records (
+    time INTEGER NOT NULL,
+    cpu INTEGER NOT NULL,
+    pid INTEGER NOT NULL,
+    tid INTEGER NOT NULL,
+    direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),
+    state TEXT CHECK (state IN ('sleeping', 'uninterruptible', 'preempted', 'other'))
+);
+CREATE TABLE waking_records (
+    time INTEGER NOT NULL,
+    cpu INTEGER NOT NULL,
+    waker_pid INTEGER NOT NULL,
+    waker_tid INTEGER NOT NULL,
+    tid INTEGER NOT NULL
+);
+CREATE TABLE off_cpu (
+    pid INTEGER NOT NULL,
+    tid INTEGER NOT NULL,
+    cpu INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    duration INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('sleeping', 'uninterruptible', 'preempted', 'other')),
+    stack_id INTEGER NOT NULL DEFAULT 0,
+    sample_id INTEGER,
+    waker_pid INTEGER,
+    waker_tid INTEGER
+);
+"""#),
     ]
 
     /// `CREATE TABLE user_stacks` of the schema, for a scratch database attached as `schema`.
@@ -631,5 +665,7 @@ CREATE INDEX IF NOT EXISTS comm_records_by_tid ON comm_records (tid, time);
 -- Time windows (--since/--until, time-bucketed queries) search samples by time instead of scanning them all
 -- (1.3 s at 10 M samples).
 CREATE INDEX IF NOT EXISTS samples_by_time ON samples (time);
+-- A thread's wake-ups in an off-CPU interval, looked up when the intervals are built.
+CREATE INDEX IF NOT EXISTS waking_records_by_tid ON waking_records (tid, time);
 """#
 }

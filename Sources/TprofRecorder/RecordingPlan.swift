@@ -26,9 +26,13 @@ public struct RecordingPlan: Equatable {
         public var maxSampleRate: Int?
         /// Opens an event to see whether this machine has it (`PerfEventBackend.probe`).
         public var probe: (EventSpec) throws(SystemError) -> Void
+        /// The scheduler tracepoints of `--off-cpu` (`SchedTracepoints.events`, which mounts tracefs if need be).
+        public var offCPUEvents: () throws(SchedTracepoints.Unavailable) -> [EventSpec]
 
         public init(onlineCPUs: [Int], maxSampleRate: Int?,
-                    probe: @escaping (EventSpec) throws(SystemError) -> Void) {
+                    probe: @escaping (EventSpec) throws(SystemError) -> Void,
+                    offCPUEvents: @escaping () throws(SchedTracepoints.Unavailable) -> [EventSpec] = { [] }) {
+            self.offCPUEvents = offCPUEvents
             self.onlineCPUs = onlineCPUs
             self.maxSampleRate = maxSampleRate
             self.probe = probe
@@ -42,6 +46,9 @@ public struct RecordingPlan: Equatable {
     /// The plan for `options` on `machine`, or the first check that fails, as tprof-record reports it.
     public init(_ options: RecordOptions, on machine: Machine) throws {
         (events, eventNote) = try Self.events(options, on: machine)
+        if options.offCPU {
+            do { events += try machine.offCPUEvents() } catch { throw ToolFailure(error.description) }
+        }
         try Self.checkRate(options, maxSampleRate: machine.maxSampleRate)
         cpus = try Self.cpus(options, online: machine.onlineCPUs)
         buffers = try BufferPlan(.init(

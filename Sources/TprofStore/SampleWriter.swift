@@ -34,6 +34,7 @@ public final class SampleWriter {
     private let insertStack: SQLiteStatement
     private let insertStacks: SQLiteStatement
     private let upsertManySampleCounts: SQLiteStatement
+    private let offCPU: OffCPURecordWriter
     /// Replaced by empty ones once the writer is done: the finishing stage must not run with the whole tree of a
     /// long recording held in memory.
     private var stacks = StackInterner()
@@ -123,6 +124,7 @@ public final class SampleWriter {
         } else {
             insertUserStack = nil
         }
+        offCPU = try OffCPURecordWriter(db, startMonotonic: startMonotonic)
         upsertCounters = try db.prepare("""
             INSERT OR REPLACE INTO counters (cpu, read, written, sample, overflow, buf, emptybuf, dropbuf,
                 dropbuf_sample, kernel_lost, kernel_lost_samples, throttle, unthrottle, sideband_dropped, unwritten,
@@ -365,6 +367,8 @@ public final class SampleWriter {
                 m.inodeGeneration.map { .integer(Int64(bitPattern: $0)) } ?? .null, SQLiteValue(m.buildID),
                 .integer(Int64(m.protection)), .integer(Int64(m.flags)), .text(m.filename), .text(m.source.rawValue),
             ])
+        case .contextSwitch(let contextSwitch): try offCPU.write(contextSwitch)
+        case .waking(let waking): try offCPU.write(waking)
         }
     }
 
