@@ -30,3 +30,14 @@ CREATE TABLE off_cpu (
     waker_pid INTEGER,
     waker_tid INTEGER
 );
+-- Each off-CPU interval with its names, in the columns of sample_facts (time is its start; samples 1, period its
+-- duration), so that reports filter and group it as they do samples; plus its state and waker.
+CREATE VIEW off_cpu_facts AS
+SELECT o.start AS time, o.cpu, o.pid, p.comm AS comm, o.tid, t.comm AS thread_comm,
+       (SELECT id FROM events WHERE base_name = 'off-cpu') AS event, 'off-cpu' AS event_name, 1 AS mode,
+       'kernel' AS mode_name, o.state, o.duration, 1 AS samples, o.duration AS period, o.stack_id,
+       o.waker_pid, o.waker_tid, w.comm AS waker_comm
+FROM off_cpu o
+LEFT JOIN processes p ON p.pid = o.pid
+LEFT JOIN threads t ON t.pid = o.pid AND t.tid = o.tid
+LEFT JOIN threads w ON w.pid = o.waker_pid AND w.tid = o.waker_tid;
