@@ -146,6 +146,8 @@ public struct PerfRecordDecoder {
             guard body.count >= 8 else { return .malformed(type: type) }
             return .lostSamples(body.u64(0))
         case .switchTask, .switchCPUWide:
+            // Only the off-CPU switch event asks for them.
+            guard case .switchOut = offCPU else { return .ignored(type: type) }
             return decodeSwitch(body, type: type, misc: misc)
         case .throttle:
             return .throttle

@@ -39,9 +39,9 @@ public struct RecordingPlan: Equatable {
         }
     }
 
-    /// Data pages per ring when `--call-graph dwarf` is given without -m: every sample is then kilobytes long, and
-    /// a ring must hold a flush interval of them.
-    static let stackCopyRingPages = 512
+    /// Data pages per ring when `--call-graph dwarf` or `--off-cpu` is given without -m: every sample is then
+    /// kilobytes long, or every context switch is recorded, and a ring must hold a flush interval of them.
+    static let largeRingPages = 512
 
     /// The plan for `options` on `machine`, or the first check that fails, as tprof-record reports it.
     public init(_ options: RecordOptions, on machine: Machine) throws {
@@ -59,7 +59,8 @@ public struct RecordingPlan: Equatable {
         if let duration = options.duration, !(duration > 0 && duration < 1e9) {
             throw ToolFailure("bad duration \(duration) for -d: it must be a positive number of seconds")
         }
-        ringPages = options.userStackSize != nil && !options.ringPagesGiven ? Self.stackCopyRingPages
+        // Stack copies make every sample kilobytes long; off-CPU recording takes every context switch.
+        ringPages = (options.userStackSize != nil || options.offCPU) && !options.ringPagesGiven ? Self.largeRingPages
             : options.ringPages
         flushInterval = UInt64(options.flushIntervalMs) * 1_000_000
     }

@@ -1,37 +1,78 @@
 import TprofCapture
 
 /// Writes the switch and wake-up records of `--off-cpu` as the writer takes them (`switch_records`,
-/// `waking_records`), one prepared statement each.
+/// `waking_records`): gathered over a batch, then inserted many rows a statement, as the samples are (a program
+/// that switches 100,000 times a second sends three such records a switch).
 final class OffCPURecordWriter {
-    private let insertSwitch: SQLiteStatement
-    private let insertWaking: SQLiteStatement
     private let startMonotonic: UInt64
+    private let switches: RowInserter
+    private let wakings: RowInserter
+    private var pendingSwitches: [SidebandRecord.ContextSwitch] = []
+    private var pendingWakings: [SidebandRecord.Waking] = []
+
+    /// A table's one-row and many-row INSERT statements.
+    private struct RowInserter {
+        var one: SQLiteStatement
+        var many: SQLiteStatement
+
+        init(_ db: SQLiteDatabase, table: String, columns: [String]) throws {
+            let row = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
+            let insert = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+            one = try db.prepare(insert + row)
+            many = try db.prepare(insert + Array(repeating: row, count: SampleWriter.rowsPerInsert)
+                .joined(separator: ", "))
+        }
+
+        /// Inserts `count` rows, `bind(statement, firstParameter, row)` binding each.
+        func insert(count: Int, columns: Int32, _ bind: (SQLiteStatement, Int32, Int) -> Void) throws {
+            var row = 0
+            while row < count {
+                let rows = count - row >= SampleWriter.rowsPerInsert ? SampleWriter.rowsPerInsert : 1
+                let statement = rows == 1 ? one : many
+                for offset in 0..<rows { bind(statement, Int32(offset) * columns + 1, row + offset) }
+                try statement.runBound()
+                row += rows
+            }
+        }
+    }
 
     init(_ db: SQLiteDatabase, startMonotonic: UInt64) throws {
         self.startMonotonic = startMonotonic
-        insertSwitch = try db.prepare(
-            "INSERT INTO switch_records (time, cpu, pid, tid, direction, state) VALUES (?, ?, ?, ?, ?, ?)")
-        insertWaking = try db.prepare(
-            "INSERT INTO waking_records (time, cpu, waker_pid, waker_tid, tid) VALUES (?, ?, ?, ?, ?)")
+        switches = try RowInserter(db, table: "switch_records",
+                                   columns: ["time", "cpu", "pid", "tid", "direction", "state"])
+        wakings = try RowInserter(db, table: "waking_records",
+                                  columns: ["time", "cpu", "waker_pid", "waker_tid", "tid"])
     }
 
-    func write(_ record: SidebandRecord.ContextSwitch) throws {
-        insertSwitch.bind(1, Int64(bitPattern: record.time &- startMonotonic))
-        insertSwitch.bind(2, Int64(record.cpu))
-        insertSwitch.bind(3, Int64(record.pid))
-        insertSwitch.bind(4, Int64(record.tid))
-        insertSwitch.bind(5, .text(record.state == nil ? "in" : "out"))
-        insertSwitch.bind(6, record.state.map { .text($0.rawValue) } ?? .null)
-        try insertSwitch.runBound()
-    }
+    func add(_ record: SidebandRecord.ContextSwitch) { pendingSwitches.append(record) }
+    func add(_ record: SidebandRecord.Waking) { pendingWakings.append(record) }
 
-    func write(_ record: SidebandRecord.Waking) throws {
-        insertWaking.bind(1, Int64(bitPattern: record.time &- startMonotonic))
-        insertWaking.bind(2, Int64(record.cpu))
-        insertWaking.bind(3, Int64(record.wakerPID))
-        insertWaking.bind(4, Int64(record.wakerTID))
-        insertWaking.bind(5, Int64(record.tid))
-        try insertWaking.runBound()
+    /// Inserts the records added since the last call, in the batch's transaction.
+    func flush() throws {
+        let start = startMonotonic
+        try pendingSwitches.withUnsafeBufferPointer { records in
+            try switches.insert(count: records.count, columns: 6) { statement, parameter, row in
+                let record = records[row]
+                statement.bind(parameter, Int64(bitPattern: record.time &- start))
+                statement.bind(parameter + 1, Int64(record.cpu))
+                statement.bind(parameter + 2, Int64(record.pid))
+                statement.bind(parameter + 3, Int64(record.tid))
+                statement.bind(parameter + 4, .text(record.state == nil ? "in" : "out"))
+                statement.bind(parameter + 5, record.state.map { .text($0.rawValue) } ?? .null)
+            }
+        }
+        try pendingWakings.withUnsafeBufferPointer { records in
+            try wakings.insert(count: records.count, columns: 5) { statement, parameter, row in
+                let record = records[row]
+                statement.bind(parameter, Int64(bitPattern: record.time &- start))
+                statement.bind(parameter + 1, Int64(record.cpu))
+                statement.bind(parameter + 2, Int64(record.wakerPID))
+                statement.bind(parameter + 3, Int64(record.wakerTID))
+                statement.bind(parameter + 4, Int64(record.tid))
+            }
+        }
+        pendingSwitches.removeAll(keepingCapacity: true)
+        pendingWakings.removeAll(keepingCapacity: true)
     }
 }
 

@@ -138,6 +138,7 @@ public final class SampleWriter {
         try db.execute("BEGIN")
         do {
             for record in records { try write(record) }
+            try offCPU.flush()
             try db.execute("COMMIT")
         } catch {
             try? db.execute("ROLLBACK")
@@ -225,6 +226,7 @@ public final class SampleWriter {
             try writeRollup()
             try stacks.writePending(using: insertStack, many: insertStacks, rowsPerInsert: Self.rowsPerInsert)
             for record in batch.sideband { try write(record) }
+            try offCPU.flush()
             var inBatch: [Int: UInt64] = [:]
             for buffer in batch.buffers { inBatch[buffer.cpu, default: 0] += UInt64(buffer.count) }
             try writeCounters(alsoWritten: inBatch)
@@ -367,8 +369,8 @@ public final class SampleWriter {
                 m.inodeGeneration.map { .integer(Int64(bitPattern: $0)) } ?? .null, SQLiteValue(m.buildID),
                 .integer(Int64(m.protection)), .integer(Int64(m.flags)), .text(m.filename), .text(m.source.rawValue),
             ])
-        case .contextSwitch(let contextSwitch): try offCPU.write(contextSwitch)
-        case .waking(let waking): try offCPU.write(waking)
+        case .contextSwitch(let contextSwitch): offCPU.add(contextSwitch)
+        case .waking(let waking): offCPU.add(waking)
         }
     }
 
