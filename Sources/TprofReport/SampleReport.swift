@@ -78,7 +78,9 @@ public struct SampleFilter: Equatable, Sendable {
         oneOf("tid", tids.map { .integer($0) })
         oneOf("thread_comm", comms.map { .text($0) })
         oneOf("cpu", cpus.map { .integer($0) })
-        if let condition = weight.eventCondition(schema: schema) { terms.append(condition) }
+        if let condition = weight.eventCondition(schema: schema, eventsGiven: !events.isEmpty) {
+            terms.append(condition)
+        }
         if let kernel { terms.append(kernel ? KernelModes.sql() : KernelModes.userSQL()) }
         if !events.isEmpty {
             let marks = Array(repeating: "?", count: events.count).joined(separator: ", ")

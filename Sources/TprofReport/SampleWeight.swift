@@ -22,11 +22,12 @@ public enum SampleWeight: Equatable, Sendable {
     /// What one row of a report view weighs.
     var sql: String { self == .samples ? "samples" : "period" }
 
-    /// The events a time weight reads, as a condition on a view's `event`; nil for samples.
-    func eventCondition(schema: String) -> String? {
+    /// The events a report reads, as a condition on a view's `event`: a time weight's own; for samples, all but the
+    /// off-CPU switch-outs (whose count says little), unless `--event` names the events; nil for all.
+    func eventCondition(schema: String, eventsGiven: Bool) -> String? {
         let offCPU = "SELECT id FROM \(schema).events WHERE base_name = '\(Self.offCPUEvent)'"
         switch self {
-        case .samples: return nil
+        case .samples: return eventsGiven ? nil : "event NOT IN (\(offCPU))"
         case .offCPU: return "event IN (\(offCPU))"
         case .wall:
             return "(event IN (\(offCPU)) OR event = (SELECT min(id) FROM \(schema).events WHERE base_name IN "

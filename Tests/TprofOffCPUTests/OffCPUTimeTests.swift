@@ -86,9 +86,11 @@ final class OffCPUTimeTests: XCTestCase {
         XCTAssertEqual(stacks.milliseconds(through: ["main", "nap"]), 0, "nap is not in -g chains through libc")
         XCTAssertGreaterThan(stacks.milliseconds(through: ["main", "clock_nanosleep@GLIBC_2.2.5"]),
                              OffCPUWorkload.napSeconds * 1000 * 0.95)
-        let main = try Self.mainThread(try Database(path: recording.database))
+        let database = try Database(path: recording.database)
+        let main = try Self.mainThread(database)
+        // perf's child waits for perf before its exec: from the exec on.
         let rows = try OffCPUWorkbench.report(recording.database, ["--off-cpu", "--by-tid", "--tid", "\(main)",
-                                                                   "--by-state"])
+                                                                   "--by-state", "--since", try Self.exec(database)])
         let sleeping = rows.dropFirst().filter { $0.last == "sleeping" }.compactMap { Double($0[1]) }.reduce(0, +)
         let designed = (OffCPUWorkload.napSeconds + OffCPUWorkload.pipeSeconds + OffCPUWorkload.lockSeconds) * 1000
         XCTAssertEqual(sleeping, designed, accuracy: designed * 0.05)
@@ -98,13 +100,13 @@ final class OffCPUTimeTests: XCTestCase {
         let recording = try Self.framePointers()
         let database = try Database(path: recording.database)
         let start = try database.scalarInt("SELECT start_monotonic_ns FROM run")
-        let exec = try database.scalarInt("SELECT min(time) FROM comm_records WHERE comm = '\(OffCPUWorkload.name)'")
+        let exec = try database.scalarInt(Self.execTime)
         let threads = try database.ints("SELECT tid FROM threads WHERE comm = '\(OffCPUWorkload.name)'")
         XCTAssertEqual(threads.count, 3, "main thread, the pipe's child, the mutex's holder")
         let perf = try Self.perfOffCPU(try XCTUnwrap(recording.perfData), threads: Set(threads), from: start + exec)
         // Intervals that start after the workload's exec, in both.
         let rows = try OffCPUWorkbench.report(recording.database, ["--off-cpu", "--by-tid", "--since",
-                                                                   String(format: "%.9f", Double(exec) / 1e9)])
+                                                                   try Self.exec(database)])
         for tid in threads {
             let ours = rows.first { $0.count > 3 && $0[3] == "\(tid)" }.flatMap { Double($0[1]) } ?? 0
             let theirs = Double(perf[tid] ?? 0) / 1e6
@@ -112,6 +114,12 @@ final class OffCPUTimeTests: XCTestCase {
             XCTAssertGreaterThan(theirs, 400)
             XCTAssertEqual(ours, theirs, accuracy: max(1, theirs * 0.01), "thread \(tid)")
         }
+    }
+
+    /// When the workload was exec'd, in ns since the start, and as `--since` takes it.
+    static let execTime = "SELECT min(time) FROM comm_records WHERE comm = '\(OffCPUWorkload.name)'"
+    static func exec(_ database: Database) throws -> String {
+        String(format: "%.9f", Double(try database.scalarInt(execTime)) / 1e9)
     }
 
     /// The workload's main thread: the first of its processes.
