@@ -65,7 +65,9 @@ public enum SidebandRecord: Equatable, Sendable {
     case comm(time: UInt64, pid: Int32, tid: Int32, name: String, exec: Bool, source: SidebandSource)
     case fork(time: UInt64, pid: Int32, ppid: Int32, tid: Int32, ptid: Int32)
     case exit(time: UInt64, pid: Int32, ppid: Int32, tid: Int32, ptid: Int32)
-    case mmap(Mapping)
+    // Boxed: a mapping is many times the size of the other records, which side-band queues hold by the
+    // hundred thousand a second with --off-cpu.
+    indirect case mmap(Mapping)
     /// A thread leaving its CPU (with its state) or coming back (`tprof-record --off-cpu`).
     case contextSwitch(ContextSwitch)
     /// A thread woken by another (`tprof-record --off-cpu`).
