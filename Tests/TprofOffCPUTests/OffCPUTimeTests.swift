@@ -116,6 +116,25 @@ final class OffCPUTimeTests: XCTestCase {
         }
     }
 
+    /// `-p`: a running process's threads are followed from the attach, with the threads and children it starts.
+    func testAnAttachedProcessIsFollowed() throws {
+        let workbench = try OffCPUWorkbench.shared()
+        let program = try ChildProcess(executable: workbench.program, arguments: [])
+        // Attached while it computes (its first second): every wait comes after.
+        Thread.sleep(forTimeInterval: 0.2)
+        let database = workbench.directory.file("attached.db")
+        let recorded = try Tool.record.run(["--off-cpu", "-g", "-q", "-o", database, "-p", "\(program.pid)"],
+                                           timeout: 60)
+        _ = try program.waitForExit(timeout: 30)
+        XCTAssertEqual(recorded.status, 0, recorded.summary)
+        let rows = try OffCPUWorkbench.report(database, ["--by-state", "--by-tid", "--tid", "\(program.pid)"])
+        let sleeping = rows.dropFirst().filter { $0.last == "sleeping" }.compactMap { Double($0[1]) }.reduce(0, +)
+        let designed = (OffCPUWorkload.napSeconds + OffCPUWorkload.pipeSeconds + OffCPUWorkload.lockSeconds) * 1000
+        XCTAssertEqual(sleeping, designed, accuracy: designed * 0.05)
+        let threads = try Database(path: database).scalarInt("SELECT count(DISTINCT tid) FROM off_cpu")
+        XCTAssertEqual(threads, 3, "the main thread, the pipe's child and the mutex's holder")
+    }
+
     /// When the workload was exec'd, in ns since the start, and as `--since` takes it.
     static let execTime = "SELECT min(time) FROM comm_records WHERE comm = '\(OffCPUWorkload.name)'"
     static func exec(_ database: Database) throws -> String {
