@@ -77,6 +77,11 @@ public enum SchedTracepoints {
         if let found = candidates.first(where: { access($0 + "/events/sched/sched_switch/id", R_OK) == 0 }) {
             return found
         }
+        // Mounted, but closed to this user (tracefs is root's, mode 0700).
+        if let closed = candidates.first(where: { access($0 + "/events", F_OK) != 0 && errno == EACCES }) {
+            throw Unavailable(description: "--off-cpu needs the scheduler tracepoints in \(closed), which this user "
+                + "cannot read: record as root")
+        }
         guard mount("nodev", candidates[0], "tracefs", 0, nil) == 0 else {
             let error = SystemError("mount")
             throw Unavailable(description: "--off-cpu needs the scheduler tracepoints, and no tracefs is mounted: "

@@ -135,6 +135,19 @@ final class OffCPUTimeTests: XCTestCase {
         XCTAssertEqual(threads, 3, "the main thread, the pipe's child and the mutex's holder")
     }
 
+    /// tracefs is root's: another user is told so in one line, and nothing is created.
+    func testAnotherUserIsToldTheTracepointsAreRoots() throws {
+        let workspace = try TemporaryDirectory(prefix: "tprof-offcpu-user", worldWritable: true)
+        defer { workspace.remove() }
+        let output = workspace.file("user.db")
+        // Recorded once as root first, so tracefs is mounted and the refusal is about reading it.
+        _ = try OffCPUTimeTests.dwarf()
+        let result = try Tool.record.run(["--off-cpu", "-q", "-o", output, "--", "/bin/true"], user: "nobody",
+                                         currentDirectory: workspace.path)
+        assertOneLineError(result, contains: "--off-cpu", "record as root")
+        assertNoFile(output)
+    }
+
     /// When the workload was exec'd, in ns since the start, and as `--since` takes it.
     static let execTime = "SELECT min(time) FROM comm_records WHERE comm = '\(OffCPUWorkload.name)'"
     static func exec(_ database: Database) throws -> String {
