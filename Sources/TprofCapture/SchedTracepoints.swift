@@ -9,6 +9,15 @@ public enum OffCPURole: Equatable, Sendable {
     case switchOut(stateOffset: Int)
     /// `sched:sched_waking`: taken in the waker, with the woken thread's id in the raw data.
     case waking(pidOffset: Int)
+
+    /// What the event records, as its `events.note` says.
+    public var note: String {
+        switch self {
+        case .switchOut:
+            return "sched:sched_switch, every switch-out; the period of each is its time off CPU (off_cpu)"
+        case .waking: return "sched:sched_waking, every wake-up (waking_records)"
+        }
+    }
 }
 
 /// A thread's state as it left its CPU, from `sched_switch`'s `prev_state`.

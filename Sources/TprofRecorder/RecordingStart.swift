@@ -42,7 +42,7 @@ extension Recorder {
                                           events: backend.configuration.events.enumerated().map { index, spec in
                                               // Off-CPU events take every switch and wake-up.
                                               EventInfo(spec: spec, rate: spec.offCPU == nil ? options.rate : .period(1),
-                                                        note: index == 0 ? plan.eventNote : nil)
+                                                        note: index == 0 ? plan.eventNote : spec.offCPU?.note)
                                           })
         } catch {
             throw ToolFailure("cannot write \(options.output): \(error)")
