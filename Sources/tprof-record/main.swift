@@ -22,7 +22,7 @@ struct Record: ParsableCommand {
               tprof-record -p 1234 -d 10 -o run.db            attach to running processes for 10 seconds
               tprof-record -a -d 5 -o run.db                  the whole system for 5 seconds
               tprof-record -e cpu-clock -e page-faults:u -F 4000 -- make -j2
-              tprof-record --off-cpu -g -o run.db -- ./myprogram   also where it waits (tprof-report --off-cpu)
+              tprof-record --off-cpu -g -o run.db -- ./prog   also where it waits off CPU
             """,
         version: tprofVersion)
 
