@@ -156,6 +156,7 @@ let package = Package(
         .testTarget(name: "TprofExportTests", dependencies: ["TprofExport", "TprofReport", "TprofSynthetic", "TprofStore", "TprofTestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .testTarget(name: "TprofTopTests", dependencies: ["TprofReport", "TprofStore", "TprofTestSupport"]),
         .testTarget(name: "TprofUnwindTests", dependencies: ["TprofStore", "TprofTestSupport"]),
+        .testTarget(name: "TprofOffCPUTests", dependencies: ["TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofCountTests", dependencies: ["TprofStore", "TprofReport", "TprofExport", "TprofTestSupport"]
         ),

@@ -40,6 +40,7 @@ import traceback
 
 import bench_count
 import bench_finishing
+import bench_offcpu
 import bench_systemwide
 import bench_top
 
@@ -273,7 +274,8 @@ class Suite:
                     ("finishing", lambda: bench_finishing.finishing(self, sys.modules[__name__])),
                     ("systemwide", lambda: bench_systemwide.systemwide(self, sys.modules[__name__])),
                     ("count", lambda: bench_count.count(self, sys.modules[__name__])),
-                    ("top", lambda: bench_top.top(self, sys.modules[__name__]))]
+                    ("top", lambda: bench_top.top(self, sys.modules[__name__])),
+                    ("offcpu", lambda: bench_offcpu.offcpu(self, sys.modules[__name__]))]
         chosen = [(name, section) for name, section in sections if not a.only or name.split()[0] in a.only]
         if any(name == "memory" for name, _ in chosen):
             self.start_background(a.long_seconds or (30 if self.quick else 600))
@@ -911,7 +913,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a ~3 minute smoke run: short runs, 1 repetition")
     parser.add_argument("--repeats", type=int, help="repetitions of each comparison (default 3, 1 with --quick)")
     parser.add_argument("--only", nargs="*", help="sections: overhead pipeline time report size accuracy dwarf "
-                        "symbols memory finishing systemwide count top (size and accuracy need overhead)")
+                        "symbols memory finishing systemwide count top offcpu (size and accuracy need overhead)")
     parser.add_argument("--iterations", type=int, help="spin -n for overhead, size and accuracy (default: "
                         "calibrated to about 3 s of CPU, 1 s with --quick)")
     parser.add_argument("--spin-seconds", type=float, help="CPU seconds of the workload (default 3, 1 with --quick)")

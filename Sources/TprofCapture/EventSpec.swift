@@ -9,6 +9,8 @@ public struct EventSpec: Equatable, Sendable {
     public var config: UInt64
     public var excludeUser: Bool
     public var excludeKernel: Bool
+    /// For the scheduler tracepoints of `--off-cpu`, what the event reports; nil for the catalog's events.
+    public var offCPU: OffCPURole?
 
     /// The canonical names and their aliases, in `--list-events` order.
     public static let catalog: [(name: String, aliases: [String], type: UInt32, config: UInt64, about: String)] = [
@@ -50,7 +52,8 @@ public struct EventSpec: Equatable, Sendable {
     }
 
     public init(name: String, baseName: String, type: UInt32, config: UInt64, excludeUser: Bool,
-                excludeKernel: Bool) {
+                excludeKernel: Bool, offCPU: OffCPURole? = nil) {
+        self.offCPU = offCPU
         self.name = name
         self.baseName = baseName
         self.type = type

@@ -30,11 +30,21 @@ enum PerfEventAttributes {
             attr.sample_period = period
         }
         attr.sample_type = PerfRecordDecoder.sampleType
-        if let maxStack = configuration.maxStack {
+        // A wake-up needs no call chain: only who woke whom, and when.
+        let chains = event.offCPU.map { if case .switchOut = $0 { true } else { false } } ?? true
+        if let maxStack = configuration.maxStack, chains {
             attr.sample_type |= PerfRecordDecoder.callchainBit
             attr.sample_max_stack = UInt16(clamping: maxStack)
         }
-        if let size = configuration.userStackSize {
+        if let role = event.offCPU {
+            // Every switch and wake-up, with its tracepoint fields; the switch-out event also has the kernel write
+            // PERF_RECORD_SWITCH records, whose switch-ins end the intervals.
+            attr.freq = 0
+            attr.sample_period = 1
+            attr.sample_type |= PerfRecordDecoder.rawBit
+            if case .switchOut = role { attr.context_switch = 1 }
+        }
+        if let size = configuration.userStackSize, chains {
             attr.sample_type |= PerfRecordDecoder.userRegistersBit | PerfRecordDecoder.userStackBit
             attr.sample_regs_user = PerfRecordDecoder.userRegisterMask
             attr.sample_stack_user = UInt32(size)

@@ -230,9 +230,8 @@ public final class PerfEventBackend: SamplingBackend {
                             throw PerfEventError.system(SystemError("ioctl(PERF_EVENT_IOC_SET_OUTPUT)"))
                         }
                     } else {
-                        let ring = try PerfRing(fd: fd, cpu: cpu, event: UInt16(eventIndex),
-                                                callchain: configuration.maxStack != nil,
-                                                userStack: configuration.userStackSize != nil, dataSize: dataSize,
+                        let ring = try PerfRing(fd: fd, cpu: cpu, decoder: PerfRecordDecoder(
+                            event: UInt16(eventIndex), configuration: configuration), dataSize: dataSize,
                                                 pageSize: pageSize)
                         rings.append(ring)
                         leader = ring

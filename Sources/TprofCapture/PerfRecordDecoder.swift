@@ -29,6 +29,8 @@ public struct PerfRecordDecoder {
     /// PERF_SAMPLE_REGS_USER and PERF_SAMPLE_STACK_USER, for DWARF unwinding after recording.
     public static let userRegistersBit: UInt64 = 1 << 12
     public static let userStackBit: UInt64 = 1 << 13
+    /// PERF_SAMPLE_RAW: a tracepoint's fields, `u32 size; u8 data[size]`, after the call chain.
+    public static let rawBit: UInt64 = 1 << 10
     /// x86_64 user registers DWARF unwinding needs: ax bx cx dx si di bp sp ip (perf_regs 0-8) and r8-r15
     /// (16-23), in the order the kernel writes them.
     public static let userRegisterMask: UInt64 = 0x1ff | (0xff << 16)
@@ -51,10 +53,14 @@ public struct PerfRecordDecoder {
     /// True when samples carry user registers and a copy of the user stack.
     public var userStack: Bool
 
-    public init(event: UInt16, callchain: Bool = false, userStack: Bool = false) {
+    /// For the scheduler tracepoints of `--off-cpu`: samples carry PERF_SAMPLE_RAW, laid out as the role says.
+    public var offCPU: OffCPURole?
+
+    public init(event: UInt16, callchain: Bool = false, userStack: Bool = false, offCPU: OffCPURole? = nil) {
         self.event = event
         self.callchain = callchain
         self.userStack = userStack
+        self.offCPU = offCPU
     }
 
     /// The user registers (17 u64, in `userRegisterMask` order) and the valid bytes of the user stack copy;
@@ -66,6 +72,10 @@ public struct PerfRecordDecoder {
         if callchain {
             guard record.count >= offset + 8 else { return nil }
             offset += 8 + Int(min(record.u64(offset), UInt64(record.count))) * 8
+        }
+        if offCPU != nil {
+            guard record.count >= offset + 4 else { return nil }
+            offset += 4 + Int(record.u32(offset))
         }
         guard record.count >= offset + 8 else { return nil }
         let abi = record.u64(offset)
@@ -105,6 +115,11 @@ public struct PerfRecordDecoder {
         case .sample:
             guard body.count >= Self.sampleBodySize else { return .malformed(type: type) }
             let mode = SampleMode(rawValue: UInt8(misc & Self.cpuModeMask)) ?? .unknown
+            if case .waking(let pidOffset) = offCPU {
+                guard let raw = raw(in: record), raw.count >= pidOffset + 4 else { return .malformed(type: type) }
+                return .sideband(.waking(.init(time: body.u64(16), cpu: body.u32(24), wakerPID: body.i32(8),
+                                               wakerTID: body.i32(12), tid: raw.i32(pidOffset))))
+            }
             return .sample(Sample(
                 time: body.u64(16), pid: body.i32(8), tid: body.i32(12), cpu: body.u32(24), event: event,
                 mode: mode, pc: body.u64(0), period: body.u64(32)))
@@ -130,6 +145,10 @@ public struct PerfRecordDecoder {
         case .lostSamples:
             guard body.count >= 8 else { return .malformed(type: type) }
             return .lostSamples(body.u64(0))
+        case .switchTask, .switchCPUWide:
+            // Only the off-CPU switch event asks for them.
+            guard case .switchOut = offCPU else { return .ignored(type: type) }
+            return decodeSwitch(body, type: type, misc: misc)
         case .throttle:
             return .throttle
         case .unthrottle:

@@ -10,10 +10,10 @@ final class PerfRing {
     private let mapLength: Int
     private let dataSize: Int
 
-    init(fd: Int32, cpu: Int, event: UInt16, callchain: Bool, userStack: Bool, dataSize: Int, pageSize: Int) throws {
+    init(fd: Int32, cpu: Int, decoder: PerfRecordDecoder, dataSize: Int, pageSize: Int) throws {
         self.fd = fd
         self.cpu = cpu
-        self.decoder = PerfRecordDecoder(event: event, callchain: callchain, userStack: userStack)
+        self.decoder = decoder
         self.dataSize = dataSize
         self.mapLength = dataSize + pageSize
         guard let mapped = mmap(nil, mapLength, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
@@ -51,6 +51,7 @@ extension RingBufferReader {
         let drained = drain(data: data, size: size, tail: tail, head: head) { record in
             switch decoder.decode(record) {
             case .sample(let sample):
+                if let switchOut = decoder.switchOut(sample, in: record) { sink.add(switchOut) }
                 let callchain = decoder.callchain(in: record)
                 // A chain whose length runs past the record: the record's layout is not the one asked for.
                 if decoder.callchain && callchain == nil {

@@ -65,7 +65,48 @@ public enum SidebandRecord: Equatable, Sendable {
     case comm(time: UInt64, pid: Int32, tid: Int32, name: String, exec: Bool, source: SidebandSource)
     case fork(time: UInt64, pid: Int32, ppid: Int32, tid: Int32, ptid: Int32)
     case exit(time: UInt64, pid: Int32, ppid: Int32, tid: Int32, ptid: Int32)
-    case mmap(Mapping)
+    // Boxed: a mapping is many times the size of the other records, which side-band queues hold by the
+    // hundred thousand a second with --off-cpu.
+    indirect case mmap(Mapping)
+    /// A thread leaving its CPU (with its state) or coming back (`tprof-record --off-cpu`).
+    case contextSwitch(ContextSwitch)
+    /// A thread woken by another (`tprof-record --off-cpu`).
+    case waking(Waking)
+
+    /// A switch of `tid` out of or into CPU `cpu`.
+    public struct ContextSwitch: Equatable, Sendable {
+        public var time: UInt64
+        public var cpu: UInt32
+        public var pid: Int32
+        public var tid: Int32
+        /// The state it left in; nil for a switch-in.
+        public var state: OffCPUState?
+
+        public init(time: UInt64, cpu: UInt32, pid: Int32, tid: Int32, state: OffCPUState?) {
+            self.time = time
+            self.cpu = cpu
+            self.pid = pid
+            self.tid = tid
+            self.state = state
+        }
+    }
+
+    /// `tid` made runnable by the task that ran on `cpu` (the waker; pid 0 for an interrupt of the idle task).
+    public struct Waking: Equatable, Sendable {
+        public var time: UInt64
+        public var cpu: UInt32
+        public var wakerPID: Int32
+        public var wakerTID: Int32
+        public var tid: Int32
+
+        public init(time: UInt64, cpu: UInt32, wakerPID: Int32, wakerTID: Int32, tid: Int32) {
+            self.time = time
+            self.cpu = cpu
+            self.wakerPID = wakerPID
+            self.wakerTID = wakerTID
+            self.tid = tid
+        }
+    }
 
     /// A mapping of a file or anonymous memory into a process (PERF_RECORD_MMAP2 or /proc/PID/maps).
     public struct Mapping: Equatable, Sendable {

@@ -49,8 +49,9 @@ public struct FlameGraph {
             let name = node.frame?.name ?? "all"
             let kernel = node.frame?.kernel ?? false
             let share = 100 * Double(node.samples) / Double(total)
-            var tip = "\(name)\(kernel ? " [k]" : "") (\(node.samples) samples, \(String(format: "%.2f", share))%)"
-            var fill = colour(name, kernel: kernel, root: node.frame == nil)
+            var tip = "\(name)\(kernel ? " [k]" : "") (\(node.samples) \(profile.weight.stackUnit), "
+                + "\(String(format: "%.2f", share))%)"
+            var fill = colour(name, kernel: kernel, root: node.frame == nil, offCPU: profile.weight == .offCPU)
             if baseRoot != nil {
                 let baseShare = 100 * Double(baseNode?.samples ?? 0) / baseTotal
                 tip += String(format: ", %+.2f points against the base", share - baseShare)
@@ -111,11 +112,15 @@ public struct FlameGraph {
             """
     }
 
-    private func colour(_ name: String, kernel: Bool, root: Bool) -> String {
+    /// Warm colours for user frames, blue for the kernel's; off-CPU time in cold ones (as off-CPU flame graphs
+    /// are drawn): violet for user frames, grey-blue for the kernel's.
+    private func colour(_ name: String, kernel: Bool, root: Bool, offCPU: Bool) -> String {
         if root { return "rgb(200,200,200)" }
         var hash: UInt32 = 2166136261
         for byte in name.utf8 { hash = (hash ^ UInt32(byte)) &* 16777619 }
         let v = Double(hash % 1000) / 1000
+        if offCPU && kernel { return "rgb(\(Int(110 + 40 * v)),\(Int(130 + 40 * v)),\(Int(170 + 40 * v)))" }
+        if offCPU { return "rgb(\(Int(120 + 50 * v)),\(Int(90 + 40 * v)),\(Int(200 + 50 * v)))" }
         if kernel { return "rgb(\(Int(80 + 60 * v)),\(Int(150 + 60 * v)),\(Int(220 + 30 * v)))" }
         return "rgb(\(Int(205 + 50 * v)),\(Int(80 + 130 * v)),\(Int(40 + 30 * v)))"
     }

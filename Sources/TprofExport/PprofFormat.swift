@@ -17,7 +17,10 @@ public enum PprofExport {
         var eventNames: [Int64: String] = [:]
         var requestedPeriod: Int64 = 0
         var requestedFrequency: Int64 = 0
-        func unitOf(_ event: String) -> String { ["cpu-clock", "task-clock"].contains(event) ? "nanoseconds" : "count" }
+        func unitOf(_ event: String) -> String {
+            // An off-cpu sample's period is the time its thread then spent off CPU.
+            ["cpu-clock", "task-clock", SampleWeight.offCPUEvent].contains(event) ? "nanoseconds" : "count"
+        }
         // samples/count, then one value per event: the periods of different events (nanoseconds of cpu-clock, page
         // faults, cycles, ...) are not added up in one column.
         var sampleTypes = [builder.valueType("samples", "count")]

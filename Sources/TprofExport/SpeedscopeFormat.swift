@@ -66,7 +66,9 @@ public enum SpeedscopeExport {
         }
         let ordered = threads.sorted { $0.value.weights.reduce(0, +) > $1.value.weights.reduce(0, +) }
         let profiles = ordered.map { thread, data in
+            // Time weights are microseconds (`StackProfile`); speedscope shows them as times.
             SampledProfile(name: "\(thread.name) (pid \(thread.pid), tid \(thread.tid))",
+                           unit: profile.weight.isTime ? "microseconds" : "none",
                            endValue: data.weights.reduce(0, +), samples: data.samples, weights: data.weights)
         }
         return Document(shared: Shared(frames: frames), profiles: profiles, name: name)

@@ -4,10 +4,18 @@ import TprofReport
 extension Timeline {
     /// The chart: one stacked bar per bucket, the eight largest series in colour and the rest as "other".
     public func svg(_ table: ResultTable, title: String) -> String {
-        var perSeries: [String: Int64] = [:]
-        var buckets: [Double: [String: Int64]] = [:]
+        var perSeries: [String: Double] = [:]
+        var buckets: [Double: [String: Double]] = [:]
+        // Samples, or milliseconds of off-CPU time.
+        let unit = filter.weight.isTime ? "ms" : "samples"
         for row in table.rows {
-            guard case .real(let second) = row[0], case .integer(let samples) = row[2] else { continue }
+            let samples: Double
+            switch row[2] {
+            case .integer(let count): samples = Double(count)
+            case .real(let milliseconds): samples = milliseconds
+            default: continue
+            }
+            guard case .real(let second) = row[0] else { continue }
             let name = row[1].text
             perSeries[name, default: 0] += samples
             buckets[second, default: [:]][name, default: 0] += samples
@@ -26,10 +34,10 @@ extension Timeline {
             for (name, colour) in zip(top + ["other"], palette.prefix(top.count) + ["#bbbbbb"]) {
                 let count = name == "other" ? other : (values[name] ?? 0)
                 guard count > 0 else { continue }
-                let h = Double(count) / Double(maxTotal) * height
+                let h = count / maxTotal * height
                 y -= h
                 bars += "<rect x=\"\(f(left + Double(index) * barWidth))\" y=\"\(f(y))\" width=\"\(f(max(1, barWidth - 1)))\" "
-                    + "height=\"\(f(h))\" fill=\"\(colour)\"><title>\(name.xmlEscaped) at \(f(second)) s: \(count) samples"
+                    + "height=\"\(f(h))\" fill=\"\(colour)\"><title>\(name.xmlEscaped) at \(f(second)) s: \(String(format: "%g", count)) \(unit)"
                     + "</title></rect>\n"
             }
         }
@@ -48,7 +56,7 @@ extension Timeline {
             <text x="\(f(left))" y="25" font-size="16">\(title.xmlEscaped)</text>
             <line x1="\(f(left))" y1="\(f(chartTop + height))" x2="\(f(left + width))" y2="\(f(chartTop + height))" stroke="#000"/>
             <line x1="\(f(left))" y1="\(f(chartTop))" x2="\(f(left))" y2="\(f(chartTop + height))" stroke="#000"/>
-            <text x="\(f(left - 5))" y="\(f(chartTop + 10))" text-anchor="end">\(maxTotal)</text>
+            <text x="\(f(left - 5))" y="\(f(chartTop + 10))" text-anchor="end">\(String(format: "%g", maxTotal))</text>
             <text x="\(f(left - 5))" y="\(f(chartTop + height))" text-anchor="end">0</text>
             <text x="\(f(left))" y="\(f(chartTop + height + 20))">\(f(seconds.first ?? 0)) s</text>
             <text x="\(f(left + width))" y="\(f(chartTop + height + 20))" text-anchor="end">\(f(lastSecond)) s</text>

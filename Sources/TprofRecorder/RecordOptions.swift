@@ -46,6 +46,8 @@ public struct RecordOptions {
     public var toolName = "tprof-record"
     /// The command's stdin, stdout and stderr are /dev/null: a full-screen view owns the terminal.
     public var detachesCommand = false
+    /// Also record where threads wait: the scheduler's switches and wake-ups (`--off-cpu`).
+    public var offCPU = false
     /// Names the sampled addresses when the recording ends; off for a recording that is removed at exit.
     public var resolvesSymbols = true
     /// Fetches missing debug files from the debuginfod servers of `DEBUGINFOD_URLS` (off: `--no-debuginfod`).

@@ -46,7 +46,7 @@ public final class Recorder {
     private func record(monitor: RecordingMonitor?) throws -> Int32 {
         let plan = try RecordingPlan(options, on: .init(
             onlineCPUs: host.onlineCPUs, maxSampleRate: kernelSetting("kernel/perf_event_max_sample_rate"),
-            probe: PerfEventBackend.probe))
+            probe: PerfEventBackend.probe, offCPUEvents: SchedTracepoints.events))
         let target = try ResolvedTarget(options.target)
         let signals = CTprofLinux_block_signals_to_fd(monitor?.watchesResize == true ? 1 : 0)
         guard signals >= 0 else { throw ToolFailure("cannot block signals: \(SystemError("signalfd"))") }

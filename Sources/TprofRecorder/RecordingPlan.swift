@@ -26,22 +26,29 @@ public struct RecordingPlan: Equatable {
         public var maxSampleRate: Int?
         /// Opens an event to see whether this machine has it (`PerfEventBackend.probe`).
         public var probe: (EventSpec) throws(SystemError) -> Void
+        /// The scheduler tracepoints of `--off-cpu` (`SchedTracepoints.events`, which mounts tracefs if need be).
+        public var offCPUEvents: () throws(SchedTracepoints.Unavailable) -> [EventSpec]
 
         public init(onlineCPUs: [Int], maxSampleRate: Int?,
-                    probe: @escaping (EventSpec) throws(SystemError) -> Void) {
+                    probe: @escaping (EventSpec) throws(SystemError) -> Void,
+                    offCPUEvents: @escaping () throws(SchedTracepoints.Unavailable) -> [EventSpec] = { [] }) {
+            self.offCPUEvents = offCPUEvents
             self.onlineCPUs = onlineCPUs
             self.maxSampleRate = maxSampleRate
             self.probe = probe
         }
     }
 
-    /// Data pages per ring when `--call-graph dwarf` is given without -m: every sample is then kilobytes long, and
-    /// a ring must hold a flush interval of them.
-    static let stackCopyRingPages = 512
+    /// Data pages per ring when `--call-graph dwarf` or `--off-cpu` is given without -m: every sample is then
+    /// kilobytes long, or every context switch is recorded, and a ring must hold a flush interval of them.
+    static let largeRingPages = 512
 
     /// The plan for `options` on `machine`, or the first check that fails, as tprof-record reports it.
     public init(_ options: RecordOptions, on machine: Machine) throws {
         (events, eventNote) = try Self.events(options, on: machine)
+        if options.offCPU {
+            do { events += try machine.offCPUEvents() } catch { throw ToolFailure(error.description) }
+        }
         try Self.checkRate(options, maxSampleRate: machine.maxSampleRate)
         cpus = try Self.cpus(options, online: machine.onlineCPUs)
         buffers = try BufferPlan(.init(
@@ -52,7 +59,8 @@ public struct RecordingPlan: Equatable {
         if let duration = options.duration, !(duration > 0 && duration < 1e9) {
             throw ToolFailure("bad duration \(duration) for -d: it must be a positive number of seconds")
         }
-        ringPages = options.userStackSize != nil && !options.ringPagesGiven ? Self.stackCopyRingPages
+        // Stack copies make every sample kilobytes long; off-CPU recording takes every context switch.
+        ringPages = (options.userStackSize != nil || options.offCPU) && !options.ringPagesGiven ? Self.largeRingPages
             : options.ringPages
         flushInterval = UInt64(options.flushIntervalMs) * 1_000_000
     }

@@ -41,8 +41,9 @@ extension Recorder {
         do {
             try RecordingDatabase.prepare(output, run: runInfo(plan, backend: backend, startMonotonic: startMonotonic),
                                           events: backend.configuration.events.enumerated().map { index, spec in
-                                              EventInfo(spec: spec, rate: options.rate,
-                                                        note: index == 0 ? plan.eventNote : nil)
+                                              // Off-CPU events take every switch and wake-up.
+                                              EventInfo(spec: spec, rate: spec.offCPU == nil ? options.rate : .period(1),
+                                                        note: index == 0 ? plan.eventNote : spec.offCPU?.note)
                                           })
         } catch {
             throw ToolFailure("cannot write \(options.output): \(error)")

@@ -24,6 +24,13 @@ struct Summary {
             + String(format: "%.3f MB) in %.2f s ]", Double(fileSize) / 1e6, duration))
         for (index, event) in events.enumerated() {
             let samples = index < samplesPerEvent.count ? samplesPerEvent[index] : 0
+            if event.offCPU != nil {
+                // Every switch and wake-up is recorded, not a sample of them: the kernel's count says how many.
+                let count = index < eventTotals.count ? eventTotals[index].count : 0
+                let what = event.name == SchedTracepoints.offCPUName ? "switch-outs with call chains" : "wake-ups"
+                stderr.line("[ tprof-record: event \(event.name): \(count) \(what) ]")
+                continue
+            }
             var achieved = "n/a"
             if index < eventTotals.count, eventTotals[index].timeRunning > 0 {
                 achieved = String(format: "%.1f Hz", Double(samples) / (Double(eventTotals[index].timeRunning) / 1e9))

@@ -6,16 +6,16 @@ public enum ReportDiff {
     /// Joins two `SampleReport` results on their key columns: each key's share in both runs and the change in
     /// percentage points, largest change first.
     public static func compare(base: ResultTable, new: ResultTable) -> ResultTable {
-        let keyColumns = new.columns.filter { $0 != "percent" && $0 != "samples" }
-        func index(_ table: ResultTable) -> [[String]: (share: Double, samples: Int64)] {
-            var result: [[String]: (Double, Int64)] = [:]
+        // The weight follows the percent: samples, or a time (`SampleWeight.column`).
+        let weight = new.columns.count > 1 ? new.columns[1] : "samples"
+        let keyColumns = new.columns.filter { $0 != "percent" && $0 != weight }
+        func index(_ table: ResultTable) -> [[String]: (share: Double, samples: SQLiteValue)] {
+            var result: [[String]: (Double, SQLiteValue)] = [:]
             for row in table.rows.indices {
                 let key = keyColumns.map { table.value($0, row: row)?.text ?? "" }
                 var share = 0.0
-                var samples: Int64 = 0
                 if case .real(let v)? = table.value("percent", row: row) { share = v }
-                if case .integer(let v)? = table.value("samples", row: row) { samples = v }
-                result[key] = (share, samples)
+                result[key] = (share, table.value(weight, row: row) ?? .integer(0))
             }
             return result
         }
@@ -23,10 +23,10 @@ public enum ReportDiff {
         let newRows = index(new)
         let keys = Set(baseRows.keys).union(newRows.keys)
         let rows: [[SQLiteValue]] = keys.map { key in
-            let b = baseRows[key] ?? (0, 0)
-            let n = newRows[key] ?? (0, 0)
+            let b = baseRows[key] ?? (0, .integer(0))
+            let n = newRows[key] ?? (0, .integer(0))
             return key.map { SQLiteValue.text($0) } + [
-                .real(b.share), .real(n.share), .real(n.share - b.share), .integer(b.samples), .integer(n.samples),
+                .real(b.share), .real(n.share), .real(n.share - b.share), b.samples, n.samples,
             ]
         }
         let changeColumn = keyColumns.count + 2
@@ -35,7 +35,7 @@ public enum ReportDiff {
             if abs(l) != abs(r) { return abs(l) > abs(r) }
             return lhs.map(\.text).joined(separator: "\u{0}") < rhs.map(\.text).joined(separator: "\u{0}")
         }
-        return ResultTable(columns: keyColumns + ["base percent", "new percent", "change", "base samples",
-                                                  "new samples"], rows: sorted)
+        return ResultTable(columns: keyColumns + ["base percent", "new percent", "change", "base \(weight)",
+                                                  "new \(weight)"], rows: sorted)
     }
 }

@@ -2,7 +2,7 @@ import TprofDatabase
 
 /// A breakdown key: `--by-pid`, `--by-tid`, ...; several combine into one grouping.
 public enum Grouping: String, CaseIterable, Sendable {
-    case pid, tid, comm, cpu, mode, event, dso, symbol, line, address
+    case pid, tid, comm, cpu, mode, event, state, dso, symbol, line, address
 
     static let kernelMarker = "CASE WHEN \(KernelModes.sql()) THEN '[k]' ELSE '[.]' END"
 
@@ -15,6 +15,7 @@ public enum Grouping: String, CaseIterable, Sendable {
         case .cpu: return [("cpu", "cpu")]
         case .mode: return [("mode_name", "mode")]
         case .event: return [("event_name", "event")]
+        case .state: return [("state", "state")]
         case .dso: return [("dso", "dso")]
         case .symbol: return [("dso", "dso"), (Self.kernelMarker, "k"), ("symbol", "symbol")]
         case .line: return [("coalesce(srcline, symbol)", "line")]
@@ -52,6 +53,8 @@ public struct SampleFilter: Equatable, Sendable {
     public var symbol: String?
     /// Only this library or executable: its path or its file name.
     public var dso: String?
+    /// What the report adds up; a time weight also restricts the events to the ones it reads.
+    public var weight: SampleWeight = .samples
 
     public init() {}
 
@@ -75,6 +78,9 @@ public struct SampleFilter: Equatable, Sendable {
         oneOf("tid", tids.map { .integer($0) })
         oneOf("thread_comm", comms.map { .text($0) })
         oneOf("cpu", cpus.map { .integer($0) })
+        if let condition = weight.eventCondition(schema: schema, eventsGiven: !events.isEmpty) {
+            terms.append(condition)
+        }
         if let kernel { terms.append(kernel ? KernelModes.sql() : KernelModes.userSQL()) }
         if !events.isEmpty {
             let marks = Array(repeating: "?", count: events.count).joined(separator: ", ")
@@ -131,7 +137,8 @@ public struct SampleReport {
             }
         }
         let symbols = filter.needsSymbols || groupings.contains(where: \.needsSymbols)
-        let view = symbols ? (filter.needsSamples ? "sample_symbol_facts" : "symbol_groups")
+        // Off-CPU states are in the intervals, which no sample view has.
+        let view = groupings.contains(.state) ? "off_cpu_facts" : symbols ? (filter.needsSamples ? "sample_symbol_facts" : "symbol_groups")
             : (filter.needsSamples ? "sample_facts" : "sample_groups")
         var bindings: [SQLiteValue] = []
         var branches: [String] = []
@@ -148,10 +155,12 @@ public struct SampleReport {
         let selected = keys.map { "\($0.expression) AS \"\($0.label)\"" }.joined(separator: ", ")
         let grouped = keys.map(\.expression).joined(separator: ", ")
         let labels = keys.map { "\"\($0.label)\"" }.joined(separator: ", ")
+        // Times are added up in nanoseconds and shown in milliseconds.
+        let shown = filter.weight.isTime ? "round(samples / 1e6, 3)" : "samples"
         var sql = """
-            SELECT percent, samples\(labels.isEmpty ? "" : ", " + labels) FROM (
-                SELECT \(selected.isEmpty ? "" : selected + ", ")sum(samples) AS samples,
-                       100.0 * sum(samples) / sum(sum(samples)) OVER (\(several ? "PARTITION BY database" : "")) AS percent
+            SELECT percent, \(shown) AS "\(filter.weight.column)"\(labels.isEmpty ? "" : ", " + labels) FROM (
+                SELECT \(selected.isEmpty ? "" : selected + ", ")sum(\(filter.weight.sql)) AS samples,
+                       100.0 * sum(\(filter.weight.sql)) / sum(sum(\(filter.weight.sql))) OVER (\(several ? "PARTITION BY database" : "")) AS percent
                 FROM \(from)
                 \(grouped.isEmpty ? "" : "GROUP BY " + grouped)
             )

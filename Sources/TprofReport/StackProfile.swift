@@ -23,10 +23,13 @@ public struct StackProfile {
     }
 
     public var stacks: [Stack]
+    /// What `Stack.samples` counts: samples, or microseconds of time.
+    public var weight: SampleWeight
     public var total: Int64 { stacks.reduce(0) { $0 + $1.samples } }
 
-    public init(stacks: [Stack]) {
+    public init(stacks: [Stack], weight: SampleWeight = .samples) {
         self.stacks = stacks
+        self.weight = weight
     }
 
     /// Loads the stacks of the samples the filter selects.
@@ -35,7 +38,8 @@ public struct StackProfile {
         let (whereSQL, bindings) = filter.whereClause()
         let groups = try database.connection.prepare("""
             SELECT pid, coalesce(comm, thread_comm, '?'), coalesce(stack_id, 0), address_id, \(KernelModes.sql()),
-                   sum(samples), tid, coalesce(thread_comm, comm, '?')
+                   \(filter.weight.isTime ? "sum(period) / 1000" : "sum(samples)"), tid,
+                   coalesce(thread_comm, comm, '?')
             FROM \(source) \(whereSQL) GROUP BY 1, 2, 3, 4, 5, 7, 8
             """)
         try groups.bind(bindings)
@@ -85,7 +89,7 @@ public struct StackProfile {
             stacks.append(Stack(pid: row.pid, comm: row.comm, tid: row.tid, threadComm: row.threadComm,
                                 frames: frames, samples: row.samples))
         }
-        return StackProfile(stacks: stacks)
+        return StackProfile(stacks: stacks, weight: filter.weight)
     }
 
     // MARK: Self and inclusive shares
@@ -102,10 +106,10 @@ public struct StackProfile {
         let total = Double(max(1, self.total))
         let ordered = inclusive.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.name < $1.key.name }
         return ResultTable(
-            columns: ["children", "self", "samples", "dso", "k", "symbol"],
+            columns: ["children", "self", weight.column, "dso", "k", "symbol"],
             rows: ordered.map { frame, count in
                 let own = selfCounts[frame] ?? 0
-                return [.real(100 * Double(count) / total), .real(100 * Double(own) / total), .integer(count),
+                return [.real(100 * Double(count) / total), .real(100 * Double(own) / total), weight.cell(count),
                         .text(frame.dso), .text(frame.kernel ? "[k]" : "[.]"), .text(frame.name)]
             })
     }
@@ -134,9 +138,9 @@ public struct StackProfile {
         }
         let total = Double(max(1, containing))
         return ResultTable(
-            columns: ["percent", "samples", callers ? "caller" : "callee"],
+            columns: ["percent", weight.column, callers ? "caller" : "callee"],
             rows: counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map {
-                [.real(100 * Double($0.value) / total), .integer($0.value), .text($0.key)]
+                [.real(100 * Double($0.value) / total), weight.cell($0.value), .text($0.key)]
             })
     }
 

@@ -1,7 +1,7 @@
 import TprofDatabase
 
 /// `--stat`'s account of symbols: where each sampled file's symbols came from, and why unresolved samples are
-/// unresolved. Needs schema 12's `dsos.file_source`; an older file has neither section.
+/// unresolved. Needs schema 13's `dsos.file_source`; an older file has neither section.
 enum SymbolSources {
     /// Why a sampled address has no symbol, from its `addresses` and `dsos` rows; the order in which they are said.
     static let causeSQL = """

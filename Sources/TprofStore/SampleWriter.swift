@@ -34,6 +34,7 @@ public final class SampleWriter {
     private let insertStack: SQLiteStatement
     private let insertStacks: SQLiteStatement
     private let upsertManySampleCounts: SQLiteStatement
+    private let offCPU: OffCPURecordWriter
     /// Replaced by empty ones once the writer is done: the finishing stage must not run with the whole tree of a
     /// long recording held in memory.
     private var stacks = StackInterner()
@@ -123,6 +124,7 @@ public final class SampleWriter {
         } else {
             insertUserStack = nil
         }
+        offCPU = try OffCPURecordWriter(db, startMonotonic: startMonotonic)
         upsertCounters = try db.prepare("""
             INSERT OR REPLACE INTO counters (cpu, read, written, sample, overflow, buf, emptybuf, dropbuf,
                 dropbuf_sample, kernel_lost, kernel_lost_samples, throttle, unthrottle, sideband_dropped, unwritten,
@@ -136,6 +138,7 @@ public final class SampleWriter {
         try db.execute("BEGIN")
         do {
             for record in records { try write(record) }
+            try offCPU.flush()
             try db.execute("COMMIT")
         } catch {
             try? db.execute("ROLLBACK")
@@ -223,6 +226,7 @@ public final class SampleWriter {
             try writeRollup()
             try stacks.writePending(using: insertStack, many: insertStacks, rowsPerInsert: Self.rowsPerInsert)
             for record in batch.sideband { try write(record) }
+            try offCPU.flush()
             var inBatch: [Int: UInt64] = [:]
             for buffer in batch.buffers { inBatch[buffer.cpu, default: 0] += UInt64(buffer.count) }
             try writeCounters(alsoWritten: inBatch)
@@ -365,6 +369,8 @@ public final class SampleWriter {
                 m.inodeGeneration.map { .integer(Int64(bitPattern: $0)) } ?? .null, SQLiteValue(m.buildID),
                 .integer(Int64(m.protection)), .integer(Int64(m.flags)), .text(m.filename), .text(m.source.rawValue),
             ])
+        case .contextSwitch(let contextSwitch): offCPU.add(contextSwitch)
+        case .waking(let waking): offCPU.add(waking)
         }
     }
 

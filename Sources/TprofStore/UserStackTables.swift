@@ -102,5 +102,6 @@ public final class UserStackTables {
             SELECT pid, tid, cpu, event, mode, pc, coalesce(stack_id, 0), count(*), sum(period)
             FROM samples GROUP BY pid, tid, cpu, event, mode, pc, coalesce(stack_id, 0);
             """)
+        try OffCPUIntervals.followUnwoundStacks(db)
     }
 }

@@ -22,6 +22,7 @@ struct Record: ParsableCommand {
               tprof-record -p 1234 -d 10 -o run.db            attach to running processes for 10 seconds
               tprof-record -a -d 5 -o run.db                  the whole system for 5 seconds
               tprof-record -e cpu-clock -e page-faults:u -F 4000 -- make -j2
+              tprof-record --off-cpu -g -o run.db -- ./prog   also where it waits off CPU
             """,
         version: tprofVersion)
 
@@ -75,6 +76,12 @@ struct Record: ParsableCommand {
     @Option(parsing: .unconditional,
             help: ArgumentHelp("Call chains of at most this many frames (default 127).", valueName: "n"))
     var maxStack: Int?
+
+    @Flag(name: .customLong("off-cpu"),
+          help: ArgumentHelp("Also record where threads wait off CPU: each switch-out with its call chain and "
+              + "state, its switch-in and its waker (the scheduler's tracepoints; tracefs is mounted if need be). "
+              + "Reports take --off-cpu and --wall."))
+    var offCPU = false
 
     @Flag(name: [.short, .long], help: "No live status line, no finishing progress bar and no summary.")
     var quiet = false
@@ -159,6 +166,7 @@ struct Record: ParsableCommand {
         options.userStackSize = userStackSize
         options.keepStacks = keepStacks
         options.usesDebuginfod = !debuginfod.disabled
+        options.offCPU = offCPU
         options.ringPagesGiven = ringPagesOption != nil
         let status = Recorder(options: options).run()
         if status != 0 { throw ExitCode(status) }

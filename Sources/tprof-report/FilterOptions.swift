@@ -30,6 +30,12 @@ struct FilterOptions: ParsableArguments {
     var symbol: String?
     @Option(help: ArgumentHelp("Only this library or executable (path or file name).", valueName: "name"))
     var dso: String?
+    @Flag(name: .customLong("off-cpu"),
+          help: "Time threads spent off CPU (tprof-record --off-cpu), in ms (µs in --folded); as --event off-cpu.")
+    var offCPU = false
+    @Flag(help: ArgumentHelp("Wall-clock time: cpu-clock or task-clock samples by their period plus off-CPU "
+              + "time (tprof-record --off-cpu -e cpu-clock), in ms (µs in --folded)."))
+    var wall = false
     @Option(help: ArgumentHelp("Print at most N rows.", valueName: "n")) var limit: Int?
     @Option(help: ArgumentHelp("Leave out rows below P percent.", valueName: "p")) var percentLimit: Double?
 
@@ -37,7 +43,7 @@ struct FilterOptions: ParsableArguments {
     var given: [String] {
         [("--pid", !pids.isEmpty), ("--tid", !tids.isEmpty), ("--comm", !comms.isEmpty), ("--cpu", !cpus.isEmpty),
          ("--kernel", kernel), ("--user", user), ("--event", !events.isEmpty), ("--since", since != nil),
-         ("--until", until != nil), ("--symbol", symbol != nil), ("--dso", dso != nil), ("--limit", limit != nil),
+         ("--until", until != nil), ("--symbol", symbol != nil), ("--off-cpu", offCPU), ("--wall", wall), ("--dso", dso != nil), ("--limit", limit != nil),
          ("--percent-limit", percentLimit != nil)].filter(\.1).map(\.0)
     }
 
@@ -51,6 +57,8 @@ struct FilterOptions: ParsableArguments {
         }
         if symbol == "" || dso == "" { throw ValidationError("empty value for --symbol or --dso") }
         if kernel && user { throw ValidationError("give --kernel or --user, not both") }
+        if offCPU && wall { throw ValidationError("give --off-cpu or --wall, not both") }
+        if wall && !events.isEmpty { throw ValidationError("--wall reads its own events: give it without --event") }
         if let limit, limit < 1 { throw ValidationError("bad value \(limit) for --limit: it must be at least 1") }
         if let percentLimit, !(percentLimit >= 0 && percentLimit <= 100) {
             throw ValidationError("bad value \(percentLimit) for --percent-limit: it must be 0 to 100")
@@ -76,6 +84,12 @@ struct FilterOptions: ParsableArguments {
         }
         filter.kernel = kernel ? true : (user ? false : nil)
         filter.events = events.flatMap { $0.split(separator: ",").map(String.init) }
+        // The off-CPU samples are only worth their time: `--event off-cpu` alone weighs them as --off-cpu does.
+        if offCPU || filter.events == [SampleWeight.offCPUEvent] {
+            filter.weight = .offCPU
+        } else if wall {
+            filter.weight = .wall
+        }
         filter.since = since
         filter.until = until
         filter.symbol = symbol

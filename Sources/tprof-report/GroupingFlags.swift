@@ -15,6 +15,7 @@ extension Grouping: EnumerableFlag {
         case .cpu: return "Group by CPU."
         case .mode: return "Group by mode (kernel, user)."
         case .event: return "Group by event."
+        case .state: return "Off-CPU time by the state threads left in: sleeping, uninterruptible (I/O), preempted."
         case .dso: return "Group by library or executable."
         case .symbol: return "Group by symbol ([k] kernel, [.] user) with its library."
         case .line: return "Group by source line (DWARF)."

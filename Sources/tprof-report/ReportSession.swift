@@ -39,6 +39,9 @@ struct ReportSession {
         let header = try RunHeader(database: database)
         guard contents != .metadata else { return OpenedRun(database: database, header: header) }
         guard header.samples > 0 else { throw ToolFailure("\(path) holds no samples") }
+        if let refusal = try sampleFilter().weight.refusal(database.connection, path: path.description) {
+            throw ToolFailure(refusal)
+        }
         let needsSymbols = contents == .symbols || groupings.contains(where: \.needsSymbols) || filters.needsSymbols
         // The builds of schema 1 and 2 resolved no symbols; --resymbolize brings the tables and resolves them.
         if needsSymbols, database.schemaVersion < 3 {
@@ -53,6 +56,19 @@ struct ReportSession {
                 + "'tprof-report --resymbolize \(path)' once it is not running")
         }
         return OpenedRun(database: database, header: header)
+    }
+
+    /// The filters as the report module takes them; `--by-state` reports off-CPU time.
+    func sampleFilter() throws -> SampleFilter {
+        var filter = try filters.sampleFilter()
+        if groupings.contains(.state) {
+            guard !groupings.contains(where: \.needsSymbols), !filters.needsSymbols, filter.weight != .wall else {
+                throw ToolFailure("--by-state groups off-CPU intervals by thread and state: give it without symbol, "
+                    + "library, line or address groupings, --symbol, --dso and --wall")
+            }
+            filter.weight = .offCPU
+        }
+        return filter
     }
 
     /// Opens the database alone, for a report that does not read its header.

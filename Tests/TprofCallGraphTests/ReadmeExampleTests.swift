@@ -35,7 +35,9 @@ final class ReadmeExampleTests: XCTestCase {
         XCTAssertGreaterThan(blocks.count, 15, "too few SQL blocks found in Schema/README.md")
         let recording = try CallGraphRecording.shared()
         for sql in blocks {
-            let result = try Tool.report.run([recording.path, "--sql", sql, "--format", "csv"])
+            let path = Self.offCPUTables.contains(where: sql.contains) ? try Self.offCPURecording.value()
+                : recording.path
+            let result = try Tool.report.run([path, "--sql", sql, "--format", "csv"])
             assertNoCrash(result)
             XCTAssertEqual(result.status, 0, "\(sql)\n\(result.summary)")
             // The accounting check answers no rows on a sound file; every other query answers some.
@@ -49,9 +51,20 @@ final class ReadmeExampleTests: XCTestCase {
         let recording = try CallGraphRecording.shared()
         let products = try Tool.productsDirectory().path
         for example in examples {
-            try check(example, recording: recording.path, products: products)
+            let words = example.command.split(separator: " ").map(String.init)
+            let offCPU = words.contains(where: Self.offCPUOptions.contains) || example.command.contains("--event off-cpu")
+            try check(example, recording: offCPU ? try Self.offCPURecording.value() : recording.path,
+                      products: products)
         }
     }
+
+    /// Reports of off-CPU time, and the tables of it, read a recording of the same program with `--off-cpu`.
+    private static let offCPUOptions: Set<String> = ["--off-cpu", "--wall", "--by-state"]
+    private static let offCPUTables = ["off_cpu", "switch_records", "waking_records"]
+    private static let offCPURecording = SharedFixture(make: {
+        try CallGraphWorkbench.shared().record("callgraph-offcpu.db", options: ["-g", "--off-cpu"],
+                                               arguments: CallGraphWorkload.mainArguments)
+    })
 
     /// Runs one example in a directory of its own, where each database it names is a copy of the recording (so an
     /// example that writes, such as --resymbolize, changes only its copy), with `tprof-report` the built one.

@@ -27,10 +27,12 @@ struct FlameGraphReport: ParsableArguments, ReportKind {
         let events = run.header.fields.filter { $0.name == "event" }.map(\.value).joined(separator: "; ")
         let kind = baseProfile == nil ? ""
             : " (differential: red grew, blue shrank against \(session.base?.description ?? ""))"
-        let title = "tprof: \(run.command ?? "")\(kind)"
-        let svg = FlameGraph(title: title, subtitle: "\(events) - \(profile.total) samples", icicle: icicle)
-            .render(profile, base: baseProfile)
-        try session.writeOutput(flamegraph, Data(svg.utf8), detail: "\(profile.total) samples")
+        let measure = filter.weight == .samples ? "" : filter.weight == .offCPU ? " - off-CPU time (µs)"
+            : " - wall-clock time (µs)"
+        let title = "tprof: \(run.command ?? "")\(measure)\(kind)"
+        let subtitle = "\(events) - \(profile.total) \(profile.weight.stackUnit)"
+        let svg = FlameGraph(title: title, subtitle: subtitle, icicle: icicle).render(profile, base: baseProfile)
+        try session.writeOutput(flamegraph, Data(svg.utf8), detail: "\(profile.total) \(profile.weight.stackUnit)")
         session.printWarnings(run)
     }
 }

@@ -4,7 +4,9 @@ import TprofReport
 
 /// `--folded`: one line per distinct stack with its samples; with `--diff`, the base's count and the new one.
 struct FoldedReport: ParsableArguments, ReportKind {
-    @Flag(help: "Folded stacks (root;...;leaf count) for flamegraph.pl, speedscope, Pyroscope.") var folded = false
+    @Flag(help: ArgumentHelp("Folded stacks (root;...;leaf count) for flamegraph.pl, speedscope, Pyroscope; with "
+              + "--off-cpu or --wall the count is microseconds."))
+    var folded = false
 
     var name: String { "--folded" }
     var isSelected: Bool { folded }

@@ -20,7 +20,7 @@ struct GroupedReport: ReportKind {
     /// The report's query: its groupings (by process when none is given), filters and row limits.
     static func sampleReport(_ session: ReportSession) throws -> SampleReport {
         SampleReport(groupings: session.groupings.isEmpty ? [.pid] : session.groupings,
-                     filter: try session.filters.sampleFilter(), limit: session.filters.limit,
+                     filter: try session.sampleFilter(), limit: session.filters.limit,
                      percentLimit: session.filters.percentLimit)
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TprofCLI
 import TprofExport
 import TprofReport
 import TprofStore
@@ -36,15 +37,22 @@ struct TimelineReport: ParsableArguments, ReportKind {
 
     func run(_ session: ReportSession) throws {
         let run = try session.open(.samples)
+        let filter = try session.sampleFilter()
+        // Off-CPU time is drawn per thread (or CPU), from its intervals, which name no symbol.
+        if filter.weight == .wall || (filter.weight == .offCPU && (session.groupings.first == .symbol
+                                                                    || filter.symbol != nil || filter.dso != nil)) {
+            throw ToolFailure("--timeline draws off-CPU time (--off-cpu) per thread or CPU, without --by-symbol, "
+                + "--symbol or --dso; and samples, not --wall")
+        }
         let series: Timeline.Series = switch session.groupings.first {
         case .cpu: .cpu
         case .symbol: .symbol
-        default: .process
+        default: filter.weight == .offCPU ? .thread : .process
         }
         let recorded = try run.database.connection.scalarInt("SELECT coalesce(max(time), 0) FROM samples") ?? 0
         let span = (session.filters.until ?? Double(recorded) / 1e9) - (session.filters.since ?? 0)
         let chart = Timeline(series: series, bucket: bucket ?? Timeline.bucket(forDuration: span),
-                             filter: try session.filters.sampleFilter())
+                             filter: filter)
         let table = try chart.table(database: run.database)
         if table.rows.isEmpty { try session.nothingToShow(run) }
         if let timelineSvg {
