@@ -21,7 +21,7 @@ struct Report: ParsableCommand {
               tprof-report run.db --by-pid
               tprof-report run.db --by-symbol --children --user --since 1 --until 3
               tprof-report run.db --tree --depth 6
-              tprof-report run.db --annotate '^hot_loop$'
+              tprof-report run.db --annotate '^leaf$'
               tprof-report run.db --flamegraph fg.svg
               tprof-report run.db --pprof run.pb.gz
               tprof-report new.db --diff base.db --by-symbol

@@ -10,7 +10,7 @@ final class DiskFullTests: XCTestCase {
         let workspace = try FaultWorkspace(for: self)
         var cases = 0
         // With call chains a batch is larger: a larger (still small) file system lets some commit before it fills.
-        for (callGraph, size) in [(false, "300k"), (true, "1m")] {
+        for (callGraph, size) in [(false, "400k"), (true, "1m")] {
             let mountPoint = try mountSmallFileSystem(size: size)
             let output = mountPoint + "/full.db"
             let name = FaultWorkspace.uniqueName(callGraph ? "full-g" : "full")
