@@ -47,6 +47,8 @@ public struct Annotation {
     public var codeNote: String?
     /// Source text kept, per file and line.
     public var sourceText: [String: [Int: String]]
+    /// What the `samples` of the function and its rows add up: samples, or nanoseconds (`--off-cpu`, `--wall`).
+    public var weight: SampleWeight = .samples
 
     /// The function's end, when its size is known.
     public var end: UInt64?
@@ -59,7 +61,7 @@ public struct Annotation {
     public static func load(database: ReportDatabase, pattern: String, filter: SampleFilter) throws -> Annotation? {
         let matches = try self.matches(database, pattern: pattern, filter: filter)
         guard let chosen = matches.first else { return nil }
-        let (hits, hitBindings) = hitsQuery(filter)
+        let (hits, hitBindings) = hitsQuery(filter, pattern: pattern)
         let keyBindings: [SQLiteValue] = [.text(chosen.dso), SQLiteValue(chosen.buildID),
                                           .integer(Int64(bitPattern: chosen.address))]
         let sampled = try database.query("""
@@ -74,7 +76,7 @@ public struct Annotation {
              samples: row[3].integer ?? 0)
         }
         var annotation = Annotation(function: chosen, otherMatches: Array(matches.dropFirst()), rows: [],
-                                    sourceText: [:])
+                                    sourceText: [:], weight: filter.weight)
         let code = try database.connection.prepare("""
             SELECT id, bytes, size, note FROM code
             WHERE path = ? AND coalesce(build_id, '') = coalesce(?, '') AND address = ?
@@ -195,7 +197,7 @@ public struct Annotation {
     /// Every function matching `pattern` with its self samples, hottest first.
     private static func matches(_ database: ReportDatabase, pattern: String, filter: SampleFilter) throws
         -> [Function] {
-        let (hits, bindings) = hitsQuery(filter)
+        let (hits, bindings) = hitsQuery(filter, pattern: pattern)
         let table = try database.query("""
             \(hits)
             SELECT s.name, d.path, d.build_id, d.kind, s.address, sum(h.samples) AS samples
@@ -211,12 +213,47 @@ public struct Annotation {
         }
     }
 
-    /// `WITH hits (address_id, samples)`: the samples `filter` selects, per resolved address.
-    private static func hitsQuery(_ filter: SampleFilter) -> (String, [SQLiteValue]) {
+    /// `WITH hits (address_id, samples)`: the samples `filter` selects, per resolved address, weighed as it says.
+    /// Time (`--off-cpu`, `--wall`) is charged where it was spent in each function matching `pattern`: a sample's
+    /// innermost frame in that function (the call a thread blocked in, or the instruction itself), since an
+    /// off-CPU interval's own address is always the scheduler's. Samples add up at their own address.
+    private static func hitsQuery(_ filter: SampleFilter, pattern: String) -> (String, [SQLiteValue]) {
         let (whereSQL, bindings) = filter.whereClause()
         let view = filter.needsSamples ? "sample_symbol_facts" : "symbol_groups"
-        return ("WITH hits AS (SELECT address_id, sum(samples) AS samples FROM \(view) \(whereSQL) GROUP BY address_id)",
-                bindings)
+        guard filter.weight.isTime else {
+            return ("WITH hits AS (SELECT address_id, sum(samples) AS samples FROM \(view) \(whereSQL) "
+                        + "GROUP BY address_id)", bindings)
+        }
+        return ("""
+            WITH RECURSIVE
+            leaves (pid, stack_id, address_id, weight) AS (
+                SELECT pid, stack_id, min(address_id), sum(period) FROM \(view) \(whereSQL)
+                GROUP BY pid, stack_id, CASE WHEN stack_id = 0 THEN address_id END),
+            walk (pid, leaf, node, step) AS (
+                SELECT pid, stack_id, stack_id, 0 FROM leaves WHERE stack_id != 0
+                UNION ALL
+                SELECT w.pid, w.leaf, s.parent_id, w.step + 1 FROM walk w JOIN stacks s ON s.id = w.node
+                WHERE s.parent_id != 0),
+            framed (pid, leaf, step, address_id, symbol_id) AS (
+                SELECT w.pid, w.leaf, w.step, a.id, a.symbol_id FROM walk w JOIN stacks s ON s.id = w.node
+                JOIN addresses a ON a.pid = w.pid AND a.valid_from = -9223372036854775808
+                 AND a.pc = CASE WHEN s.return_address = 0 THEN s.address
+                                 WHEN s.address = -9223372036854775808 THEN 9223372036854775807
+                                 ELSE s.address - 1 END
+                JOIN symbols sy ON sy.id = a.symbol_id WHERE sy.name REGEXP ?),
+            innermost (pid, leaf, address_id) AS (
+                SELECT pid, leaf, address_id FROM (
+                    SELECT pid, leaf, address_id, row_number() OVER (PARTITION BY pid, leaf, symbol_id ORDER BY step)
+                        AS rank FROM framed)
+                WHERE rank = 1),
+            hits (address_id, samples) AS (
+                SELECT address_id, sum(weight) FROM (
+                    SELECT i.address_id, l.weight FROM innermost i
+                    JOIN leaves l ON l.pid = i.pid AND l.stack_id = i.leaf
+                    UNION ALL
+                    SELECT address_id, weight FROM leaves WHERE stack_id = 0)
+                GROUP BY address_id)
+            """, bindings + [.text(pattern)])
     }
 }
 

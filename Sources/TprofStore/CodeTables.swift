@@ -1,3 +1,5 @@
+import TprofCapture
+
 /// The annotation tables of a recording (`code`, `code_lines`, `source_lines`, `annotation_limits`, schema step
 /// `annotate`): the sampled functions go out as plain values, their code and source text come back as rows. Rows
 /// already there are kept, never replaced: `tprof-report --resymbolize` only adds what is missing.
@@ -31,12 +33,29 @@ public final class CodeTables {
 
     /// Every function samples fell in (self samples, not stack frames), hottest first.
     public func sampledFunctions() throws -> [SampledFunction] {
+        // The functions an off-CPU interval's stack passes through are where its thread blocked (`--annotate
+        // --off-cpu`), though its own address is always the scheduler's.
         let rows = try db.prepare("""
+            WITH RECURSIVE reach (pid, id, samples) AS (
+                SELECT c.pid, c.stack_id, sum(c.samples) FROM sample_counts c JOIN events e ON e.id = c.event
+                WHERE e.base_name = ? AND c.stack_id != 0 GROUP BY c.pid, c.stack_id
+                UNION ALL
+                SELECT r.pid, s.parent_id, r.samples FROM reach r JOIN stacks s ON s.id = r.id WHERE s.parent_id != 0)
             SELECT d.path, d.build_id, d.kind, s.address, s.size, a.file, a.line, sum(c.samples)
             FROM symbol_counts c JOIN addresses a ON a.id = c.address_id JOIN symbols s ON s.id = a.symbol_id
             JOIN dsos d ON d.id = s.dso_id
             GROUP BY d.path, d.build_id, s.address, a.file, a.line
+            UNION ALL
+            SELECT d.path, d.build_id, d.kind, sy.address, sy.size, a.file, a.line, sum(r.samples)
+            FROM reach r JOIN stacks s ON s.id = r.id
+            JOIN addresses a ON a.pid = r.pid AND a.valid_from = -9223372036854775808
+             AND a.pc = CASE WHEN s.return_address = 0 THEN s.address
+                             WHEN s.address = -9223372036854775808 THEN 9223372036854775807
+                             ELSE s.address - 1 END
+            JOIN symbols sy ON sy.id = a.symbol_id JOIN dsos d ON d.id = sy.dso_id
+            GROUP BY d.path, d.build_id, sy.address, a.file, a.line
             """)
+        rows.bind(1, .text(SchedTracepoints.offCPUName))
         var functions: [String: SampledFunction] = [:]
         while try rows.step() {
             let path = rows.text(0) ?? ""
