@@ -236,10 +236,7 @@ public struct Annotation {
                 WHERE s.parent_id != 0),
             framed (pid, leaf, step, address_id, symbol_id) AS (
                 SELECT w.pid, w.leaf, w.step, a.id, a.symbol_id FROM walk w JOIN stacks s ON s.id = w.node
-                JOIN addresses a ON a.pid = w.pid AND a.valid_from = -9223372036854775808
-                 AND a.pc = CASE WHEN s.return_address = 0 THEN s.address
-                                 WHEN s.address = -9223372036854775808 THEN 9223372036854775807
-                                 ELSE s.address - 1 END
+                JOIN addresses a ON a.pid = w.pid AND a.valid_from = -9223372036854775808 AND a.pc = s.named_pc
                 JOIN symbols sy ON sy.id = a.symbol_id WHERE sy.name REGEXP ?),
             innermost (pid, leaf, address_id) AS (
                 SELECT pid, leaf, address_id FROM (

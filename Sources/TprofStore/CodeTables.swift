@@ -48,10 +48,7 @@ public final class CodeTables {
             UNION ALL
             SELECT d.path, d.build_id, d.kind, sy.address, sy.size, a.file, a.line, sum(r.samples)
             FROM reach r JOIN stacks s ON s.id = r.id
-            JOIN addresses a ON a.pid = r.pid AND a.valid_from = -9223372036854775808
-             AND a.pc = CASE WHEN s.return_address = 0 THEN s.address
-                             WHEN s.address = -9223372036854775808 THEN 9223372036854775807
-                             ELSE s.address - 1 END
+            JOIN addresses a ON a.pid = r.pid AND a.valid_from = -9223372036854775808 AND a.pc = s.named_pc
             JOIN symbols sy ON sy.id = a.symbol_id JOIN dsos d ON d.id = sy.dso_id
             GROUP BY d.path, d.build_id, sy.address, a.file, a.line
             """)
