@@ -81,7 +81,9 @@ final class DatabaseTests: XCTestCase {
         let directory = try CountWorkbench.freshDirectory(for: self)
         let output = directory.file("counts.db")
         let counter = try Tool.count.start(["-e", "task-clock", "--format", "csv", "-o", output, "--", "sleep", "2"])
-        guard Processes.waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: output) }) else {
+        // Its write-ahead log appears once the file is open at its name: removed before that (in the instant
+        // between the move into place and the open), the file is a failure to open, not a loss while counting.
+        guard Processes.waitUntil(timeout: 10, { FileManager.default.fileExists(atPath: output + "-wal") }) else {
             counter.send(SIGKILL)
             throw TestSupportError("the output never appeared")
         }
