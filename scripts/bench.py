@@ -20,8 +20,12 @@ reports medians. Sections:
      recorder CPU per sample, self share, samples lost, and the synthetic pipeline with system-wide chains beside it;
   top (scripts/bench_top.py, issue 16): tprof-top -b at its defaults against perf top --stdio, both CPUs busy: CPU
      share of one CPU, and tprof-top's steady share without its start-up;
-  count (scripts/bench_count.py, issue 16): tprof-count's own CPU against perf stat's.
-It ends with a table of the targets (issues 7, 13, 14 and 16), met or missed.
+  count (scripts/bench_count.py, issue 16): tprof-count's own CPU against perf stat's;
+  offcpu (scripts/bench_offcpu.py, issue 17): a pipe ping-pong's slowdown under tprof-record --off-cpu and under
+     perf record -e sched:sched_switch;
+  annotate (scripts/bench_annotate.py, issue 18): --annotate's shares per instruction against perf annotate's,
+     averaged over at least 5 executions recorded by both tools at once.
+It ends with a table of the targets (issues 7, 13, 14, 16, 17 and 18), met or missed.
 """
 
 import argparse
@@ -38,6 +42,7 @@ import threading
 import time
 import traceback
 
+import bench_annotate
 import bench_count
 import bench_finishing
 import bench_offcpu
@@ -275,7 +280,8 @@ class Suite:
                     ("systemwide", lambda: bench_systemwide.systemwide(self, sys.modules[__name__])),
                     ("count", lambda: bench_count.count(self, sys.modules[__name__])),
                     ("top", lambda: bench_top.top(self, sys.modules[__name__])),
-                    ("offcpu", lambda: bench_offcpu.offcpu(self, sys.modules[__name__]))]
+                    ("offcpu", lambda: bench_offcpu.offcpu(self, sys.modules[__name__])),
+                    ("annotate", lambda: bench_annotate.annotate(self, sys.modules[__name__]))]
         chosen = [(name, section) for name, section in sections if not a.only or name.split()[0] in a.only]
         if any(name == "memory" for name, _ in chosen):
             self.start_background(a.long_seconds or (30 if self.quick else 600))
@@ -913,7 +919,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a ~3 minute smoke run: short runs, 1 repetition")
     parser.add_argument("--repeats", type=int, help="repetitions of each comparison (default 3, 1 with --quick)")
     parser.add_argument("--only", nargs="*", help="sections: overhead pipeline time report size accuracy dwarf "
-                        "symbols memory finishing systemwide count top offcpu (size and accuracy need overhead)")
+                        "symbols memory finishing systemwide count top offcpu annotate (size and accuracy need overhead)")
     parser.add_argument("--iterations", type=int, help="spin -n for overhead, size and accuracy (default: "
                         "calibrated to about 3 s of CPU, 1 s with --quick)")
     parser.add_argument("--spin-seconds", type=float, help="CPU seconds of the workload (default 3, 1 with --quick)")
