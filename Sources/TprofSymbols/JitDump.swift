@@ -129,7 +129,7 @@ struct JitDump {
     }
 
     /// JIT_CODE_DEBUG_INFO: the code address, the entry count, then entries of address, line, discriminator and
-    /// file name (NUL-terminated; "\u{ff}" alone repeats the previous entry's).
+    /// file name (NUL-terminated; "\u{ff}" alone repeats the previous entry's); nil for a table with a damaged name.
     private static func lineTable(_ bytes: [UInt8], _ record: Range<Int>) -> (UInt64, [LineEntry])? {
         guard record.count >= 32 else { return nil }
         let address = u64(bytes, record.lowerBound + 16)
@@ -140,7 +140,10 @@ struct JitDump {
         while UInt64(entries.count) < count, offset + 16 < record.upperBound,
               let nameEnd = bytes[(offset + 16)..<record.upperBound].firstIndex(of: 0) {
             let name = bytes[(offset + 16)..<nameEnd]
-            let file = name.elementsEqual([0xff]) ? previousFile : String(decoding: name, as: UTF8.self)
+            // Node 20's V8 sometimes writes a table whose names are freed memory (2 runs in 12 here): a name that
+            // is empty or not UTF-8 makes the whole table suspect, and no lines beat wrong ones.
+            guard let file = name.elementsEqual([0xff]) ? previousFile : String(validating: name, as: UTF8.self),
+                  !file.isEmpty else { return nil }
             entries.append(LineEntry(address: u64(bytes, offset), line: Int(Int32(bitPattern: u32(bytes, offset + 8))),
                                      file: file))
             previousFile = file

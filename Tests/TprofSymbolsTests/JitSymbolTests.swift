@@ -54,10 +54,23 @@ final class JitSymbolTests: XCTestCase {
         }
     }
 
+    /// Node 20's V8 sometimes writes its line tables with freed memory for names (2 runs in 12 here), which tprof
+    /// then leaves out: a run without source lines is tried again, twice at most.
     func testJitdumpNamesAsTheMapDoesWithSourceLines() throws {
+        for attempt in 1...3 {
+            let withLines = try recordJitdumpAndCompareWithTheMap(attempt: attempt)
+            if withLines.samples > Int64(Double(withLines.total) * 0.6) { return }
+            print("attempt \(attempt): \(withLines.samples) of \(withLines.total) JIT samples have source lines")
+        }
+        XCTFail("source lines from the jitdump's line tables in none of 3 runs")
+    }
+
+    /// Records the script with both a jitdump and a perf map and checks that they name the JIT code alike; returns
+    /// how many of the JIT code's samples have a source line of the script.
+    private func recordJitdumpAndCompareWithTheMap(attempt: Int) throws -> (samples: Int64, total: Int) {
         let bench = try SymbolWorkbench()
         let script = try writeScript(bench)
-        let database = bench.path("jitdump.db")
+        let database = bench.path("jitdump-\(attempt).db")
 
         let result = try Tool.record.run(SymbolWorkbench.recordOptions + ["-q", "-o", database, "--", "/usr/bin/node",
                                           "--perf-prof", "--perf-basic-prof", script, "500"],
@@ -89,9 +102,15 @@ final class JitSymbolTests: XCTestCase {
         XCTAssertGreaterThan(Double(hot), 0.6 * Double(total), "hotA and hotB are most of the JIT code's samples")
         XCTAssertGreaterThanOrEqual(Double(agreeing), 0.98 * Double(total),
                                     "\(agreeing) of \(total) samples named as the perf map names them")
-        XCTAssertGreaterThan(try db.scalarInt("""
+        // Every source line is the script's: a damaged table gives none rather than wrong ones.
+        XCTAssertEqual(try db.scalarInt("""
+            SELECT coalesce(sum(samples), 0) FROM symbol_groups WHERE dso = '\(dump)' AND srcline IS NOT NULL
+            AND srcline NOT LIKE '%hot.js:%'
+            """), 0, "source lines that are not the script's")
+        let withLines = try db.scalarInt("""
             SELECT coalesce(sum(samples), 0) FROM symbol_groups WHERE dso = '\(dump)' AND srcline LIKE '%hot.js:%'
-            """), Int64(Double(total) * 0.6), "source lines from the jitdump's line tables")
+            """)
+        return (withLines, total)
     }
 
     func testJitdumpOnlyAMountNamespaceSeesIsRead() throws {
