@@ -6,8 +6,10 @@ public final class CPUSampleSink {
     public let cpu: Int
     private let list: BufferList
     private let flushInterval: UInt64
-    private var current: SampleBuffer?
-    private var pending = CaptureCounters()
+    // Unchecked for exclusive access: only the sink's one producer thread touches them, and the run-time checks were
+    // a sizeable part of the reader's few hundred nanoseconds a sample at 50 kHz -a -g.
+    @exclusivity(unchecked) private var current: SampleBuffer?
+    @exclusivity(unchecked) private var pending = CaptureCounters()
     private var pendingSideband: [SidebandRecord] = []
     private let mappingObserver: ((SidebandRecord.Mapping) -> Void)?
 

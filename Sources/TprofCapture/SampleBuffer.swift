@@ -15,12 +15,13 @@ public final class SampleBuffer {
     public let frameCapacity: Int
     // The frames live in manually managed memory, written in one pass as the raw chain is read: appended to two
     // arrays context by context they took about five times the reader's time of the raw copy they replace (profile
-    // of `tprof-bench pipeline --system-wide-chains`).
-    private var addressStorage: UnsafeMutablePointer<UInt64>
-    private var flagStorage: UnsafeMutablePointer<FrameFlags>
+    // of `tprof-bench pipeline --system-wide-chains`). Unchecked for exclusive access as the arrays are: the checks
+    // on `framesUsed` ran once a sample.
+    @exclusivity(unchecked) private var addressStorage: UnsafeMutablePointer<UInt64>
+    @exclusivity(unchecked) private var flagStorage: UnsafeMutablePointer<FrameFlags>
     /// Frames the storage holds before it has to grow.
-    public private(set) var frameStorageCapacity: Int
-    private var framesUsed = 0
+    @exclusivity(unchecked) public private(set) var frameStorageCapacity: Int
+    @exclusivity(unchecked) private var framesUsed = 0
     /// User registers then stack bytes of each sample that has them, in sample order (`Sample.userRegisterBytes`
     /// and `Sample.userStackBytes`).
     @exclusivity(unchecked) public private(set) var userData: [UInt8] = []
