@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
         commandName: "tprof-bench",
         abstract: "Benchmark tprof's capture pipeline and reports.",
         version: tprofVersion,
-        subcommands: [Pipeline.self, SQLiteCeiling.self, MakeDatabase.self])
+        subcommands: [Pipeline.self, SQLiteCeiling.self, MakeDatabase.self, Replay.self])
 }
 
 /// Pushes the synthetic backend through the per-CPU buffers, the buffer list and the writer.
