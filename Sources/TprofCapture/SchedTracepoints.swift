@@ -15,7 +15,7 @@ public enum OffCPURole: Equatable, Sendable {
         switch self {
         case .switchOut:
             return "sched:sched_switch, every switch-out; the period of each is its time off CPU (off_cpu)"
-        case .waking: return "sched:sched_waking, every wake-up (waking_records)"
+        case .waking: return "sched:sched_waking, every wake-up (off_cpu.waker_pid, waker_tid)"
         }
     }
 }
