@@ -14,6 +14,8 @@ public enum SampleWeight: Equatable, Sendable {
 
     /// The `events.base_name` of the off-CPU samples.
     public static let offCPUEvent = "off-cpu"
+    /// The `events.base_name` of the wake-ups, which name the wakers and are no samples.
+    static let wakerEvent = "off-cpu-waker"
     static let clockEvents = "('cpu-clock', 'task-clock')"
 
     /// True when the report adds up nanoseconds.

@@ -1,4 +1,6 @@
 import Foundation
+import Glibc
+import TprofStore
 import TprofTestSupport
 import XCTest
 
@@ -90,6 +92,82 @@ final class OffCPUPairingTests: XCTestCase {
             WHERE o.tid = \(tid) AND s.period = o.duration AND s.stack_id = o.stack_id AND s.time = o.start
             """), try db.scalarInt("SELECT count(*) FROM off_cpu WHERE tid = \(tid)"))
         try Self.assertCountsMatchSamples(db)
+    }
+
+    /// A thread that naps in 100 ms steps, attached with `-p` for a second: at the stop it is asleep, and off CPU
+    /// from its first switch-out to the stop.
+    func testAThreadAsleepAtTheStopIsOffCPUUpToIt() throws {
+        let directory = try TemporaryDirectory(prefix: "tprof-offcpu-stop")
+        defer { directory.remove() }
+        let program = try compileC(source: """
+            #include <time.h>
+            int main(void) {
+                struct timespec t = { 0, 100000000 };
+                for (;;) nanosleep(&t, 0);
+            }
+            """, name: "napper", in: directory)
+        let napper = try ChildProcess(executable: program, arguments: [])
+        defer {
+            napper.send(SIGKILL)
+            _ = napper.wait(timeout: 10)
+        }
+        let database = directory.file("stop.db")
+        let result = try Tool.record.run(["--off-cpu", "-g", "-q", "-d", "1", "-o", database, "-p", "\(napper.pid)"])
+        XCTAssertEqual(result.status, 0, result.summary)
+        let db = try Database(path: database)
+        XCTAssertEqual(try db.scalarInt("SELECT switches FROM off_cpu_outcomes WHERE outcome = 'off CPU at the stop'"),
+                       1)
+        let first = try db.scalarInt("SELECT min(start) FROM off_cpu")
+        let end = try db.scalarInt("SELECT max(start + duration) FROM off_cpu")
+        let duration = try db.scalarInt("SELECT duration_ns FROM run")
+        XCTAssertLessThanOrEqual(end, duration)
+        XCTAssertGreaterThan(end, duration - 100_000_000, "the last interval ends at the stop")
+        let asleep = try db.scalarInt("SELECT sum(duration) FROM off_cpu WHERE state = 'sleeping'")
+        XCTAssertEqual(Double(asleep), Double(end - first), accuracy: Double(end - first) * 0.01)
+        try Self.assertCountsMatchSamples(db)
+    }
+
+    /// A schema-14 file stored every switch and wake-up and paired them when recording ended: one that never ended
+    /// has them unpaired, and `--resymbolize` pairs them before the step that drops them.
+    func testAnUnfinishedSchema14FileIsPairedByResymbolize() throws {
+        let directory = try TemporaryDirectory(prefix: "tprof-offcpu-schema14")
+        defer { directory.remove() }
+        let program = try compileC(source: Self.migratingSource, name: "migrating", flags: ["-pthread"],
+                                   in: directory)
+        let database = directory.file("old.db")
+        let result = try Tool.record.run(["--off-cpu", "-g", "-q", "-o", database, "--", program], timeout: 60)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let intervals = "SELECT pid, tid, cpu, start, duration, state, stack_id, sample_id, waker_pid, waker_tid "
+            + "FROM off_cpu ORDER BY start, tid"
+        let paired = try Database(path: database).rows(intervals)
+        XCTAssertGreaterThan(paired.count, 400)
+        // As schema 14 left it before pairing: the records, no intervals, the samples with their period 1.
+        let event = "(SELECT id FROM events WHERE base_name = 'off-cpu')"
+        try SQLiteDatabase(path: database, mode: .readWrite).execute("""
+            CREATE TABLE switch_records (time INTEGER NOT NULL, cpu INTEGER NOT NULL, pid INTEGER NOT NULL,
+                tid INTEGER NOT NULL, direction TEXT NOT NULL, state TEXT);
+            CREATE TABLE waking_records (time INTEGER NOT NULL, cpu INTEGER NOT NULL, waker_pid INTEGER NOT NULL,
+                waker_tid INTEGER NOT NULL, tid INTEGER NOT NULL);
+            INSERT INTO switch_records SELECT start, cpu, pid, tid, 'out', state FROM off_cpu;
+            INSERT INTO switch_records SELECT start + duration, cpu, pid, tid, 'in', NULL FROM off_cpu;
+            INSERT INTO waking_records SELECT start + duration / 2, 0, waker_pid, waker_tid, tid FROM off_cpu
+                WHERE waker_tid IS NOT NULL;
+            DELETE FROM off_cpu;
+            DROP TABLE off_cpu_outcomes;
+            UPDATE samples SET period = 1 WHERE event = \(event);
+            DELETE FROM sample_counts WHERE event = \(event);
+            PRAGMA user_version = 14;
+            """)
+        let resymbolized = try Tool.report.run(["--resymbolize", database])
+        XCTAssertEqual(resymbolized.status, 0, resymbolized.summary)
+        let db = try Database(path: database)
+        XCTAssertEqual(try db.scalarInt("PRAGMA user_version"), Int64(RecordingDatabase.schemaVersion))
+        XCTAssertEqual(try db.rows(intervals), paired)
+        XCTAssertEqual(try db.scalarInt(
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('switch_records', 'waking_records')"), 0)
+        let periods = try db.scalarInt("SELECT sum(period) FROM samples WHERE event = \(event)")
+        XCTAssertEqual(periods, try db.scalarInt("SELECT sum(duration) FROM off_cpu"))
+        XCTAssertEqual(try db.scalarInt("SELECT sum(period) FROM sample_counts WHERE event = \(event)"), periods)
     }
 
     /// Every switch-out has one outcome, every `off-cpu` sample is written, and `sample_counts` adds them up as

@@ -18,6 +18,18 @@ final class OffCPUReportTests: XCTestCase {
         }
     }
 
+    /// The off-CPU tracepoints take every switch: the header counts the switch-outs rather than a sampling rate.
+    func testTheHeaderCountsSwitchOutsWithoutARate() throws {
+        let database = try database()
+        let result = try Tool.report.run([database, "--header"])
+        XCTAssertEqual(result.status, 0, result.summary)
+        let lines = result.stdout.split(separator: "\n").filter { $0.contains("off-cpu") }
+        XCTAssertEqual(lines.count, 2, result.stdout)
+        let switchOuts = try Database(path: database).scalarInt("SELECT samples FROM events WHERE name = 'off-cpu'")
+        XCTAssertTrue(lines[0].contains("off-cpu, period 1, \(switchOuts) switch-outs"), String(lines[0]))
+        XCTAssertFalse(lines.contains { $0.contains("Hz") }, result.stdout)
+    }
+
     func testOutputFilesSayTheUnit() throws {
         let directory = try TemporaryDirectory(prefix: "tprof-offcpu-reports")
         defer { directory.remove() }
