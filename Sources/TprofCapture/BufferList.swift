@@ -130,8 +130,14 @@ public final class BufferList {
         public var sideband: [SidebandRecord]
         /// Every CPU's records stamped before this time are in this batch or an earlier one: records reach the list
         /// in time order per CPU, not across CPUs, and what pairs records of several CPUs waits for it.
-        public var completeUntil: UInt64 = 0
+        public var completeUntil: UInt64
         public var isEmpty: Bool { buffers.isEmpty && sideband.isEmpty }
+
+        public init(buffers: [SampleBuffer], sideband: [SidebandRecord], completeUntil: UInt64) {
+            self.buffers = buffers
+            self.sideband = sideband
+            self.completeUntil = completeUntil
+        }
     }
 
     /// Waits up to `timeout` seconds for completed buffers and takes them all; an empty batch after `close()`

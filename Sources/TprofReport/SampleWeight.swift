@@ -21,9 +21,6 @@ public enum SampleWeight: Equatable, Sendable {
     /// True when the report adds up nanoseconds.
     public var isTime: Bool { self != .samples }
 
-    /// What one row of a report view weighs.
-    var sql: String { self == .samples ? "samples" : "period" }
-
     /// The events a report reads, as a condition on a view's `event`: a time weight's own; for samples, all but the
     /// off-CPU switch-outs (whose count says little), unless `--event` names the events; nil for all.
     func eventCondition(schema: String, eventsGiven: Bool) -> String? {

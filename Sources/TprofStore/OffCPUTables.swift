@@ -25,7 +25,7 @@ final class OffCPURecordWriter {
     private var completeUntil: UInt64 = 0
 
     /// The samples of a buffer that do not wait, with their frames, after `holdBack`.
-    private(set) var rest: (samples: [Sample], addresses: [UInt64], flags: [FrameFlags]) = ([], [], [])
+    private var rest: (samples: [Sample], addresses: [UInt64], flags: [FrameFlags]) = ([], [], [])
 
     init(_ db: SQLiteDatabase, startMonotonic: UInt64, holdsSamples: Bool) throws {
         self.db = db
@@ -77,6 +77,14 @@ final class OffCPURecordWriter {
         return held
     }
 
+    /// Calls `body` with the samples `holdBack` left in a buffer and their frames.
+    func withRest(_ body: ([Sample], UnsafeBufferPointer<UInt64>, UnsafeBufferPointer<FrameFlags>) throws -> Void)
+        rethrows {
+        try rest.addresses.withUnsafeBufferPointer { addresses in
+            try rest.flags.withUnsafeBufferPointer { try body(rest.samples, addresses, $0) }
+        }
+    }
+
     func add(_ record: SidebandRecord.ContextSwitch) {
         pairing.add(.init(time: record.time, kind: record.state == nil ? .switchIn : .switchOut, tid: record.tid,
                           pid: record.pid, cpu: record.cpu, state: record.state ?? .other))
@@ -94,19 +102,16 @@ final class OffCPURecordWriter {
     }
 
     /// Writes, in the batch's transaction, the intervals of the records older than `completeUntil` (every CPU's
-    /// records before it have been taken), adding their samples to `rollup`.
+    /// records before it have been taken), adding their samples to `rollup`. `UInt64.max`, once the list is
+    /// drained, writes everything still waiting: a thread still off CPU has an interval up to the stop.
     func flush(completeUntil time: UInt64, rollup: SampleRollup) throws {
         guard event != nil else { return }
-        completeUntil = max(completeUntil, time)
-        pairing.pair(until: completeUntil, interval: { closed.append($0) }, lone: { lone.append($0) })
-        try write(rollup: rollup)
-    }
-
-    /// Writes, once the list is drained, everything still waiting: a thread still off CPU has an interval up to the
-    /// stop.
-    func finish(rollup: SampleRollup) throws {
-        guard event != nil else { return }
-        pairing.finish(stop: completeUntil, interval: { closed.append($0) }, lone: { lone.append($0) })
+        if time == .max {
+            pairing.finish(stop: completeUntil, interval: { closed.append($0) }, lone: { lone.append($0) })
+        } else {
+            completeUntil = max(completeUntil, time)
+            pairing.pair(until: completeUntil, interval: { closed.append($0) }, lone: { lone.append($0) })
+        }
         try write(rollup: rollup)
     }
 

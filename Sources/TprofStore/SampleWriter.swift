@@ -186,16 +186,13 @@ public final class SampleWriter {
     private func run() {
         while true {
             let batch = list.takeBatch(timeout: 0.25)
-            if batch.isEmpty {
-                if list.isDrained {
-                    finishOffCPU()
-                    return
-                }
-                continue
-            }
+            // Once everything was taken, a last transaction ends the off-CPU intervals still open.
+            let drained = batch.isEmpty && list.isDrained
+            if batch.isEmpty && !drained { continue }
             do {
-                try write(batch)
+                try write(drained ? BufferList.Batch(buffers: [], sideband: [], completeUntil: .max) : batch)
                 list.release(batch.buffers)
+                if drained { return }
             } catch {
                 list.release(batch.buffers, written: false)
                 stateLock.lock()
@@ -204,23 +201,6 @@ public final class SampleWriter {
                 discardUntilDrained()
                 return
             }
-        }
-    }
-
-    /// Writes the off-CPU intervals still open once everything was taken, in one last transaction.
-    private func finishOffCPU() {
-        do {
-            try db.execute("BEGIN")
-            rollup.removeAll()
-            try offCPU.finish(rollup: rollup)
-            try writeRollup()
-            try writeCounters()
-            try db.execute("COMMIT")
-        } catch {
-            try? db.execute("ROLLBACK")
-            stateLock.lock()
-            _failure = error
-            stateLock.unlock()
         }
     }
 
@@ -243,13 +223,7 @@ public final class SampleWriter {
                     try write(buffer.samples, addresses: buffer.frameAddresses, flags: buffer.frameFlags,
                               userData: buffer.userData, perEvent: &perEvent)
                 } else {
-                    let rest = offCPU.rest
-                    try rest.addresses.withUnsafeBufferPointer { addresses in
-                        try rest.flags.withUnsafeBufferPointer { flags in
-                            try write(rest.samples, addresses: addresses, flags: flags, userData: buffer.userData,
-                                      perEvent: &perEvent)
-                        }
-                    }
+                    try offCPU.withRest { try write($0, addresses: $1, flags: $2, userData: [], perEvent: &perEvent) }
                 }
             }
             for record in batch.sideband { try write(record) }
