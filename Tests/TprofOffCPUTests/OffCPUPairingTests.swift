@@ -64,16 +64,22 @@ final class OffCPUPairingTests: XCTestCase {
         }
         """#
 
-    func testAThreadMovedToAnotherCPUWhileItWaitsHasEveryInterval() throws {
-        let directory = try TemporaryDirectory(prefix: "tprof-offcpu-migrating")
-        defer { directory.remove() }
+    /// `tprof-record --off-cpu -g` of the migrating program into `directory`'s `migrating.db`; what it printed.
+    private func recordMigrating(in directory: TemporaryDirectory) throws -> (database: String, stdout: String) {
         let program = try compileC(source: Self.migratingSource, name: "migrating", flags: ["-pthread"],
                                    in: directory)
         let database = directory.file("migrating.db")
         let result = try Tool.record.run(["--off-cpu", "-g", "-q", "-o", database, "--", program], timeout: 60)
         XCTAssertEqual(result.status, 0, result.summary)
-        let printed = result.stdout.split(whereSeparator: \.isWhitespace).compactMap { Int64($0) }
-        XCTAssertEqual(printed.count, 3, result.stdout)
+        return (database, result.stdout)
+    }
+
+    func testAThreadMovedToAnotherCPUWhileItWaitsHasEveryInterval() throws {
+        let directory = try TemporaryDirectory(prefix: "tprof-offcpu-migrating")
+        defer { directory.remove() }
+        let (database, stdout) = try recordMigrating(in: directory)
+        let printed = stdout.split(whereSeparator: \.isWhitespace).compactMap { Int64($0) }
+        XCTAssertEqual(printed.count, 3, stdout)
         let (migrations, waited, tid) = (printed[0], printed[1], printed[2])
         XCTAssertGreaterThan(migrations, 150, "the thread came back on the other CPU in most rounds")
         let db = try Database(path: database)
@@ -132,11 +138,7 @@ final class OffCPUPairingTests: XCTestCase {
     func testAnUnfinishedSchema14FileIsPairedByResymbolize() throws {
         let directory = try TemporaryDirectory(prefix: "tprof-offcpu-schema14")
         defer { directory.remove() }
-        let program = try compileC(source: Self.migratingSource, name: "migrating", flags: ["-pthread"],
-                                   in: directory)
-        let database = directory.file("old.db")
-        let result = try Tool.record.run(["--off-cpu", "-g", "-q", "-o", database, "--", program], timeout: 60)
-        XCTAssertEqual(result.status, 0, result.summary)
+        let database = try recordMigrating(in: directory).database
         let intervals = "SELECT pid, tid, cpu, start, duration, state, stack_id, sample_id, waker_pid, waker_tid "
             + "FROM off_cpu ORDER BY start, tid"
         let paired = try Database(path: database).rows(intervals)
