@@ -172,13 +172,52 @@ final class OffCPUPairingTests: XCTestCase {
         XCTAssertEqual(try db.scalarInt("SELECT sum(period) FROM sample_counts WHERE event = \(event)"), periods)
     }
 
+    /// `kill -9` while a ping-pong switches all the time: what was committed holds each interval with its sample
+    /// and its period, and the counters say written exactly what `samples` holds (the samples that waited in memory
+    /// for their intervals were not written).
+    func testKillNineKeepsEachIntervalWithItsSample() throws {
+        let directory = try TemporaryDirectory(prefix: "tprof-offcpu-kill")
+        defer { directory.remove() }
+        let program = try compileC(source: """
+            #include <signal.h>
+            #include <sys/prctl.h>
+            #include <unistd.h>
+            int main(void) {
+                int ping[2], pong[2];
+                char c = 0;
+                if (pipe(ping) || pipe(pong)) return 2;
+                pid_t parent = getpid();
+                if (fork() == 0) {
+                    // Dies with its parent, which dies with the recorder.
+                    prctl(PR_SET_PDEATHSIG, SIGKILL);
+                    if (getppid() != parent) _exit(5);
+                    for (;;) if (read(ping[0], &c, 1) != 1 || write(pong[1], &c, 1) != 1) _exit(3);
+                }
+                for (;;) if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1) return 4;
+            }
+            """, name: "pingpong", in: directory)
+        let database = directory.file("killed.db")
+        let recorder = try Tool.record.start(["--off-cpu", "-g", "-q", "-o", database, "--", program])
+        Thread.sleep(forTimeInterval: 1.5)
+        recorder.send(SIGKILL)
+        let result = try recorder.waitForExit(timeout: 10)
+        XCTAssertEqual(result.signal, SIGKILL, result.summary)
+        let db = try Database(path: database)
+        XCTAssertEqual(try db.scalarText("PRAGMA integrity_check"), "ok")
+        XCTAssertGreaterThan(try db.scalarInt("SELECT count(*) FROM off_cpu"), 1000)
+        try Self.assertCountsMatchSamples(db, finished: false)
+    }
+
     /// Every switch-out has one outcome, every `off-cpu` sample is written, and `sample_counts` adds them up as
-    /// the samples do, without being counted again when recording ends.
-    static func assertCountsMatchSamples(_ db: Database, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// the samples do, without being counted again when recording ends (`finished`: and `events` counts them).
+    static func assertCountsMatchSamples(_ db: Database, finished: Bool = true, file: StaticString = #filePath,
+                                         line: UInt = #line) throws {
         let event = "(SELECT id FROM events WHERE base_name = 'off-cpu')"
         let samples = try db.scalarInt("SELECT count(*) FROM samples WHERE event = \(event)")
-        XCTAssertEqual(samples, try db.scalarInt("SELECT samples FROM events WHERE id = \(event)"), file: file,
-                       line: line)
+        if finished {
+            XCTAssertEqual(samples, try db.scalarInt("SELECT samples FROM events WHERE id = \(event)"), file: file,
+                           line: line)
+        }
         XCTAssertEqual(try db.scalarInt("SELECT coalesce(sum(samples), 0) FROM sample_counts WHERE event = \(event)"),
                        samples, file: file, line: line)
         XCTAssertEqual(try db.scalarInt("SELECT coalesce(sum(period), 0) FROM sample_counts WHERE event = \(event)"),
