@@ -5,5 +5,3 @@ CREATE INDEX IF NOT EXISTS comm_records_by_tid ON comm_records (tid, time);
 -- Time windows (--since/--until, time-bucketed queries) search samples by time instead of scanning them all
 -- (1.3 s at 10 M samples).
 CREATE INDEX IF NOT EXISTS samples_by_time ON samples (time);
--- A thread's wake-ups in an off-CPU interval, looked up when the intervals are built.
-CREATE INDEX IF NOT EXISTS waking_records_by_tid ON waking_records (tid, time);

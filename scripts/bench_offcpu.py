@@ -6,7 +6,8 @@ switches a round). It runs alone, under `tprof-record --off-cpu -g -e cpu-clock`
 `perf record -e sched:sched_switch -g`, in turn, `--repeats` times; the slowdown is the ping-pong's own time (which
 it prints) under a tool over its time alone in the same round. perf records the switch-outs with their call chains
 only; tprof also records each switch-in (PERF_RECORD_SWITCH) and each wake-up (sched:sched_waking), which turn the
-switch-outs into intervals with their wakers, and writes them all into SQLite as it goes.
+switch-outs into intervals with their wakers: it pairs them in memory as they come and writes one interval and its
+sample a switch into SQLite.
 
 bench.py calls `offcpu(suite, bench)` with its Suite and its own module (log, out, table, f, run, ...).
 Standard library only.
@@ -14,6 +15,7 @@ Standard library only.
 
 import os
 import re
+import resource
 
 ROUNDS = 200000
 
@@ -60,6 +62,12 @@ def seconds(text):
     return float(m.group(1))
 
 
+def children_cpu():
+    """CPU seconds (user + system) of every child waited for so far, and of theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def offcpu(suite, b):
     """The section: a table of the ping-pong's time alone and under each tool, and a target into suite.targets."""
     source = suite.path("pingpong.c")
@@ -77,16 +85,22 @@ def offcpu(suite, b):
     }
     times = {name: [] for name in tools}
     slowdowns = {"perf": [], "tprof": []}
+    # Wall time of the whole command (the tool's finishing included) and CPU time of the tool and the program.
+    walls = {name: [] for name in tools}
+    cpus = {name: [] for name in tools}
     lost = []
     for i in range(suite.repeats):
         for name, prefix in tools.items():
             b.log(f"offcpu {i + 1}/{suite.repeats}: {name}")
-            p, _, _, _ = b.run(prefix + [program, str(ROUNDS)])
+            before = children_cpu()
+            p, wall, _, _ = b.run(prefix + [program, str(ROUNDS)])
+            cpus[name].append(children_cpu() - before)
+            walls[name].append(wall)
             times[name].append(seconds(p.stdout))
         for name in slowdowns:
             slowdowns[name].append(times[name][-1] / times["alone"][-1])
         lost.append(b.db_query(database, "SELECT kernel_dropped + dropped + sideband_dropped FROM counter_totals"))
-    switches = b.db_query(database, "SELECT count(*) FROM switch_records WHERE direction = 'out'")
+    switches = b.db_query(database, "SELECT samples FROM events WHERE base_name = 'off-cpu'")
     b.out("## Off-CPU recording: tprof-record --off-cpu against perf record -e sched:sched_switch (issue 17)")
     b.out()
     b.out(f"A pipe ping-pong of {ROUNDS} rounds (two processes, two context switches a round; "
@@ -96,12 +110,16 @@ def offcpu(suite, b):
           f"under the tool over its time alone in the same round. tprof's last recording: {switches} switch-outs "
           f"with their switch-ins and wake-ups; records lost or dropped per run: {', '.join(map(str, lost))}.")
     b.out()
-    rows = [["alone", b.runs(times["alone"], 3), ""],
-            ["`perf record -e sched:sched_switch -g`", b.runs(times["perf"], 3), b.runs(slowdowns["perf"], 2)],
-            ["`tprof-record --off-cpu -g`", b.runs(times["tprof"], 3), b.runs(slowdowns["tprof"], 2)]]
-    b.table(["ping-pong", "seconds", "slowdown"], rows)
+    rows = [["alone", b.runs(times["alone"], 3), "", b.runs(walls["alone"], 2), b.runs(cpus["alone"], 2)],
+            ["`perf record -e sched:sched_switch -g`", b.runs(times["perf"], 3), b.runs(slowdowns["perf"], 2),
+             b.runs(walls["perf"], 2), b.runs(cpus["perf"], 2)],
+            ["`tprof-record --off-cpu -g`", b.runs(times["tprof"], 3), b.runs(slowdowns["tprof"], 2),
+             b.runs(walls["tprof"], 2), b.runs(cpus["tprof"], 2)]]
+    b.table(["ping-pong", "seconds", "slowdown", "command wall s", "CPU s (tool and program)"], rows)
     b.out("perf records the switch-outs and their call chains only; tprof also records each switch-in and wake-up "
-          "(three records a switch rather than one) and writes them into SQLite while the program runs.")
+          "(three records a switch rather than one), pairs them in memory while the program runs and writes one "
+          "interval and one sample a switch into SQLite. The command's wall time includes the tool's finishing "
+          "(perf's writing of its file, tprof's indexes and symbols).")
     b.out()
     t, p = b.median(slowdowns["tprof"]), b.median(slowdowns["perf"])
     suite.target("Off-CPU: tprof-record --off-cpu -g slows a 100k-switches/s ping-pong no more than "

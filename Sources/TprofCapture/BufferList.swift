@@ -45,6 +45,8 @@ public final class BufferList {
     private var written: [UInt64]
     private var unwritten: [UInt64]
     private var sideband: [SidebandRecord] = []
+    /// Per CPU, the time before which all its records have been handed on.
+    private var completeUntil: [UInt64]
     private var closed = false
 
     public init(cpus: [Int], configuration: Configuration) {
@@ -58,6 +60,7 @@ public final class BufferList {
         self.counters = Array(repeating: CaptureCounters(), count: cpus.count)
         self.written = Array(repeating: 0, count: cpus.count)
         self.unwritten = Array(repeating: 0, count: cpus.count)
+        self.completeUntil = Array(repeating: 0, count: cpus.count)
     }
 
     /// Buffers that exist at most, which bounds the memory of the capture engine.
@@ -67,11 +70,13 @@ public final class BufferList {
 
     /// Hands `buffer` on (to the list, or dropped when the list is full), adds the producer's pending counters
     /// and side-band records, and returns the buffer `cpu` continues with: nil when no buffer is free.
+    /// `completeUntil`: every record of `cpu` stamped before it is in this hand-off or an earlier one.
     func handOff(_ buffer: SampleBuffer?, cpu: Int, now: UInt64, pending: CaptureCounters,
-                 sideband newSideband: [SidebandRecord]) -> SampleBuffer? {
+                 sideband newSideband: [SidebandRecord], completeUntil complete: UInt64 = 0) -> SampleBuffer? {
         condition.lock()
         defer { condition.unlock() }
         let slot = slotOfCPU[cpu] ?? 0
+        completeUntil[slot] = max(completeUntil[slot], complete)
         var c = counters[slot] + pending
         if !newSideband.isEmpty {
             let room = max(0, configuration.sidebandLimit - sideband.count)
@@ -123,7 +128,16 @@ public final class BufferList {
     public struct Batch {
         public var buffers: [SampleBuffer]
         public var sideband: [SidebandRecord]
+        /// Every CPU's records stamped before this time are in this batch or an earlier one: records reach the list
+        /// in time order per CPU, not across CPUs, and what pairs records of several CPUs waits for it.
+        public var completeUntil: UInt64
         public var isEmpty: Bool { buffers.isEmpty && sideband.isEmpty }
+
+        public init(buffers: [SampleBuffer], sideband: [SidebandRecord], completeUntil: UInt64) {
+            self.buffers = buffers
+            self.sideband = sideband
+            self.completeUntil = completeUntil
+        }
     }
 
     /// Waits up to `timeout` seconds for completed buffers and takes them all; an empty batch after `close()`
@@ -135,7 +149,7 @@ public final class BufferList {
         while completed.isEmpty && sideband.isEmpty && !closed {
             if !condition.wait(until: deadline) { break }
         }
-        let batch = Batch(buffers: completed, sideband: sideband)
+        let batch = Batch(buffers: completed, sideband: sideband, completeUntil: completeUntil.min() ?? 0)
         heldByWriter += completed.count
         completed.removeAll(keepingCapacity: true)
         sideband.removeAll(keepingCapacity: true)

@@ -11,6 +11,11 @@ public final class CPUSampleSink {
     @exclusivity(unchecked) private var current: SampleBuffer?
     @exclusivity(unchecked) private var pending = CaptureCounters()
     private var pendingSideband: [SidebandRecord] = []
+    /// The reader's time at the start of its previous round, and the time before which this CPU's records are all
+    /// handed on. The kernel stamps a record before it writes it, so a round may miss a record stamped just before
+    /// it started; the round after does not (perf's "finished round").
+    private var previousRound: UInt64 = 0
+    private var complete: UInt64 = 0
     private let mappingObserver: ((SidebandRecord.Mapping) -> Void)?
 
     /// - Parameters:
@@ -86,6 +91,8 @@ public final class CPUSampleSink {
 
     /// Hands the buffer on when the flush interval has passed since it was installed.
     public func tick(now: UInt64) {
+        complete = previousRound
+        previousRound = now
         guard let buffer = current else {
             _ = refill(now: now)
             return
@@ -93,13 +100,16 @@ public final class CPUSampleSink {
         if now &- buffer.installedAt >= flushInterval { handOff(now: now) }
     }
 
-    /// Hands on whatever the buffer holds, at the end of recording.
+    /// Hands on whatever the buffer holds, at the end of recording, once the events are disabled: every record
+    /// stamped before `now` has been read.
     public func flush(now: UInt64) {
+        complete = now
         handOff(now: now)
     }
 
     private func handOff(now: UInt64) {
-        current = list.handOff(current, cpu: cpu, now: now, pending: pending, sideband: pendingSideband)
+        current = list.handOff(current, cpu: cpu, now: now, pending: pending, sideband: pendingSideband,
+                               completeUntil: complete)
         pending = CaptureCounters()
         pendingSideband.removeAll(keepingCapacity: true)
     }

@@ -15,7 +15,7 @@ public enum OffCPURole: Equatable, Sendable {
         switch self {
         case .switchOut:
             return "sched:sched_switch, every switch-out; the period of each is its time off CPU (off_cpu)"
-        case .waking: return "sched:sched_waking, every wake-up (waking_records)"
+        case .waking: return "sched:sched_waking, every wake-up (off_cpu.waker_pid, waker_tid)"
         }
     }
 }
@@ -57,9 +57,11 @@ public enum SchedTracepoints {
     }
 
     /// The two events of `--off-cpu`, switch-outs first; mounts tracefs at /sys/kernel/tracing when no tracefs
-    /// holds the scheduler's events (as root).
+    /// holds the scheduler's events (as root), and unmounts it once their ids and fields are read: the events are
+    /// opened by id, and the machine is left as it was.
     public static func events() throws(Unavailable) -> [EventSpec] {
-        let root = try tracefs()
+        let (root, mounted) = try tracefs()
+        defer { if mounted { _ = umount2(root, 0) } }
         func field(_ event: String, _ name: String) throws(Unavailable) -> (id: UInt64, offset: Int) {
             let directory = root + "/events/sched/" + event
             guard let idText = readSmallFile(directory + "/id"),
@@ -80,11 +82,11 @@ public enum SchedTracepoints {
         ]
     }
 
-    /// The directory of a tracefs with the scheduler's events, mounting one when none is.
-    private static func tracefs() throws(Unavailable) -> String {
+    /// The directory of a tracefs with the scheduler's events, mounting one when none is, and whether it did.
+    private static func tracefs() throws(Unavailable) -> (root: String, mounted: Bool) {
         let candidates = ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"]
         if let found = candidates.first(where: { access($0 + "/events/sched/sched_switch/id", R_OK) == 0 }) {
-            return found
+            return (found, false)
         }
         // Mounted, but closed to this user (tracefs is root's, mode 0700).
         if let closed = candidates.first(where: { access($0 + "/events", F_OK) != 0 && errno == EACCES }) {
@@ -98,10 +100,11 @@ public enum SchedTracepoints {
                 + "'mount -t tracefs nodev \(candidates[0])'")
         }
         guard access(candidates[0] + "/events/sched/sched_switch/id", R_OK) == 0 else {
+            _ = umount2(candidates[0], 0)
             throw Unavailable(description: "--off-cpu needs the tracepoint sched:sched_switch, which this kernel's "
                 + "tracefs (\(candidates[0])) does not have")
         }
-        return candidates[0]
+        return (candidates[0], true)
     }
 
     /// The byte offset of `field` in a tracepoint's `format` text (`field:long prev_state;\toffset:32;...`).

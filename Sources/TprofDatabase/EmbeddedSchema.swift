@@ -714,6 +714,21 @@ LEFT JOIN processes p ON p.pid = o.pid
 LEFT JOIN threads t ON t.pid = o.pid AND t.tid = o.tid
 LEFT JOIN threads w ON w.pid = o.waker_pid AND w.tid = o.waker_tid;
 """#),
+        (15, "015-off-cpu-pairing.sql", #"""
+-- tprof database, schema version 15: off-CPU intervals paired while recording. The writer pairs each thread's
+-- switch-outs, switch-ins and wake-ups in memory as they come and writes one `off_cpu` row per interval (the
+-- `off-cpu` sample of its switch-out written with the interval's length as its period), rather than storing every
+-- switch and wake-up and pairing them when recording ends. The raw records of schema 14 go (`tprof-report
+-- --resymbolize` pairs those of a schema-14 file that was never finished before this step drops them); what became
+-- of each switch-out is counted instead.
+DROP TABLE switch_records;
+DROP TABLE waking_records;
+CREATE TABLE off_cpu_outcomes (
+    outcome TEXT PRIMARY KEY
+        CHECK (outcome IN ('interval', 'off CPU at the stop', 'exited', 'switch-in lost', 'idle task')),
+    switches INTEGER NOT NULL
+);
+"""#),
     ]
 
     /// `CREATE TABLE user_stacks` of the schema, for a scratch database attached as `schema`.
@@ -736,7 +751,5 @@ CREATE INDEX IF NOT EXISTS comm_records_by_tid ON comm_records (tid, time);
 -- Time windows (--since/--until, time-bucketed queries) search samples by time instead of scanning them all
 -- (1.3 s at 10 M samples).
 CREATE INDEX IF NOT EXISTS samples_by_time ON samples (time);
--- A thread's wake-ups in an off-CPU interval, looked up when the intervals are built.
-CREATE INDEX IF NOT EXISTS waking_records_by_tid ON waking_records (tid, time);
 """#
 }

@@ -60,7 +60,7 @@ public enum PprofExport {
         let (whereSQL, bindings) = filter.whereClause()
         let groups = try db.prepare("""
             SELECT pid, coalesce(thread_comm, comm, '?'), tid, cpu, event, coalesce(stack_id, 0), address_id,
-                   sum(samples), sum(period)
+                   sum(samples), sum(\(filter.periodSQL()))
             FROM \(source) \(whereSQL) GROUP BY 1, 2, 3, 4, 5, 6, 7
             """)
         try groups.bind(bindings)

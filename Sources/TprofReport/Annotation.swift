@@ -227,7 +227,7 @@ public struct Annotation {
         return ("""
             WITH RECURSIVE
             leaves (pid, stack_id, address_id, weight) AS (
-                SELECT pid, stack_id, min(address_id), sum(period) FROM \(view) \(whereSQL)
+                SELECT pid, stack_id, min(address_id), sum(\(filter.periodSQL())) FROM \(view) \(whereSQL)
                 GROUP BY pid, stack_id, CASE WHEN stack_id = 0 THEN address_id END),
             walk (pid, leaf, node, step) AS (
                 SELECT pid, stack_id, stack_id, 0 FROM leaves WHERE stack_id != 0

@@ -50,15 +50,22 @@ public struct RunHeader {
             }
         }
         let events = try database.query("""
-            SELECT name, requested_frequency, requested_period, achieved_rate, samples, note FROM events ORDER BY id
+            SELECT name, base_name, requested_frequency, requested_period, achieved_rate, samples, note FROM events
+            ORDER BY id
             """)
         for row in events.rows.indices {
             func text(_ column: String) -> String { events.value(column, row: row)?.text ?? "" }
             var line = text("name")
             if !text("requested_frequency").isEmpty { line += ", \(text("requested_frequency")) Hz requested" }
             if !text("requested_period").isEmpty { line += ", period \(text("requested_period"))" }
-            if case .real(let rate)? = events.value("achieved_rate", row: row) {
-                line += String(format: ", %.1f Hz achieved", rate)
+            // The off-CPU tracepoints take every switch and wake-up: a rate says nothing of them.
+            switch text("base_name") {
+            case SampleWeight.offCPUEvent: line += ", \(text("samples")) switch-outs"
+            case SampleWeight.wakerEvent: break
+            default:
+                if case .real(let rate)? = events.value("achieved_rate", row: row) {
+                    line += String(format: ", %.1f Hz achieved", rate)
+                }
             }
             if !text("note").isEmpty { line += " (\(text("note")))" }
             fields.append(("event", line))

@@ -88,8 +88,9 @@ public struct SampleFilter: Equatable, Sendable {
             bindings.append(contentsOf: events.map { .text($0) } + events.map { .text($0) })
         }
         if let since {
-            terms.append("time >= ?")
-            bindings.append(.integer(Int64(since * 1e9)))
+            let term = sinceTerm(schema: schema)
+            terms.append(term.sql)
+            bindings.append(contentsOf: Array(repeating: .integer(Int64(since * 1e9)), count: term.bindings))
         }
         if let until {
             terms.append("time < ?")
@@ -147,7 +148,8 @@ public struct SampleReport {
             // The main file's views may live in TEMP (a file of an older schema): an unqualified name finds them
             // there, and the file's own views otherwise.
             let qualified = source.schema == "main" ? view : "\(source.schema).\(view)"
-            branches.append("SELECT ? AS database, * FROM \(qualified) \(whereSQL)")
+            let weight = filter.weight.isTime ? ", \(filter.periodSQL(schema: source.schema)) AS weight" : ""
+            branches.append("SELECT ? AS database, *\(weight) FROM \(qualified) \(whereSQL)")
             bindings.append(.text(source.label))
             bindings.append(contentsOf: whereBindings)
         }
@@ -157,10 +159,11 @@ public struct SampleReport {
         let labels = keys.map { "\"\($0.label)\"" }.joined(separator: ", ")
         // Times are added up in nanoseconds and shown in milliseconds.
         let shown = filter.weight.isTime ? "round(samples / 1e6, 3)" : "samples"
+        let weight = filter.weight.isTime ? "weight" : "samples"
         var sql = """
             SELECT percent, \(shown) AS "\(filter.weight.column)"\(labels.isEmpty ? "" : ", " + labels) FROM (
-                SELECT \(selected.isEmpty ? "" : selected + ", ")sum(\(filter.weight.sql)) AS samples,
-                       100.0 * sum(\(filter.weight.sql)) / sum(sum(\(filter.weight.sql))) OVER (\(several ? "PARTITION BY database" : "")) AS percent
+                SELECT \(selected.isEmpty ? "" : selected + ", ")sum(\(weight)) AS samples,
+                       100.0 * sum(\(weight)) / sum(sum(\(weight))) OVER (\(several ? "PARTITION BY database" : "")) AS percent
                 FROM \(from)
                 \(grouped.isEmpty ? "" : "GROUP BY " + grouped)
             )

@@ -14,13 +14,12 @@ public enum SampleWeight: Equatable, Sendable {
 
     /// The `events.base_name` of the off-CPU samples.
     public static let offCPUEvent = "off-cpu"
+    /// The `events.base_name` of the wake-ups, which name the wakers and are no samples.
+    static let wakerEvent = "off-cpu-waker"
     static let clockEvents = "('cpu-clock', 'task-clock')"
 
     /// True when the report adds up nanoseconds.
     public var isTime: Bool { self != .samples }
-
-    /// What one row of a report view weighs.
-    var sql: String { self == .samples ? "samples" : "period" }
 
     /// The events a report reads, as a condition on a view's `event`: a time weight's own; for samples, all but the
     /// off-CPU switch-outs (whose count says little), unless `--event` names the events; nil for all.

@@ -38,7 +38,7 @@ public struct StackProfile {
         let (whereSQL, bindings) = filter.whereClause()
         let groups = try database.connection.prepare("""
             SELECT pid, coalesce(comm, thread_comm, '?'), coalesce(stack_id, 0), address_id, \(KernelModes.sql()),
-                   \(filter.weight.isTime ? "sum(period) / 1000" : "sum(samples)"), tid,
+                   \(filter.weight.isTime ? "sum(\(filter.periodSQL())) / 1000" : "sum(samples)"), tid,
                    coalesce(thread_comm, comm, '?')
             FROM \(source) \(whereSQL) GROUP BY 1, 2, 3, 4, 5, 7, 8
             """)

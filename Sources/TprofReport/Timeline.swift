@@ -6,7 +6,7 @@ public struct Timeline {
     /// What the series are.
     public enum Series: String, Sendable {
         case process, cpu, symbol
-        /// Each thread: the series of off-CPU time.
+        /// Each thread: the series of off-CPU and wall-clock time.
         case thread
 
         var expression: String {
@@ -38,10 +38,10 @@ public struct Timeline {
         return 10 * power
     }
 
-    /// Rows of (second, series, samples): the bucket's start in seconds from the start of the run; off-CPU time
-    /// (second, series, milliseconds) when the filter weighs it.
+    /// Rows of (second, series, samples): the bucket's start in seconds from the start of the run; off-CPU or
+    /// wall-clock time (second, series, milliseconds) when the filter weighs it.
     public func table(database: ReportDatabase) throws -> ResultTable {
-        if filter.weight == .offCPU { return try offCPUTable(database: database) }
+        if filter.weight.isTime { return try timeTable(database: database) }
         let view = series == .symbol ? "sample_symbol_facts" : "sample_facts"
         let (whereSQL, bindings) = filter.whereClause()
         let width = Int64(max(1, bucket * 1e9))

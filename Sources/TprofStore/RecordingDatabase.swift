@@ -345,7 +345,7 @@ public final class RecordingDatabase {
                 totals.map { .integer(Int64(bitPattern: $0.timeRunning)) } ?? .null, rate, .integer(Int64(id)),
             ])
         }
-        try OffCPUIntervals.build(connection)
+        try OffCPUIntervals.attachSamples(connection)
         try connection.execute("COMMIT")
         try resolveSymbols(connection)
         try connection.execute("BEGIN")

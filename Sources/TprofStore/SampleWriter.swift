@@ -124,7 +124,7 @@ public final class SampleWriter {
         } else {
             insertUserStack = nil
         }
-        offCPU = try OffCPURecordWriter(db, startMonotonic: startMonotonic)
+        offCPU = try OffCPURecordWriter(db, startMonotonic: startMonotonic, holdsSamples: userStacksSchema == nil)
         upsertCounters = try db.prepare("""
             INSERT OR REPLACE INTO counters (cpu, read, written, sample, overflow, buf, emptybuf, dropbuf,
                 dropbuf_sample, kernel_lost, kernel_lost_samples, throttle, unthrottle, sideband_dropped, unwritten,
@@ -138,7 +138,6 @@ public final class SampleWriter {
         try db.execute("BEGIN")
         do {
             for record in records { try write(record) }
-            try offCPU.flush()
             try db.execute("COMMIT")
         } catch {
             try? db.execute("ROLLBACK")
@@ -187,13 +186,13 @@ public final class SampleWriter {
     private func run() {
         while true {
             let batch = list.takeBatch(timeout: 0.25)
-            if batch.isEmpty {
-                if list.isDrained { return }
-                continue
-            }
+            // Once everything was taken, a last transaction ends the off-CPU intervals still open.
+            let drained = batch.isEmpty && list.isDrained
+            if batch.isEmpty && !drained { continue }
             do {
-                try write(batch)
+                try write(drained ? BufferList.Batch(buffers: [], sideband: [], completeUntil: .max) : batch)
                 list.release(batch.buffers)
+                if drained { return }
             } catch {
                 list.release(batch.buffers, written: false)
                 stateLock.lock()
@@ -220,13 +219,17 @@ public final class SampleWriter {
             var perEvent = Array(repeating: UInt64(0), count: _samplesPerEvent.count)
             rollup.removeAll()
             for buffer in batch.buffers {
-                try write(buffer.samples, addresses: buffer.frameAddresses, flags: buffer.frameFlags,
-                          userData: buffer.userData, perEvent: &perEvent)
+                if offCPU.holdBack(buffer, stacks: stacks, perEvent: &perEvent) == 0 {
+                    try write(buffer.samples, addresses: buffer.frameAddresses, flags: buffer.frameFlags,
+                              userData: buffer.userData, perEvent: &perEvent)
+                } else {
+                    try offCPU.withRest { try write($0, addresses: $1, flags: $2, userData: [], perEvent: &perEvent) }
+                }
             }
+            for record in batch.sideband { try write(record) }
+            try offCPU.flush(completeUntil: batch.completeUntil, rollup: rollup)
             try writeRollup()
             try stacks.writePending(using: insertStack, many: insertStacks, rowsPerInsert: Self.rowsPerInsert)
-            for record in batch.sideband { try write(record) }
-            try offCPU.flush()
             var inBatch: [Int: UInt64] = [:]
             for buffer in batch.buffers { inBatch[buffer.cpu, default: 0] += UInt64(buffer.count) }
             try writeCounters(alsoWritten: inBatch)
@@ -359,6 +362,7 @@ public final class SampleWriter {
                                 .integer(Int64(tid)), .integer(Int64(ptid))])
             try updateThreadExit.run([relative(time), .integer(Int64(pid)), .integer(Int64(tid))])
             if pid == tid { try updateProcessExit.run([relative(time), .integer(Int64(pid))]) }
+            offCPU.addExit(time: time, tid: tid)
         case .mmap(let m):
             let t: SQLiteValue = m.source == .proc ? .integer(0) : relative(m.time)
             try insertMmap.run([
@@ -379,7 +383,9 @@ public final class SampleWriter {
     public func writeCounters(alsoWritten: [Int: UInt64] = [:]) throws {
         for stats in list.statistics() {
             let c = stats.counters
-            let written = stats.written + alsoWritten[stats.cpu, default: 0]
+            // Off-CPU samples waiting in memory for their intervals are not written yet.
+            let taken = stats.written + alsoWritten[stats.cpu, default: 0]
+            let written = taken - min(taken, offCPU.heldSamples[stats.cpu, default: 0])
             // Clamped: the kernel's loss counts can be any u64, and SQLite integers stop at Int64.max.
             let counts = [c.read, written, c.sample, c.overflow, c.buf, c.emptybuf, c.dropbuf, c.dropbufSample,
                           c.kernelLost, c.kernelLostSamples, c.throttle, c.unthrottle, c.sidebandDropped,

@@ -11,6 +11,7 @@ extension RecordingDatabase {
             // Files of schema 1-3 lack tables and columns that were added to their own steps later; the later steps
             // (schema 9 copies whole tables) need them.
             try complete(db, upTo: version)
+            try OffCPUIntervals.pairRecorded(db)
             for step in EmbeddedSchema.migrations where step.version > version {
                 try db.execute(step.sql)
             }

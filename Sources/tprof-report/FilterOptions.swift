@@ -22,9 +22,11 @@ struct FilterOptions: ParsableArguments {
     @Option(name: .customLong("event"), parsing: .singleValue,
             help: ArgumentHelp("Only these events.", valueName: "name"))
     var events: [String] = []
-    @Option(help: ArgumentHelp("Only samples from this many seconds after the start.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Only samples from this many seconds after the start (of an off-CPU interval, the part after it).",
+                               valueName: "seconds"))
     var since: Double?
-    @Option(help: ArgumentHelp("Only samples before this many seconds after the start.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Only samples before this many seconds after the start (of an off-CPU interval, the part before "
+                               + "it).", valueName: "seconds"))
     var until: Double?
     @Option(help: ArgumentHelp("Only symbols matching this regular expression.", valueName: "regex"))
     var symbol: String?

@@ -60,7 +60,7 @@ final class ReadmeExampleTests: XCTestCase {
 
     /// Reports of off-CPU time, and the tables of it, read a recording of the same program with `--off-cpu`.
     private static let offCPUOptions: Set<String> = ["--off-cpu", "--wall", "--by-state"]
-    private static let offCPUTables = ["off_cpu", "switch_records", "waking_records"]
+    private static let offCPUTables = ["off_cpu", "off_cpu_outcomes"]
     private static let offCPURecording = SharedFixture(make: {
         try CallGraphWorkbench.shared().record("callgraph-offcpu.db", options: ["-g", "--off-cpu"],
                                                arguments: CallGraphWorkload.mainArguments)

@@ -148,6 +148,27 @@ final class OffCPUTimeTests: XCTestCase {
         assertNoFile(output)
     }
 
+    /// Where no tracefs is mounted (here in a mount namespace of the test's own, without tracefs and debugfs),
+    /// tprof mounts one to look the tracepoints up and unmounts it: the machine is left as it was.
+    func testATracefsMountedForTheRecordingIsUnmounted() throws {
+        let workspace = try TemporaryDirectory(prefix: "tprof-offcpu-tracefs")
+        defer { workspace.remove() }
+        let database = workspace.file("tracefs.db")
+        let script = """
+            grep -q ' /sys/kernel/tracing ' /proc/self/mountinfo && umount /sys/kernel/tracing
+            grep -q ' /sys/kernel/debug ' /proc/self/mountinfo && umount -l /sys/kernel/debug
+            if grep -q tracefs /proc/self/mountinfo; then echo "tracefs still mounted"; exit 2; fi
+            "$0" --off-cpu -q -o "$1" -- /bin/sleep 0.2 || exit 3
+            grep tracefs /proc/self/mountinfo
+            exit 0
+            """
+        let result = try ChildProcess.run("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c",
+                                                               script, try Tool.record.path(), database])
+        XCTAssertEqual(result.status, 0, result.summary)
+        XCTAssertEqual(result.stdout, "", "no tracefs is left mounted")
+        XCTAssertGreaterThan(try Database(path: database).scalarInt("SELECT count(*) FROM off_cpu"), 0)
+    }
+
     /// When the workload was exec'd, in ns since the start, and as `--since` takes it.
     static let execTime = "SELECT min(time) FROM comm_records WHERE comm = '\(OffCPUWorkload.name)'"
     static func exec(_ database: Database) throws -> String {

@@ -38,16 +38,15 @@ struct TimelineReport: ParsableArguments, ReportKind {
     func run(_ session: ReportSession) throws {
         let run = try session.open(.samples)
         let filter = try session.sampleFilter()
-        // Off-CPU time is drawn per thread (or CPU), from its intervals, which name no symbol.
-        if filter.weight == .wall || (filter.weight == .offCPU && (session.groupings.first == .symbol
-                                                                    || filter.symbol != nil || filter.dso != nil)) {
-            throw ToolFailure("--timeline draws off-CPU time (--off-cpu) per thread or CPU, without --by-symbol, "
-                + "--symbol or --dso; and samples, not --wall")
+        // Time is drawn per thread (or CPU): an off-CPU interval's own symbol is always the scheduler's.
+        if filter.weight.isTime && (session.groupings.first == .symbol || filter.symbol != nil || filter.dso != nil) {
+            throw ToolFailure("--timeline draws off-CPU and wall-clock time (--off-cpu, --wall) per thread or CPU, "
+                + "without --by-symbol, --symbol or --dso")
         }
         let series: Timeline.Series = switch session.groupings.first {
         case .cpu: .cpu
         case .symbol: .symbol
-        default: filter.weight == .offCPU ? .thread : .process
+        default: filter.weight.isTime ? .thread : .process
         }
         let recorded = try run.database.connection.scalarInt("SELECT coalesce(max(time), 0) FROM samples") ?? 0
         let span = (session.filters.until ?? Double(recorded) / 1e9) - (session.filters.since ?? 0)
