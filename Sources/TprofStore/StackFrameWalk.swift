@@ -1,10 +1,10 @@
 /// The frames of each process's sampled stacks, walked over the `stacks` tree to gather each process's distinct
-/// frame addresses into `temp.finish_addresses` (return addresses at address - 1: the node's `named_pc`). Reports
-/// name a frame by its process's address row of that address, so nothing is written per (pid, node).
+/// frame addresses (return addresses at address - 1: the node's `named_pc`). Reports name a frame by its process's
+/// address row of that address, so nothing is written per (pid, node).
 ///
 /// Stack ids are dense, so each node's parent, named address, kernel flag and the last process that passed it fit in
 /// arrays of 17 bytes a node; a walk stops at the first node its process has already passed. Leaves come in pid
-/// order, and each process's addresses go in sorted.
+/// order; each process's addresses go in once a range (the caller makes them distinct across ranges).
 ///
 /// The table is a forest (the recorder starts a new tree when its budget is full), and no parent lies outside its
 /// tree, so a long recording is walked a range of whole trees at a time and the arrays stay bounded (a single tree
@@ -25,9 +25,19 @@ final class StackFrameWalk {
     /// No pid is Int32.min: a node no process has passed yet (in the current pass).
     private var passedBy: [Int32] = []
     private var processNodes: [Int] = []
+    /// Where the sampled stacks end, and in which process.
+    private var leaves: [SampledLeaf]
 
-    init(database: SQLiteDatabase, maxID: Int, nodesPerRange: Int = defaultNodesPerRange) throws {
+    /// A stack id samples ended at, and the process they were of.
+    struct SampledLeaf {
+        var stackID: Int32
+        var pid: Int32
+    }
+
+    /// - Parameter leaves: the sampled stacks (ids outside 1...maxID lead nowhere and are left out).
+    init(database: SQLiteDatabase, maxID: Int, leaves: [SampledLeaf], nodesPerRange: Int = defaultNodesPerRange) throws {
         db = database
+        self.leaves = leaves
         ranges = try Self.ranges(in: database, maxID: maxID, nodesPerRange: max(1, nodesPerRange))
     }
 
@@ -88,23 +98,16 @@ final class StackFrameWalk {
         kernel = []
         passedBy = []
         processNodes = []
+        leaves = []
     }
 
-    /// Every process's distinct frame addresses into `temp.finish_addresses`.
-    func gatherAddresses() throws {
-        let upsert = try db.prepare("""
-            INSERT INTO temp.finish_addresses (pid, pc, kernel, sampled, framed) VALUES (?, ?, ?, 0, 1)
-            ON CONFLICT (pid, pc) DO UPDATE SET kernel = max(kernel, excluded.kernel), framed = 1
-            """)
+    /// Hands every process's distinct frame addresses of each range to `body` (pid, named address, kernel).
+    func gatherAddresses(into body: (Int32, UInt64, Bool) -> Void) throws {
+        var frames: [UInt64: Bool] = [:]
         try forEachProcess { pid in
-            var frames: [UInt64: Bool] = [:]
+            frames.removeAll(keepingCapacity: true)
             for node in processNodes { frames[namedPC[node]] = (frames[namedPC[node]] ?? false) || kernel[node] }
-            for (pc, isKernel) in frames.sorted(by: { $0.key < $1.key }) {
-                upsert.bind(1, Int64(pid))
-                upsert.bind(2, Int64(bitPattern: pc))
-                upsert.bind(3, isKernel ? 1 : 0)
-                try upsert.runBound()
-            }
+            for (pc, isKernel) in frames { body(pid, pc, isKernel) }
         }
         release()
     }
@@ -112,33 +115,27 @@ final class StackFrameWalk {
     /// Calls `body` once per (range, process) with `processNodes` holding every node of the range its sampled stacks
     /// pass through (ids less the range's start, so they index the arrays).
     private func forEachProcess(_ body: (Int32) throws -> Void) throws {
-        // The sampled leaves by stack id, once: each range then reads only its own (a scan of `sample_counts` for
-        // each range grew with the square of the recording's length). Dropped with the other scratch tables.
-        try db.execute("""
-            DROP TABLE IF EXISTS temp.finish_leaves;
-            CREATE TEMP TABLE finish_leaves (stack_id INTEGER NOT NULL, pid INTEGER NOT NULL,
-                PRIMARY KEY (stack_id, pid)) WITHOUT ROWID;
-            INSERT OR IGNORE INTO temp.finish_leaves SELECT stack_id, pid FROM sample_counts WHERE stack_id != 0;
-            """)
-        let leaves = try db.prepare(
-            "SELECT pid, stack_id FROM temp.finish_leaves WHERE stack_id >= ? AND stack_id < ? ORDER BY pid")
+        // By stack id, so each range takes its own slice (a scan of `sample_counts` for each range grew with the
+        // square of the recording's length; a keyed scratch table cost a B-tree search a leaf).
+        leaves.sort { $0.stackID < $1.stackID }
+        var start = 0
         for ids in ranges {
             try load(ids)
-            leaves.bind(1, Int64(ids.lowerBound))
-            leaves.bind(2, Int64(ids.upperBound))
+            while start < leaves.count, leaves[start].stackID < ids.lowerBound { start += 1 }
+            var end = start
+            while end < leaves.count, leaves[end].stackID < ids.upperBound { end += 1 }
             var currentPID: Int32?
-            while try leaves.step() {
-                let pid = Int32(truncatingIfNeeded: leaves.int64(0))
-                if pid != currentPID {
+            for leaf in leaves[start..<end].sorted(by: { $0.pid < $1.pid }) {
+                if leaf.pid != currentPID {
                     if let currentPID { try body(currentPID) }
                     processNodes.removeAll(keepingCapacity: true)
-                    currentPID = pid
+                    currentPID = leaf.pid
                 }
-                walk(from: Int(leaves.int64(1)) - ids.lowerBound, pid: pid)
+                walk(from: Int(leaf.stackID) - ids.lowerBound, pid: leaf.pid)
             }
-            try leaves.bind([])
             if let currentPID { try body(currentPID) }
             processNodes.removeAll(keepingCapacity: true)
+            start = end
         }
     }
 

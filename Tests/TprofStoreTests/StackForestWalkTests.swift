@@ -56,10 +56,12 @@ final class StackForestWalkTests: XCTestCase {
         let trees = nodes.values.filter { $0.parent == 0 }.count
         XCTAssertGreaterThan(nodes.count, 200)
 
-        for nodesPerRange in [1, 25, 100, nodes.count + 1] {
+        // Merging the gathered pairs every few (as a long recording does every quarter million) loses none.
+        for (nodesPerRange, pairsBeforeMerge) in [(1, 1 << 18), (25, 1 << 18), (100, 7), (nodes.count + 1, 7)] {
             try db.execute("DELETE FROM addresses")
             let tables = try SymbolTables(database: db)
             tables.nodesPerWalkRange = nodesPerRange
+            tables.gathered.pairsBeforeMerge = pairsBeforeMerge
             try db.execute("BEGIN")
             _ = try tables.gatherSampledAddresses()
             var gathered = Set<Frame>()
