@@ -25,19 +25,9 @@ final class StackFrameWalk {
     /// No pid is Int32.min: a node no process has passed yet (in the current pass).
     private var passedBy: [Int32] = []
     private var processNodes: [Int] = []
-    /// Where the sampled stacks end, and in which process.
-    private var leaves: [SampledLeaf]
 
-    /// A stack id samples ended at, and the process they were of.
-    struct SampledLeaf {
-        var stackID: Int32
-        var pid: Int32
-    }
-
-    /// - Parameter leaves: the sampled stacks (ids outside 1...maxID lead nowhere and are left out).
-    init(database: SQLiteDatabase, maxID: Int, leaves: [SampledLeaf], nodesPerRange: Int = defaultNodesPerRange) throws {
+    init(database: SQLiteDatabase, maxID: Int, nodesPerRange: Int = defaultNodesPerRange) throws {
         db = database
-        self.leaves = leaves
         ranges = try Self.ranges(in: database, maxID: maxID, nodesPerRange: max(1, nodesPerRange))
     }
 
@@ -98,16 +88,15 @@ final class StackFrameWalk {
         kernel = []
         passedBy = []
         processNodes = []
-        leaves = []
     }
 
     /// Hands every process's distinct frame addresses of each range to `body` (pid, named address, kernel).
-    func gatherAddresses(into body: (Int32, UInt64, Bool) -> Void) throws {
+    func gatherAddresses(into body: (Int32, UInt64, Bool) throws -> Void) throws {
         var frames: [UInt64: Bool] = [:]
         try forEachProcess { pid in
             frames.removeAll(keepingCapacity: true)
             for node in processNodes { frames[namedPC[node]] = (frames[namedPC[node]] ?? false) || kernel[node] }
-            for (pc, isKernel) in frames { body(pid, pc, isKernel) }
+            for (pc, isKernel) in frames { try body(pid, pc, isKernel) }
         }
         release()
     }
@@ -115,27 +104,33 @@ final class StackFrameWalk {
     /// Calls `body` once per (range, process) with `processNodes` holding every node of the range its sampled stacks
     /// pass through (ids less the range's start, so they index the arrays).
     private func forEachProcess(_ body: (Int32) throws -> Void) throws {
-        // By stack id, so each range takes its own slice (a scan of `sample_counts` for each range grew with the
-        // square of the recording's length; a keyed scratch table cost a B-tree search a leaf).
-        leaves.sort { $0.stackID < $1.stackID }
-        var start = 0
+        // The sampled leaves by stack id, once: each range then reads only its own (a scan of `sample_counts` for
+        // each range grew with the square of the recording's length). Dropped with the other scratch tables.
+        try db.execute("""
+            DROP TABLE IF EXISTS temp.finish_leaves;
+            CREATE TEMP TABLE finish_leaves (stack_id INTEGER NOT NULL, pid INTEGER NOT NULL,
+                PRIMARY KEY (stack_id, pid)) WITHOUT ROWID;
+            INSERT OR IGNORE INTO temp.finish_leaves SELECT stack_id, pid FROM sample_counts WHERE stack_id != 0;
+            """)
+        let leaves = try db.prepare(
+            "SELECT pid, stack_id FROM temp.finish_leaves WHERE stack_id >= ? AND stack_id < ? ORDER BY pid")
         for ids in ranges {
             try load(ids)
-            while start < leaves.count, leaves[start].stackID < ids.lowerBound { start += 1 }
-            var end = start
-            while end < leaves.count, leaves[end].stackID < ids.upperBound { end += 1 }
+            leaves.bind(1, Int64(ids.lowerBound))
+            leaves.bind(2, Int64(ids.upperBound))
             var currentPID: Int32?
-            for leaf in leaves[start..<end].sorted(by: { $0.pid < $1.pid }) {
-                if leaf.pid != currentPID {
+            while try leaves.step() {
+                let pid = Int32(truncatingIfNeeded: leaves.int64(0))
+                if pid != currentPID {
                     if let currentPID { try body(currentPID) }
                     processNodes.removeAll(keepingCapacity: true)
-                    currentPID = leaf.pid
+                    currentPID = pid
                 }
-                walk(from: Int(leaf.stackID) - ids.lowerBound, pid: leaf.pid)
+                walk(from: Int(leaves.int64(1)) - ids.lowerBound, pid: pid)
             }
+            try leaves.bind([])
             if let currentPID { try body(currentPID) }
             processNodes.removeAll(keepingCapacity: true)
-            start = end
         }
     }
 

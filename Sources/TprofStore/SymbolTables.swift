@@ -18,7 +18,7 @@ public final class SymbolTables {
     /// Stack nodes the walk holds at once (smaller in tests, to walk a forest range by range).
     var nodesPerWalkRange = StackFrameWalk.defaultNodesPerRange
     /// The addresses to name, between `gatherSampledAddresses` and `forEachSampledAddress`.
-    var gathered = GatheredAddresses()
+    var gathered: GatheredAddresses
 
     /// The validity of an address row that holds for the whole run.
     public static let unbounded = (from: Int64.min, to: Int64.max)
@@ -31,6 +31,7 @@ public final class SymbolTables {
 
     public init(database: SQLiteDatabase) throws {
         db = database
+        gathered = GatheredAddresses(database: database)
         insertDso = try db.prepare("""
             INSERT INTO dsos (path, build_id, kind, symbol_source, file_source, debug_source) VALUES (?, ?, ?, ?, ?, ?)
             """)
@@ -101,24 +102,18 @@ public final class SymbolTables {
 
     /// Gathers every distinct (pid, address) to name, from the samples and from the frames of each process's
     /// stacks (return addresses at address - 1, so a call at the very end of a function is not credited to the next
-    /// one), in memory until `forEachSampledAddress` hands them out; returns how many there are.
+    /// one), until `forEachSampledAddress` hands them out; returns how many there are.
     public func gatherSampledAddresses() throws -> Int {
         gathered.release()
-        var leaves: [StackFrameWalk.SampledLeaf] = []
-        let samples = try db.prepare("SELECT pid, pc, \(KernelModes.sql()), stack_id FROM sample_counts")
+        let samples = try db.prepare("SELECT pid, pc, \(KernelModes.sql()) FROM sample_counts")
         while try samples.step() {
-            let pid = Int32(truncatingIfNeeded: samples.int64(0))
-            gathered.append(pid: pid, pc: UInt64(bitPattern: samples.int64(1)),
-                            flags: GatheredAddresses.Flags.sampled
-                                | (samples.int64(2) != 0 ? GatheredAddresses.Flags.kernel : 0))
-            let stackID = samples.int64(3)
-            if stackID > 0 && stackID <= Int64(Int32.max) {
-                leaves.append(StackFrameWalk.SampledLeaf(stackID: Int32(stackID), pid: pid))
-            }
+            try gathered.append(pid: Int32(truncatingIfNeeded: samples.int64(0)),
+                                pc: UInt64(bitPattern: samples.int64(1)),
+                                flags: GatheredAddresses.Flags.sampled
+                                    | (samples.int64(2) != 0 ? GatheredAddresses.Flags.kernel : 0))
         }
-        try gatherFrames(leaves: &leaves)
-        gathered.merge()
-        return gathered.pairs.count
+        try gatherFrames()
+        return try gathered.finish()
     }
 
     /// A gathered address: whether it was sampled in kernel mode (or is a kernel frame), whether samples have it
@@ -133,8 +128,7 @@ public final class SymbolTables {
 
     /// The distinct addresses of every process's stack frames. `StackFrameWalk` finds them rather than a recursive
     /// query (1.9 s for 178k frames, against 0.2 s), unless the ids are not dense: then the query does.
-    /// - Parameter leaves: the sampled stacks; handed over to the walk (emptied here, so it sorts them in place).
-    private func gatherFrames(leaves: inout [StackFrameWalk.SampledLeaf]) throws {
+    private func gatherFrames() throws {
         let count = try db.scalarInt("SELECT count(*) FROM stacks") ?? 0
         let maxID = try db.scalarInt("SELECT max(id) FROM stacks") ?? 0
         guard count > 0 else { return }
@@ -148,28 +142,27 @@ public final class SymbolTables {
                 SELECT DISTINCT r.pid, s.named_pc, s.kernel FROM reach r JOIN stacks s ON s.id = r.id
                 """)
             while try frames.step() {
-                appendFrame(pid: Int32(truncatingIfNeeded: frames.int64(0)), pc: UInt64(bitPattern: frames.int64(1)),
-                            kernel: frames.int64(2) != 0)
+                try appendFrame(pid: Int32(truncatingIfNeeded: frames.int64(0)),
+                                pc: UInt64(bitPattern: frames.int64(1)), kernel: frames.int64(2) != 0)
             }
             return
         }
-        let walk = try StackFrameWalk(database: db, maxID: Int(maxID), leaves: leaves, nodesPerRange: nodesPerWalkRange)
-        leaves = []
-        try walk.gatherAddresses(into: appendFrame)
+        try StackFrameWalk(database: db, maxID: Int(maxID), nodesPerRange: nodesPerWalkRange)
+            .gatherAddresses(into: appendFrame)
     }
 
-    private func appendFrame(pid: Int32, pc: UInt64, kernel: Bool) {
-        gathered.append(pid: pid, pc: pc,
-                        flags: GatheredAddresses.Flags.framed | (kernel ? GatheredAddresses.Flags.kernel : 0))
+    private func appendFrame(pid: Int32, pc: UInt64, kernel: Bool) throws {
+        try gathered.append(pid: pid, pc: pc,
+                            flags: GatheredAddresses.Flags.framed | (kernel ? GatheredAddresses.Flags.kernel : 0))
     }
 
     /// Calls `body` with each gathered address in (pid, address) order, then lets them go.
     public func forEachSampledAddress(_ body: (SampledAddress) throws -> Void) throws {
         defer { gathered.release() }
-        for pair in gathered.pairs {
-            try body(SampledAddress(pid: pair.pid, pc: pair.pc, kernel: pair.flags & GatheredAddresses.Flags.kernel != 0,
-                                    sampled: pair.flags & GatheredAddresses.Flags.sampled != 0,
-                                    framed: pair.flags & GatheredAddresses.Flags.framed != 0))
+        try gathered.forEach { pid, pc, flags in
+            try body(SampledAddress(pid: pid, pc: pc, kernel: flags & GatheredAddresses.Flags.kernel != 0,
+                                    sampled: flags & GatheredAddresses.Flags.sampled != 0,
+                                    framed: flags & GatheredAddresses.Flags.framed != 0))
         }
     }
 
@@ -276,6 +269,7 @@ public final class SymbolTables {
         earlierLookup = nil
         try db.execute("""
             DROP TABLE IF EXISTS temp.earlier_names; DROP TABLE IF EXISTS temp.finish_queue;
+            DROP TABLE IF EXISTS temp.finish_leaves; DROP TABLE IF EXISTS temp.finish_pairs;
             """)
     }
 }
