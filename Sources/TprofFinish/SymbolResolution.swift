@@ -46,6 +46,11 @@ public final class SymbolResolution {
         }
     }
 
+    private struct MappedFileKey: Hashable {
+        var mapping: Int32
+        var pid: Int32
+    }
+
     /// The frame (address 0) that ends a stack whose unwinding stopped early.
     private static let truncated: Int32 = -2
 
@@ -74,6 +79,7 @@ public final class SymbolResolution {
             var groupIndex: [String: Int32] = [:]
             var mappings: [MappingRecord] = []
             var mappingIndices: [MappingKey: Int32] = [:]
+            var lastMapping: (mapping: MappingRecord, group: Int32, index: Int32)?
             let queue = try ResolutionQueue(database: db)
             var timeDependent: [Int32: Set<UInt64>] = [:]
             var framesOfTimeDependent: [(pid: Int32, pc: UInt64)] = []
@@ -110,25 +116,31 @@ public final class SymbolResolution {
                     }
                 }
                 var group: Int32 = 1
-                if let path = Symbolizer.imagePath(of: mapping) {
-                    if let known = groupIndex[path] {
-                        group = known
-                    } else {
-                        group = groupCount
-                        groupCount += 1
-                        groupIndex[path] = group
-                    }
-                }
                 var mappingIndex: Int32 = -1
-                if let mapping {
-                    // Thousands of addresses share a mapping: each is kept once.
-                    let key = MappingKey(mapping)
-                    if let known = mappingIndices[key] {
-                        mappingIndex = known
-                    } else {
-                        mappingIndex = Int32(mappings.count)
-                        mappings.append(mapping)
-                        mappingIndices[key] = mappingIndex
+                if let mapping, let last = lastMapping, last.mapping == mapping {
+                    // The addresses of a process come in order: mostly in the mapping of the one before.
+                    (group, mappingIndex) = (last.group, last.index)
+                } else {
+                    if let path = Symbolizer.imagePath(of: mapping) {
+                        if let known = groupIndex[path] {
+                            group = known
+                        } else {
+                            group = groupCount
+                            groupCount += 1
+                            groupIndex[path] = group
+                        }
+                    }
+                    if let mapping {
+                        // Thousands of addresses share a mapping: each is kept once.
+                        let key = MappingKey(mapping)
+                        if let known = mappingIndices[key] {
+                            mappingIndex = known
+                        } else {
+                            mappingIndex = Int32(mappings.count)
+                            mappings.append(mapping)
+                            mappingIndices[key] = mappingIndex
+                        }
+                        lastMapping = (mapping, group, mappingIndex)
                     }
                 }
                 // By place in each file: the processes that ran the same code (each with its own load address)
@@ -141,8 +153,11 @@ public final class SymbolResolution {
 
             var currentGroup: Int32 = -1
             var kernelFrame: (pc: UInt64, frame: ResolvedFrame)?
+            // The files of the group's mappings, per process: its addresses come by place, each process in turn.
+            var mappedFiles: [MappedFileKey: Symbolizer.MappedFile] = [:]
             try queue.drain { item in
                 if item.group != currentGroup {
+                    mappedFiles.removeAll()
                     symbolizer.releaseImages()
                     currentGroup = item.group
                 }
@@ -156,14 +171,20 @@ public final class SymbolResolution {
                     }
                 } else if item.mapping == Self.truncated {
                     frame = ResolvedFrame(name: "[truncated]")
+                } else if item.mapping >= 0 {
+                    let key = MappedFileKey(mapping: item.mapping, pid: item.pid)
+                    let file = mappedFiles[key] ?? symbolizer.mappedFile(pid: item.pid,
+                                                                         mapping: mappings[Int(item.mapping)])
+                    mappedFiles[key] = file
+                    frame = symbolizer.resolveUser(pid: item.pid, pc: item.pc, in: file)
                 } else {
-                    frame = symbolizer.resolveUser(pid: item.pid, pc: item.pc,
-                                                   mapping: item.mapping >= 0 ? mappings[Int(item.mapping)] : nil)
+                    frame = symbolizer.resolveUser(pid: item.pid, pc: item.pc, mapping: nil)
                 }
                 try writer.write(frame, pid: item.pid, pc: item.pc, valid: SymbolTables.unbounded, outcome: &outcome)
                 done += 1
                 if done % 1000 == 0 { try progress?(done, total) }
             }
+            mappedFiles = [:]
             symbolizer.releaseImages()
             mappings = []
             try tables.writeSymbolCounts()

@@ -1,6 +1,7 @@
 /// The addresses the finishing stage names, in the order it names them: by file, then by place in the file, then by
 /// process. Kept in the connection's temp schema rather than in memory, so that a recording with millions of
-/// distinct addresses is sorted by SQLite (which spills to its temp file) and read back a row at a time.
+/// distinct addresses is sorted by SQLite (which spills to its temp file) and read back a row at a time. The entries
+/// are appended unsorted and sorted once when drained: a keyed table cost a B-tree search an entry.
 public final class ResolutionQueue {
     /// One address to name.
     public struct Entry {
@@ -33,11 +34,12 @@ public final class ResolutionQueue {
             DROP TABLE IF EXISTS temp.finish_queue;
             CREATE TEMP TABLE finish_queue (
                 grp INTEGER NOT NULL, place INTEGER NOT NULL, pid INTEGER NOT NULL, pc INTEGER NOT NULL,
-                mapping INTEGER NOT NULL, PRIMARY KEY (grp, place, pid, pc)) WITHOUT ROWID;
+                mapping INTEGER NOT NULL);
             """)
-        insert = try db.prepare("INSERT OR IGNORE INTO temp.finish_queue VALUES (?, ?, ?, ?, ?)")
+        insert = try db.prepare("INSERT INTO temp.finish_queue VALUES (?, ?, ?, ?, ?)")
     }
 
+    /// Adds an entry; each (pid, pc) is appended once.
     public func append(_ entry: Entry) throws {
         insert.bind(1, Int64(entry.group))
         insert.bind(2, Int64(bitPattern: entry.place ^ Self.signBit))

@@ -1,10 +1,10 @@
 /// The frames of each process's sampled stacks, walked over the `stacks` tree to gather each process's distinct
-/// frame addresses into `temp.finish_addresses` (return addresses at address - 1: the node's `named_pc`). Reports
-/// name a frame by its process's address row of that address, so nothing is written per (pid, node).
+/// frame addresses (return addresses at address - 1: the node's `named_pc`). Reports name a frame by its process's
+/// address row of that address, so nothing is written per (pid, node).
 ///
 /// Stack ids are dense, so each node's parent, named address, kernel flag and the last process that passed it fit in
 /// arrays of 17 bytes a node; a walk stops at the first node its process has already passed. Leaves come in pid
-/// order, and each process's addresses go in sorted.
+/// order; each process's addresses go in once a range (the caller makes them distinct across ranges).
 ///
 /// The table is a forest (the recorder starts a new tree when its budget is full), and no parent lies outside its
 /// tree, so a long recording is walked a range of whole trees at a time and the arrays stay bounded (a single tree
@@ -90,21 +90,13 @@ final class StackFrameWalk {
         processNodes = []
     }
 
-    /// Every process's distinct frame addresses into `temp.finish_addresses`.
-    func gatherAddresses() throws {
-        let upsert = try db.prepare("""
-            INSERT INTO temp.finish_addresses (pid, pc, kernel, sampled, framed) VALUES (?, ?, ?, 0, 1)
-            ON CONFLICT (pid, pc) DO UPDATE SET kernel = max(kernel, excluded.kernel), framed = 1
-            """)
+    /// Hands every process's distinct frame addresses of each range to `body` (pid, named address, kernel).
+    func gatherAddresses(into body: (Int32, UInt64, Bool) throws -> Void) throws {
+        var frames: [UInt64: Bool] = [:]
         try forEachProcess { pid in
-            var frames: [UInt64: Bool] = [:]
+            frames.removeAll(keepingCapacity: true)
             for node in processNodes { frames[namedPC[node]] = (frames[namedPC[node]] ?? false) || kernel[node] }
-            for (pc, isKernel) in frames.sorted(by: { $0.key < $1.key }) {
-                upsert.bind(1, Int64(pid))
-                upsert.bind(2, Int64(bitPattern: pc))
-                upsert.bind(3, isKernel ? 1 : 0)
-                try upsert.runBound()
-            }
+            for (pc, isKernel) in frames { try body(pid, pc, isKernel) }
         }
         release()
     }

@@ -8,11 +8,17 @@ public final class SymbolTables {
     private let insertAddress: SQLiteStatement
     private var dsoIDs: [DsoRow: Int64] = [:]
     private var symbolIDs: [SymbolKey: Int64] = [:]
+    /// The last row asked for, which the next address (named in order of place in its file) mostly asks for again:
+    /// compared without hashing the strings.
+    private var lastDso: (row: DsoRow, id: Int64)?
+    private var lastSymbol: (key: SymbolKey, id: Int64)?
     private var earlierLookup: SQLiteStatement?
     /// Prepared on the first time-dependent address.
     private var insertCount: SQLiteStatement?
     /// Stack nodes the walk holds at once (smaller in tests, to walk a forest range by range).
     var nodesPerWalkRange = StackFrameWalk.defaultNodesPerRange
+    /// The addresses to name, between `gatherSampledAddresses` and `forEachSampledAddress`.
+    var gathered: GatheredAddresses
 
     /// The validity of an address row that holds for the whole run.
     public static let unbounded = (from: Int64.min, to: Int64.max)
@@ -25,6 +31,7 @@ public final class SymbolTables {
 
     public init(database: SQLiteDatabase) throws {
         db = database
+        gathered = GatheredAddresses(database: database)
         insertDso = try db.prepare("""
             INSERT INTO dsos (path, build_id, kind, symbol_source, file_source, debug_source) VALUES (?, ?, ?, ?, ?, ?)
             """)
@@ -95,18 +102,18 @@ public final class SymbolTables {
 
     /// Gathers every distinct (pid, address) to name, from the samples and from the frames of each process's
     /// stacks (return addresses at address - 1, so a call at the very end of a function is not credited to the next
-    /// one), into the temp schema; returns how many there are.
+    /// one), until `forEachSampledAddress` hands them out; returns how many there are.
     public func gatherSampledAddresses() throws -> Int {
-        try db.execute("""
-            DROP TABLE IF EXISTS temp.finish_addresses;
-            CREATE TEMP TABLE finish_addresses (
-                pid INTEGER NOT NULL, pc INTEGER NOT NULL, kernel INTEGER NOT NULL, sampled INTEGER NOT NULL,
-                framed INTEGER NOT NULL, PRIMARY KEY (pid, pc)) WITHOUT ROWID;
-            INSERT INTO temp.finish_addresses
-            SELECT pid, pc, max(\(KernelModes.sql())), 1, 0 FROM sample_counts GROUP BY pid, pc;
-            """)
+        gathered.release()
+        let samples = try db.prepare("SELECT pid, pc, \(KernelModes.sql()) FROM sample_counts")
+        while try samples.step() {
+            try gathered.append(pid: Int32(truncatingIfNeeded: samples.int64(0)),
+                                pc: UInt64(bitPattern: samples.int64(1)),
+                                flags: GatheredAddresses.Flags.sampled
+                                    | (samples.int64(2) != 0 ? GatheredAddresses.Flags.kernel : 0))
+        }
         try gatherFrames()
-        return Int(try db.scalarInt("SELECT count(*) FROM temp.finish_addresses") ?? 0)
+        return try gathered.finish()
     }
 
     /// A gathered address: whether it was sampled in kernel mode (or is a kernel frame), whether samples have it
@@ -127,29 +134,35 @@ public final class SymbolTables {
         guard count > 0 else { return }
         // Ids not dense (a file written by something else): the query does the same without the arrays.
         guard StackChains.idsAreDense(count: count, maxID: maxID) else {
-            try db.execute("""
-                INSERT INTO temp.finish_addresses
+            let frames = try db.prepare("""
                 WITH RECURSIVE reach (pid, id) AS (
                     SELECT DISTINCT pid, stack_id FROM sample_counts WHERE stack_id != 0
                     UNION
                     SELECT r.pid, s.parent_id FROM reach r JOIN stacks s ON s.id = r.id WHERE s.parent_id != 0)
-                SELECT r.pid, s.named_pc, max(s.kernel), 0, 1 FROM reach r JOIN stacks s ON s.id = r.id
-                WHERE true GROUP BY r.pid, s.named_pc
-                ON CONFLICT (pid, pc) DO UPDATE SET kernel = max(kernel, excluded.kernel), framed = 1;
+                SELECT DISTINCT r.pid, s.named_pc, s.kernel FROM reach r JOIN stacks s ON s.id = r.id
                 """)
+            while try frames.step() {
+                try appendFrame(pid: Int32(truncatingIfNeeded: frames.int64(0)),
+                                pc: UInt64(bitPattern: frames.int64(1)), kernel: frames.int64(2) != 0)
+            }
             return
         }
-        try StackFrameWalk(database: db, maxID: Int(maxID), nodesPerRange: nodesPerWalkRange).gatherAddresses()
+        try StackFrameWalk(database: db, maxID: Int(maxID), nodesPerRange: nodesPerWalkRange)
+            .gatherAddresses(into: appendFrame)
     }
 
-    /// Calls `body` with each gathered address in (pid, address) order.
+    private func appendFrame(pid: Int32, pc: UInt64, kernel: Bool) throws {
+        try gathered.append(pid: pid, pc: pc,
+                            flags: GatheredAddresses.Flags.framed | (kernel ? GatheredAddresses.Flags.kernel : 0))
+    }
+
+    /// Calls `body` with each gathered address in (pid, address) order, then lets them go.
     public func forEachSampledAddress(_ body: (SampledAddress) throws -> Void) throws {
-        let rows = try db.prepare(
-            "SELECT pid, pc, kernel, sampled, framed FROM temp.finish_addresses ORDER BY pid, pc")
-        while try rows.step() {
-            try body(SampledAddress(pid: Int32(truncatingIfNeeded: rows.int64(0)), pc: UInt64(bitPattern: rows.int64(1)),
-                                    kernel: rows.int64(2) != 0, sampled: rows.int64(3) != 0,
-                                    framed: rows.int64(4) != 0))
+        defer { gathered.release() }
+        try gathered.forEach { pid, pc, flags in
+            try body(SampledAddress(pid: pid, pc: pc, kernel: flags & GatheredAddresses.Flags.kernel != 0,
+                                    sampled: flags & GatheredAddresses.Flags.sampled != 0,
+                                    framed: flags & GatheredAddresses.Flags.framed != 0))
         }
     }
 
@@ -171,23 +184,33 @@ public final class SymbolTables {
 
     /// The id of a `dsos` row, inserted the first time it is asked for.
     public func dsoID(_ row: DsoRow) throws -> Int64 {
-        if let id = dsoIDs[row] { return id }
+        if let last = lastDso, last.row == row { return last.id }
+        if let id = dsoIDs[row] {
+            lastDso = (row, id)
+            return id
+        }
         try insertDso.run([.text(row.path), SQLiteValue(row.buildID), .text(row.kind), .text(row.symbolSource),
                            SQLiteValue(row.fileSource), SQLiteValue(row.debugSource)])
         let id = db.lastInsertRowID
         dsoIDs[row] = id
+        lastDso = (row, id)
         return id
     }
 
     /// The id of a `symbols` row of `dso`, inserted the first time it is asked for.
     public func symbolID(dso: Int64, _ row: SymbolRow) throws -> Int64 {
         let key = SymbolKey(dsoID: dso, address: row.address, rawName: row.rawName)
-        if let id = symbolIDs[key] { return id }
+        if let last = lastSymbol, last.key == key { return last.id }
+        if let id = symbolIDs[key] {
+            lastSymbol = (key, id)
+            return id
+        }
         try insertSymbol.run([.integer(dso), .text(row.name), .text(row.rawName),
                               .integer(Int64(bitPattern: row.address)),
                               row.size.map { .integer(Int64(bitPattern: $0)) } ?? .null])
         let id = db.lastInsertRowID
         symbolIDs[key] = id
+        lastSymbol = (key, id)
         return id
     }
 
@@ -195,13 +218,23 @@ public final class SymbolTables {
     @discardableResult
     public func insertAddress(_ row: AddressRow, pid: Int32, pc: UInt64, valid: (from: Int64, to: Int64)) throws
         -> Int64 {
-        try insertAddress.run([
-            .integer(Int64(pid)), .integer(Int64(bitPattern: pc)), .integer(valid.from), .integer(valid.to),
-            row.dsoID.map { .integer($0) } ?? .null, row.dsoOffset.map { .integer(Int64(bitPattern: $0)) } ?? .null,
-            row.symbolID.map { .integer($0) } ?? .null,
-            row.symbolOffset.map { .integer(Int64(bitPattern: $0)) } ?? .null,
-            .text(row.name), SQLiteValue(row.file), row.line.map { .integer($0) } ?? .null, SQLiteValue(row.inlined),
-        ])
+        // Bound one by one: an array of values a row cost an allocation and a copy of each string.
+        func bind(_ index: Int32, _ value: Int64?) {
+            if let value { insertAddress.bind(index, value) } else { insertAddress.bindNull(index) }
+        }
+        insertAddress.bind(1, Int64(pid))
+        insertAddress.bind(2, Int64(bitPattern: pc))
+        insertAddress.bind(3, valid.from)
+        insertAddress.bind(4, valid.to)
+        bind(5, row.dsoID)
+        bind(6, row.dsoOffset.map { Int64(bitPattern: $0) })
+        bind(7, row.symbolID)
+        bind(8, row.symbolOffset.map { Int64(bitPattern: $0) })
+        insertAddress.bind(9, .text(row.name))
+        insertAddress.bind(10, SQLiteValue(row.file))
+        bind(11, row.line)
+        insertAddress.bind(12, SQLiteValue(row.inlined))
+        try insertAddress.runBound()
         return db.lastInsertRowID
     }
 
@@ -235,8 +268,8 @@ public final class SymbolTables {
     public func finish() throws {
         earlierLookup = nil
         try db.execute("""
-            DROP TABLE IF EXISTS temp.earlier_names; DROP TABLE IF EXISTS temp.finish_addresses;
-            DROP TABLE IF EXISTS temp.finish_queue; DROP TABLE IF EXISTS temp.finish_leaves;
+            DROP TABLE IF EXISTS temp.earlier_names; DROP TABLE IF EXISTS temp.finish_queue;
+            DROP TABLE IF EXISTS temp.finish_leaves; DROP TABLE IF EXISTS temp.finish_pairs;
             """)
     }
 }

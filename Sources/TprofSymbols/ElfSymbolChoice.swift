@@ -32,11 +32,12 @@ extension Array where Element == ElfSymbol {
     /// The symbols sorted by address, one per address: of several names at one address the one perf shows
     /// (`ElfSymbol.isPreferred(over:)`; on a tie the one earlier in the symbol table, as perf keeps it).
     func sortedOnePerAddress() -> [ElfSymbol] {
-        // Sorted with the table order as the second key, so a tie keeps the earlier entry.
-        let ordered = enumerated().sorted { ($0.element.address, $0.offset) < ($1.element.address, $1.offset) }
+        // The sort is stable, so symbols at one address stay in table order and a tie keeps the earlier entry (a
+        // sort on (address, position) in the table took twice as long: swift-frontend's symbols take 0.1 s).
+        let ordered = sorted { $0.address < $1.address }
         var result: [ElfSymbol] = []
         result.reserveCapacity(ordered.count)
-        for (_, symbol) in ordered {
+        for symbol in ordered {
             if let last = result.last, last.address == symbol.address {
                 if symbol.isPreferred(over: last) == true { result[result.count - 1] = symbol }
             } else {

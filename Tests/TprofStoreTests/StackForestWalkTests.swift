@@ -56,12 +56,19 @@ final class StackForestWalkTests: XCTestCase {
         let trees = nodes.values.filter { $0.parent == 0 }.count
         XCTAssertGreaterThan(nodes.count, 200)
 
-        for nodesPerRange in [1, 25, 100, nodes.count + 1] {
+        // Merging the gathered pairs every few, and moving them to a temp table once they are more than a few (as a
+        // long recording does at half a million), loses none.
+        let cases = [(1, 1 << 16, 1 << 20), (25, 1 << 16, 1 << 20), (100, 7, 1 << 20), (nodes.count + 1, 7, 1 << 20),
+                     (25, 7, 40)]
+        for (nodesPerRange, pairsBeforeMerge, pairLimit) in cases {
             try db.execute("DELETE FROM addresses")
             let tables = try SymbolTables(database: db)
             tables.nodesPerWalkRange = nodesPerRange
+            tables.gathered.pairsBeforeMerge = pairsBeforeMerge
+            tables.gathered.pairLimit = pairLimit
             try db.execute("BEGIN")
             _ = try tables.gatherSampledAddresses()
+            XCTAssertEqual(tables.gathered.spilled, pairLimit < 1000, "\(pairLimit) pairs in memory")
             var gathered = Set<Frame>()
             try tables.forEachSampledAddress { address in
                 guard address.framed else { return }
@@ -73,7 +80,7 @@ final class StackForestWalkTests: XCTestCase {
             try db.execute("COMMIT")
 
             XCTAssertEqual(gathered, Set(expected.map { Frame(pid: $0.pid, stackID: 0, pc: $0.pc) }),
-                           "\(nodesPerRange) nodes a range, \(trees) trees")
+                           "\(nodesPerRange) nodes a range, \(trees) trees, \(pairLimit) pairs in memory")
             // The view that names each (pid, node) through the gathered addresses.
             let written = try db.prepare("SELECT pid, stack_id, symbol FROM stack_frames")
             var frames = Set<Frame>()
