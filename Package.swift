@@ -144,7 +144,7 @@ let package = Package(
         .testTarget(
             name: "TprofStoreTests", dependencies: ["TprofStore", "TprofRecorder", "TprofSynthetic", "TprofTestSupport"]
         ),
-        .testTarget(name: "TprofRecordTests", dependencies: ["TprofStore", "TprofTestSupport"]),
+        .testTarget(name: "TprofRecordTests", dependencies: ["TprofDatabase", "TprofStore", "TprofTestSupport"]),
         .testTarget(
             name: "TprofSymbolsTests", dependencies: ["TprofSymbols", "TprofFinish", "TprofStore", "TprofTestSupport"]
         ),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TprofCapture
+import TprofCLI
 import TprofDatabase
 import TprofRecorder
 import TprofStore
@@ -21,23 +22,46 @@ struct Replay: ParsableCommand {
             """)
 
     @Argument(help: "The recording to replay.") var input: String
-    @Option(name: .short, help: "The database to write (replaced if it exists).") var output: String
+    @Option(name: .short, help: "The database to write (replaced if it exists; never the recording replayed).")
+    var output: String
     @Option(help: "Replay this many times faster than recorded.") var speed = 1.0
     @Option(help: "Samples/s per CPU the buffers are sized for, as tprof-record sizes them.")
     var frequency: UInt64 = 50000
     @Flag(help: "Also finish the database: indexes and names, without symbols.") var finish = false
 
+    func validate() throws {
+        guard speed > 0, speed.isFinite else { throw ValidationError("--speed must be a positive number") }
+    }
+
+    /// A sample's time after the first sample's, and 0 for one recorded earlier (times are signed in the file).
+    private static func offset(_ time: UInt64, from first: UInt64) -> UInt64 {
+        UInt64(max(0, Int64(bitPattern: time) &- Int64(bitPattern: first)))
+    }
+
     func run() throws {
+        let inputFiles = Dictionary(FileIdentity.ofDatabase(BytePath(input)), uniquingKeysWith: { first, _ in first })
+        if let identity = FileIdentity(path: output), let file = inputFiles[identity] {
+            throw ToolFailure("refusing to write \(output): it is \(file), the recording replayed; choose another "
+                + "output file")
+        }
         let source = try SQLiteDatabase(path: input, mode: .readOnly)
         let chains = try rawChains(source)
         var samples: [(sample: Sample, stack: Int64)] = []
         let rows = try source.prepare(
             "SELECT time, cpu, pid, tid, event, mode, pc, period, coalesce(stack_id, 0) FROM samples ORDER BY rowid")
         while try rows.step() {
-            samples.append((Sample(time: UInt64(rows.int64(0)), pid: Int32(rows.int64(2)), tid: Int32(rows.int64(3)),
-                                   cpu: UInt32(rows.int64(1)), event: UInt16(rows.int64(4)),
-                                   mode: SampleMode(rawValue: UInt8(rows.int64(5))) ?? .unknown,
-                                   pc: UInt64(bitPattern: rows.int64(6)), period: UInt64(rows.int64(7))),
+            // Rows of any database are taken as they come, without a trap: a CPU or event out of range is refused.
+            let cpu = rows.int64(1), event = rows.int64(4)
+            guard (0..<4096).contains(cpu), (0..<Int64(UInt16.max)).contains(event) else {
+                throw ToolFailure("\(input): a sample on CPU \(cpu) of event \(event) is out of range: not a "
+                    + "recording tprof-bench replays")
+            }
+            samples.append((Sample(time: UInt64(bitPattern: rows.int64(0)),
+                                   pid: Int32(truncatingIfNeeded: rows.int64(2)),
+                                   tid: Int32(truncatingIfNeeded: rows.int64(3)), cpu: UInt32(cpu),
+                                   event: UInt16(event),
+                                   mode: SampleMode(rawValue: UInt8(truncatingIfNeeded: rows.int64(5))) ?? .unknown,
+                                   pc: UInt64(bitPattern: rows.int64(6)), period: UInt64(bitPattern: rows.int64(7))),
                             rows.int64(8)))
         }
         let cpus = Set(samples.map { Int($0.sample.cpu) }).sorted()
@@ -68,8 +92,8 @@ struct Replay: ParsableCommand {
         writer.start()
         var index = 0
         while index < samples.count {
-            let recorded = samples[index].sample.time &- first
-            let due = UInt64(Double(recorded) / speed)
+            let recorded = Self.offset(samples[index].sample.time, from: first)
+            let due = UInt64(min(Double(recorded) / speed, 1.8e19))
             let elapsed = monotonicNanoseconds() &- start
             if elapsed < due {
                 usleep(UInt32(min(2000, (due - elapsed) / 1000)))
@@ -88,7 +112,8 @@ struct Replay: ParsableCommand {
             index = min(samples.count, index + 256)
             for sink in sinks { sink?.tick(now: now) }
         }
-        for sink in sinks { sink?.flush(now: start &+ (samples.last?.sample.time ?? first) &- first) }
+        let last = samples.map { Self.offset($0.sample.time, from: first) }.max() ?? 0
+        for sink in sinks { sink?.flush(now: start &+ last) }
         let producer = cpuSeconds(CLOCK_THREAD_CPUTIME_ID) - producerBefore
         list.close()
         writer.finish()

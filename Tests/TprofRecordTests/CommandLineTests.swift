@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TprofDatabase
 import TprofStore
 import TprofTestSupport
 import XCTest
@@ -134,6 +135,40 @@ final class CommandLineTests: XCTestCase {
             XCTAssertEqual(result.status, 0, result.summary)
             XCTAssertEqual(result.stdout, "0.1.0\n", result.summary)
         }
+    }
+
+    func testBenchReplayNeverWritesOverTheRecordingItReplaysNorTrapsOnItsRows() throws {
+        let workspace = try RecordingWorkspace(for: self)
+        let bench = try Tool.productsDirectory().appendingPathComponent("tprof-bench").path
+        let input = workspace.file("input.db")
+        XCTAssertEqual(try Tool.record.run(["-q", "-g", "-o", input, "--", "true"]).status, 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: input))
+        let link = workspace.file("link.db")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: input)
+        for output in [input, link, input + "-wal"] where FileManager.default.fileExists(atPath: output) {
+            let result = try ChildProcess.run(bench, ["replay", input, "-o", output])
+
+            assertOneLineError(result, contains: "the recording replayed; choose another output file")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: input)), before)
+
+        // Rows no recorder writes: times before the first, a negative CPU, a period and mode out of range.
+        let hostile = workspace.file("hostile.db")
+        try FileManager.default.copyItem(atPath: input, toPath: hostile)
+        let database = try SQLiteDatabase(path: hostile, mode: .readWrite)
+        try database.execute("""
+            INSERT INTO samples (time, cpu, pid, tid, event, mode, pc, period) VALUES
+                (100, 0, 1, 1, 1, 1, 1, 1), (-5, 0, 1, 1, 1, 999, -1, -1), (9, 0, -1, 99999999999, 1, 1, 1, 1);
+            """)
+        let replayed = try ChildProcess.run(bench, ["replay", hostile, "-o", workspace.file("out.db")])
+        assertNoCrash(replayed)
+        XCTAssertEqual(replayed.status, 0, replayed.summary)
+        try database.execute("INSERT INTO samples (time, cpu, pid, tid, event, mode, pc, period) "
+            + "VALUES (1, -3, 1, 1, 1, 1, 1, 1)")
+        let refused = try ChildProcess.run(bench, ["replay", hostile, "-o", workspace.file("out2.db")])
+        assertOneLineError(refused, contains: "a sample on CPU -3 of event 1 is out of range")
+        assertOneLineError(try ChildProcess.run(bench, ["replay", input, "-o", workspace.file("o3.db"), "--speed",
+                                                        "0"]), contains: "--speed must be a positive number")
     }
 
     func testCommandWithoutTheExecuteBitIsPermissionDenied126() throws {
