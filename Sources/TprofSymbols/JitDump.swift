@@ -140,10 +140,11 @@ struct JitDump {
         while UInt64(entries.count) < count, offset + 16 < record.upperBound,
               let nameEnd = bytes[(offset + 16)..<record.upperBound].firstIndex(of: 0) {
             let name = bytes[(offset + 16)..<nameEnd]
-            // Node 20's V8 sometimes writes a table whose names are freed memory (2 runs in 12 here): a name that
-            // is empty or not UTF-8 makes the whole table suspect, and no lines beat wrong ones.
+            // Node 20's V8 writes some tables whose names are freed memory (in every run of 12 here: 'RC\u{3}',
+            // '\u{7f}', ' \u{95}\u{1}', ''): a name that is empty, not UTF-8 or holds a control character makes
+            // the whole table suspect, and no lines beat wrong ones.
             guard let file = name.elementsEqual([0xff]) ? previousFile : String(validating: name, as: UTF8.self),
-                  !file.isEmpty else { return nil }
+                  !file.isEmpty, !name.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return nil }
             entries.append(LineEntry(address: u64(bytes, offset), line: Int(Int32(bitPattern: u32(bytes, offset + 8))),
                                      file: file))
             previousFile = file

@@ -26,8 +26,9 @@ final class HostileJitDumpTests: XCTestCase {
         }
     }
 
-    /// A header; `first` (0x1000, 0x40 bytes of code, two lines) and `second` (0x2000, moved to 0x3000).
-    private func sampleDump() -> [UInt8] {
+    /// A header; `first` (0x1000, 0x40 bytes of code, two lines whose second file is `secondFile`, or the first's
+    /// repeated) and `second` (0x2000, moved to 0x3000).
+    private func sampleDump(secondFile: [UInt8] = [0xff]) -> [UInt8] {
         var dump = DumpBytes()
         dump.u32(JitDump.magic)
         dump.u32(1)
@@ -47,7 +48,7 @@ final class HostileJitDumpTests: XCTestCase {
             info.u64(0x1020)
             info.u32(12)
             info.u32(0)
-            info.bytes += [0xff, 0]
+            info.bytes += secondFile + [0]
         }
         for (address, name) in [(UInt64(0x1000), "first"), (0x2000, "second")] {
             dump.record(0) { load in
@@ -105,6 +106,20 @@ final class HostileJitDumpTests: XCTestCase {
         XCTAssertEqual(dump.bytes(of: first).map(Array.init), [UInt8](repeating: 0x90, count: 0x40))
         XCTAssertTrue(Symbolizer.isJitDump("/tmp/x/jit-42.dump"))
         XCTAssertFalse(Symbolizer.isJitDump("/tmp/x/jit-x.dump"))
+    }
+
+    func testALineTableWithANameNoSourceFileHasIsLeftOut() throws {
+        let directory = try makeTemporaryDirectory(prefix: "tprof-jitdump")
+        // Names Node 20's V8 wrote from freed memory: control characters, bytes that are not UTF-8, nothing.
+        for name in [Array("RC\u{3}".utf8), [0x7f], [0x20, 0x95, 0x01], [0xc3], []] as [[UInt8]] {
+            let dump = try XCTUnwrap(try read(sampleDump(secondFile: name), in: directory))
+            let first = try XCTUnwrap(dump.lookup(0x1000), "the code is named all the same")
+
+            XCTAssertNil(dump.sourceLocation(of: 0x1008, in: first), "no line from a table named \(name)")
+        }
+        let dump = try XCTUnwrap(try read(sampleDump(secondFile: Array("node:internal/util".utf8)), in: directory))
+        XCTAssertEqual(dump.sourceLocation(of: 0x1030, in: try XCTUnwrap(dump.lookup(0x1000)))?.file,
+                       "node:internal/util")
     }
 
     func testTruncatedAndCorruptedDumpsAreReadWithoutATrap() throws {
